@@ -1,0 +1,50 @@
+# Kamqor verbs. `make help` lists them.
+SHELL := /bin/bash
+UV ?= uv
+PY := $(UV) run --frozen
+SERVICES := intake plans registry shelter notify
+PROTO_FILES := $(shell find protos/kamqor -name '*.proto' | sort)
+STUB_OUT := libs/kamqor
+
+.DEFAULT_GOAL := help
+
+help: ## List the targets
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+setup: ## Install Python (uv workspace) and Node (buf) dependencies
+	$(UV) sync --frozen
+	npm ci --silent --no-audit --no-fund
+
+protos: ## Generate Python stubs (+ typed .pyi) from protos/ into libs/kamqor
+	find $(STUB_OUT)/kamqor -path '*/v1/*_pb2*' -delete
+	$(PY) python -m grpc_tools.protoc -I protos \
+	  --python_out=$(STUB_OUT) --grpc_python_out=$(STUB_OUT) \
+	  --plugin=protoc-gen-mypy=.venv/bin/protoc-gen-mypy --mypy_out=quiet:$(STUB_OUT) \
+	  --plugin=protoc-gen-mypy_grpc=.venv/bin/protoc-gen-mypy_grpc --mypy_grpc_out=quiet:$(STUB_OUT) \
+	  $(PROTO_FILES)
+	for d in $$(find $(STUB_OUT)/kamqor -type d -path '*/v1'); do touch $$d/__init__.py $$(dirname $$d)/__init__.py; done
+
+protos-check: ## Fail when the committed stubs are stale
+	$(MAKE) --no-print-directory protos
+	git diff --exit-code --stat -- $(STUB_OUT) || { echo "stubs are stale: run 'make protos' and commit"; exit 1; }
+	test -z "$$(git status --porcelain -- $(STUB_OUT))" || { git status --porcelain -- $(STUB_OUT); echo "untracked stubs: run 'make protos' and commit"; exit 1; }
+
+lint: ## ruff format check, ruff check, mypy, buf lint
+	$(PY) ruff format --check .
+	$(PY) ruff check .
+	$(PY) mypy libs/kamqor/kamqor services/*/[a-z]* gateway/gateway tools/devstack/devstack
+	cd protos && ../node_modules/.bin/buf lint
+
+test: ## Start PostgreSQL, NATS JetStream and Keycloak for the tests, then run every suite
+	$(PY) pytest
+
+run: ## The whole suite on this machine: SQLite, local NATS and Keycloak, demo data
+	$(PY) python -m devstack.run
+
+bench: ## Benchmarks: ratios against a baseline measured in the same run
+	$(PY) python -m bench
+
+k8s-check: ## Build every kustomize overlay and validate it offline
+	$(PY) python -m devstack.k8s_check deploy/k8s
+
+.PHONY: help setup protos protos-check lint test run bench k8s-check

@@ -1,0 +1,79 @@
+"""The NATS connection: connect with retries, reconnect forever, tell consumers to resubscribe."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import nats
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+
+log = logging.getLogger(__name__)
+
+
+class Broker:
+    def __init__(self, url: str, *, name: str) -> None:
+        self._url = url
+        self._name = name
+        self._nc: Client | None = None
+        self._js: JetStreamContext | None = None
+        # Bumped on every reconnect: pull subscriptions may go silent after a server restart
+        # (nats.py #504), so consumers compare generations and subscribe again.
+        self.generation = 0
+        self.connected = asyncio.Event()
+
+    @property
+    def js(self) -> JetStreamContext:
+        if self._js is None:
+            raise RuntimeError("broker not connected")
+        return self._js
+
+    @property
+    def is_connected(self) -> bool:
+        return self._nc is not None and self._nc.is_connected
+
+    async def connect(self, *, attempts: int = 0, wait: float = 0.5) -> None:
+        """Connect, retrying until it works (attempts=0: forever) so start order does not matter."""
+        tried = 0
+        while True:
+            try:
+                self._nc = await nats.connect(
+                    self._url,
+                    name=self._name,
+                    max_reconnect_attempts=-1,
+                    reconnect_time_wait=0.5,
+                    connect_timeout=2,
+                    disconnected_cb=self._on_disconnected,
+                    reconnected_cb=self._on_reconnected,
+                    error_cb=self._on_error,
+                )
+                break
+            except Exception as exc:  # noqa: BLE001 - any failure to connect is retried the same way
+                tried += 1
+                if attempts and tried >= attempts:
+                    raise
+                log.warning("nats connect failed (%s), retrying", type(exc).__name__)
+                await asyncio.sleep(wait)
+        self._js = self._nc.jetstream(timeout=5)
+        self.connected.set()
+
+    async def _on_disconnected(self) -> None:
+        self.connected.clear()
+        log.warning("nats disconnected")
+
+    async def _on_reconnected(self) -> None:
+        self.generation += 1
+        self.connected.set()
+        log.info("nats reconnected")
+
+    async def _on_error(self, exc: Exception) -> None:
+        log.debug("nats error: %s", type(exc).__name__)
+
+    async def close(self) -> None:
+        if self._nc is not None and not self._nc.is_closed:
+            try:
+                await asyncio.wait_for(self._nc.drain(), timeout=5)
+            except Exception:  # noqa: BLE001 - closing anyway
+                await self._nc.close()
+        self.connected.clear()

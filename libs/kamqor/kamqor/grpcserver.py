@@ -1,0 +1,161 @@
+"""gRPC server bootstrap: health, reflection, tracing, token verification and error mapping."""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import grpc
+from google.protobuf import any_pb2
+from google.rpc import error_details_pb2, status_pb2
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from opentelemetry.instrumentation.grpc import aio_server_interceptor
+from opentelemetry.sdk.trace import TracerProvider
+
+from kamqor.auth import AuthError, Principal, TokenVerifier
+from kamqor.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unauthenticated
+
+log = logging.getLogger(__name__)
+
+_principal: contextvars.ContextVar[Principal | None] = contextvars.ContextVar(
+    "kamqor_principal", default=None
+)
+_OPEN_PREFIXES = ("/grpc.health.", "/grpc.reflection.")
+STATUS_DETAILS_KEY = "grpc-status-details-bin"
+
+
+def current_principal() -> Principal:
+    """The verified caller of the RPC being served; set by the interceptor below."""
+    principal = _principal.get()
+    if principal is None:
+        raise Unauthenticated("no verified principal in this call")
+    return principal
+
+
+_CODES: list[tuple[type[DomainError], grpc.StatusCode]] = [
+    (NotFound, grpc.StatusCode.NOT_FOUND),
+    (Invalid, grpc.StatusCode.INVALID_ARGUMENT),
+    (Conflict, grpc.StatusCode.FAILED_PRECONDITION),
+    (Forbidden, grpc.StatusCode.PERMISSION_DENIED),
+    (Unauthenticated, grpc.StatusCode.UNAUTHENTICATED),
+]
+
+
+def status_for(exc: DomainError) -> tuple[grpc.StatusCode, str, tuple[tuple[str, bytes], ...]]:
+    """The status code, message and rich details (google.rpc.Status) for a domain error."""
+    code = next((c for t, c in _CODES if isinstance(exc, t)), grpc.StatusCode.UNKNOWN)
+    details: list[any_pb2.Any] = []
+    info = any_pb2.Any()
+    info.Pack(error_details_pb2.ErrorInfo(reason=exc.code, domain="kamqor"))
+    details.append(info)
+    if isinstance(exc, Invalid):
+        bad = any_pb2.Any()
+        bad.Pack(
+            error_details_pb2.BadRequest(
+                field_violations=[
+                    error_details_pb2.BadRequest.FieldViolation(
+                        field=exc.field, description=exc.reason
+                    )
+                ]
+            )
+        )
+        details.append(bad)
+    status = status_pb2.Status(code=code.value[0], message=exc.message, details=details)
+    return code, exc.message, ((STATUS_DETAILS_KEY, status.SerializeToString()),)
+
+
+class KitInterceptor(grpc.aio.ServerInterceptor):
+    """Verifies the bearer token, makes the principal current, maps domain errors to status."""
+
+    def __init__(self, verifier: TokenVerifier) -> None:
+        self._verifier = verifier
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(handler_call_details)
+        method = handler_call_details.method
+        if handler is None or method.startswith(_OPEN_PREFIXES) or handler.unary_unary is None:
+            return handler
+        inner = handler.unary_unary
+        metadata = dict(handler_call_details.invocation_metadata or ())
+
+        async def guarded(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+            auth = str(metadata.get("authorization", ""))
+            scheme, _, token = auth.partition(" ")
+            try:
+                if scheme.lower() != "bearer" or not token:
+                    raise Unauthenticated("a bearer token is required")
+                try:
+                    principal = await self._verifier.verify(token)
+                except AuthError as exc:
+                    raise Unauthenticated(exc.reason) from None
+                reset = _principal.set(principal)
+                try:
+                    return await inner(request, context)
+                finally:
+                    _principal.reset(reset)
+            except DomainError as exc:
+                code, message, trailing = status_for(exc)
+                await context.abort(code, message, trailing)
+            except Exception:
+                if context.code() not in (None, grpc.StatusCode.OK):
+                    raise  # already aborted by the handler
+                log.exception("unhandled error in %s", method)
+                await context.abort(grpc.StatusCode.INTERNAL, "internal error")
+
+        return grpc.unary_unary_rpc_method_handler(
+            guarded,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+
+
+def build_server(
+    *,
+    verifier: TokenVerifier,
+    tracer_provider: TracerProvider,
+    service_names: Sequence[str],
+) -> tuple[grpc.aio.Server, health.aio.HealthServicer]:
+    """A server with tracing outermost, then the kit interceptor; health starts NOT_SERVING."""
+    server = grpc.aio.server(
+        interceptors=[
+            aio_server_interceptor(tracer_provider=tracer_provider),
+            KitInterceptor(verifier),
+        ],
+        options=[("grpc.so_reuseport", 0)],
+    )
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection(
+        [*service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+         reflection.SERVICE_NAME],
+        server,
+    )
+    return server, health_servicer
+
+
+async def set_serving(
+    health_servicer: health.aio.HealthServicer, service_names: Sequence[str], serving: bool
+) -> None:
+    status = (
+        health_pb2.HealthCheckResponse.SERVING
+        if serving
+        else health_pb2.HealthCheckResponse.NOT_SERVING
+    )
+    for name in ["", *service_names]:
+        await health_servicer.set(name, status)
+
+
+__all__ = [
+    "KitInterceptor",
+    "build_server",
+    "current_principal",
+    "set_serving",
+    "status_for",
+]

@@ -1,0 +1,160 @@
+"""Idempotent consumption: the event id is recorded in the same transaction as its effect."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import nats.errors
+from google.protobuf.message import Message
+from nats.aio.msg import Msg
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from opentelemetry import propagate, trace
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Field, SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from kamqor.broker import Broker
+from kamqor.clock import utcnow
+from kamqor.db import UnitOfWork, UTCDateTime
+from kamqor.events.v1.envelope_pb2 import Envelope
+from kamqor.streams import ensure_stream, stream_name
+
+log = logging.getLogger(__name__)
+
+# Redelivery is bounded so a poison message cannot spin forever, but generous: the messages
+# here are legal notices (NTF-7), and a database outage must not exhaust the budget.
+MAX_DELIVER = 100
+ACK_WAIT_SECONDS = 30.0
+
+
+class ProcessedEvent(SQLModel, table=True):
+    __tablename__ = "processed_events"
+
+    consumer: str = Field(primary_key=True, max_length=100)
+    event_id: str = Field(primary_key=True, max_length=64)
+    processed_at: datetime = Field(sa_type=UTCDateTime)
+
+
+Handler = Callable[[AsyncSession, Envelope, Any], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A durable consumer of one producer's events of one type."""
+
+    durable: str
+    producer: str
+    subject: str
+    payload_type: type[Message]
+    handler: Handler
+
+
+class Consumer:
+    def __init__(
+        self,
+        *,
+        subscription: Subscription,
+        broker: Broker,
+        uow: UnitOfWork,
+        tracer: trace.Tracer,
+        replicas: int,
+        after_commit: Callable[[], None] | None = None,
+    ) -> None:
+        self._sub = subscription
+        self._broker = broker
+        self._uow = uow
+        self._tracer = tracer
+        self._replicas = replicas
+        self._after_commit = after_commit
+
+    async def run(self) -> None:
+        while True:
+            await self._broker.connected.wait()
+            generation = self._broker.generation
+            try:
+                await ensure_stream(self._broker.js, self._sub.producer, replicas=self._replicas)
+                psub = await self._broker.js.pull_subscribe(
+                    self._sub.subject,
+                    durable=self._sub.durable,
+                    stream=stream_name(self._sub.producer),
+                    config=ConsumerConfig(
+                        ack_policy=AckPolicy.EXPLICIT,
+                        deliver_policy=DeliverPolicy.ALL,
+                        ack_wait=ACK_WAIT_SECONDS,
+                        max_deliver=MAX_DELIVER,
+                    ),
+                )
+                while generation == self._broker.generation:
+                    try:
+                        msgs = await psub.fetch(batch=16, timeout=1)
+                    except nats.errors.TimeoutError:
+                        continue
+                    for msg in msgs:
+                        await self._process(msg)
+                await psub.unsubscribe()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - broker restarts are survived, not fatal
+                log.warning("consumer %s: %s; resubscribing", self._sub.durable, type(exc).__name__)
+                await asyncio.sleep(0.5)
+
+    async def _process(self, msg: Msg) -> None:
+        env = Envelope()
+        try:
+            env.ParseFromString(msg.data)
+            payload = self._sub.payload_type()
+            if not env.data.Unpack(payload):
+                raise ValueError(f"payload is {env.type}, expected {payload.DESCRIPTOR.full_name}")
+        except Exception as exc:  # noqa: BLE001 - undecodable: retrying will not help
+            log.error("consumer %s: dropping undecodable message: %s", self._sub.durable, exc)
+            await msg.term()
+            return
+        parent = propagate.extract(dict(msg.headers or {}))
+        with self._tracer.start_as_current_span(
+            f"{msg.subject} process",
+            context=parent,
+            kind=trace.SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "nats",
+                "messaging.destination.name": msg.subject,
+                "messaging.message.id": env.id,
+                "messaging.consumer.group.name": self._sub.durable,
+            },
+        ):
+            try:
+                await self._apply(env, payload)
+            except Exception as exc:  # noqa: BLE001 - the broker redelivers after a delay
+                delivered = msg.metadata.num_delivered if msg.metadata else 0
+                log.warning(
+                    "consumer %s: event %s failed (%s), delivery %s",
+                    self._sub.durable,
+                    env.id,
+                    type(exc).__name__,
+                    delivered,
+                )
+                await msg.nak(delay=min(2.0 * max(delivered, 1), 30.0))
+                return
+            await msg.ack()
+
+    async def _apply(self, env: Envelope, payload: Message) -> None:
+        try:
+            async with self._uow() as session:
+                if await session.get(ProcessedEvent, (self._sub.durable, env.id)) is not None:
+                    return
+                session.add(
+                    ProcessedEvent(consumer=self._sub.durable, event_id=env.id, processed_at=utcnow())
+                )
+                await self._sub.handler(session, env, payload)
+        except IntegrityError:
+            # Another replica may have recorded this event id first: then its effect is committed.
+            async with self._uow() as session:
+                if await session.get(ProcessedEvent, (self._sub.durable, env.id)) is not None:
+                    return
+            raise
+        if self._after_commit is not None:
+            self._after_commit()

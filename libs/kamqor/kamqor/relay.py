@@ -1,0 +1,108 @@
+"""The outbox relay: publish staged events, wait for the JetStream ack, then mark them sent."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from opentelemetry import propagate, trace
+from sqlmodel import col, select
+
+from kamqor.broker import Broker
+from kamqor.clock import utcnow
+from kamqor.db import UnitOfWork
+from kamqor.outbox import OutboxEvent
+
+log = logging.getLogger(__name__)
+
+
+class Relay:
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWork,
+        broker: Broker,
+        tracer: trace.Tracer,
+        poll_seconds: float = 1.0,
+        batch: int = 100,
+    ) -> None:
+        self._uow = uow
+        self._broker = broker
+        self._tracer = tracer
+        self._poll = poll_seconds
+        self._batch = batch
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Called after a commit that staged events, so they leave without waiting for the poll."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        backoff = self._poll
+        while True:
+            try:
+                sent = await self.drain_once()
+                backoff = self._poll
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - broker or database away: retry, never die
+                log.warning("outbox relay: %s; retrying", type(exc).__name__)
+                sent = 0
+                backoff = min(backoff * 2, 10.0)
+            if sent:
+                continue
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=backoff)
+            except TimeoutError:
+                pass
+
+    async def drain_once(self) -> int:
+        """Publish one batch; returns how many were acknowledged by JetStream."""
+        if not self._broker.is_connected:
+            return 0
+        sent = 0
+        async with self._uow() as session:
+            # SKIP LOCKED lets several replicas relay side by side without sending a row twice
+            # at once; SQLite (one writer) ignores it.
+            rows = (
+                await session.exec(
+                    select(OutboxEvent)
+                    .where(col(OutboxEvent.sent_at).is_(None))
+                    .order_by(col(OutboxEvent.id))
+                    .limit(self._batch)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            for row in rows:
+                try:
+                    await self._publish(row)
+                except Exception as exc:  # noqa: BLE001 - keep what was acked, retry the rest
+                    row.attempts += 1
+                    session.add(row)
+                    log.warning("publish %s failed: %s", row.subject, type(exc).__name__)
+                    break
+                row.sent_at = utcnow()
+                session.add(row)
+                sent += 1
+        return sent
+
+    async def _publish(self, row: OutboxEvent) -> None:
+        parent = propagate.extract(
+            {k: v for k, v in (("traceparent", row.traceparent), ("tracestate", row.tracestate)) if v}
+        )
+        with self._tracer.start_as_current_span(
+            f"{row.subject} publish",
+            context=parent,
+            kind=trace.SpanKind.PRODUCER,
+            attributes={
+                "messaging.system": "nats",
+                "messaging.destination.name": row.subject,
+                "messaging.message.id": row.id,
+            },
+        ):
+            headers = {"Nats-Msg-Id": row.id, "Ce-Type": row.event_type}
+            propagate.inject(headers)
+            ack = await self._broker.js.publish(row.subject, row.body, headers=headers, timeout=5)
+            if ack.duplicate:
+                log.info("event %s was already in the stream", row.id)

@@ -1,0 +1,165 @@
+"""One service process: database, broker, gRPC server, relay, consumers and sweeper, started
+and stopped in order. Each service's `app.py` fills in its own pieces."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+from opentelemetry.sdk.trace import TracerProvider
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from kamqor.auth import TokenVerifier
+from kamqor.broker import Broker
+from kamqor.db import UnitOfWork, make_engine, migrate, unit_of_work
+from kamqor.grpcserver import build_server, set_serving
+from kamqor.inbox import Consumer, Subscription
+from kamqor.relay import Relay
+from kamqor.settings import ServiceSettings
+from kamqor.streams import ensure_stream
+from kamqor.sweeping import Sweeper
+from kamqor.telemetry import tracer_provider as make_tracer_provider
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Wiring:
+    """What the servicers and consumers of one service need at run time."""
+
+    name: str
+    settings: ServiceSettings
+    engine: AsyncEngine
+    uow: UnitOfWork
+    broker: Broker
+    relay: Relay
+    tracer_provider: TracerProvider
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """The unit of work of one RPC; once committed, the relay is woken for its events."""
+        async with self.uow() as session:
+            yield session
+        self.relay.wake()
+
+
+@dataclass
+class ServiceSpec:
+    """The parts that make one service different from another."""
+
+    name: str
+    migrations_dir: Path
+    service_names: Sequence[str]
+    add_servicers: Callable[[grpc.aio.Server, Wiring], None]
+    sweeper: Callable[[Wiring], Sweeper]
+    subscriptions: Callable[[Wiring], list[Subscription]] = field(default=lambda _w: [])
+
+
+class ServiceApp:
+    def __init__(
+        self,
+        spec: ServiceSpec,
+        settings: ServiceSettings,
+        *,
+        tracer_provider: TracerProvider | None = None,
+        verifier: TokenVerifier | None = None,
+    ) -> None:
+        self.spec = spec
+        self.settings = settings
+        self.tracer_provider = tracer_provider or make_tracer_provider(
+            f"kamqor-{spec.name}", otlp_endpoint=settings.otel_exporter_endpoint
+        )
+        self.verifier = verifier or TokenVerifier(
+            issuer=settings.keycloak_issuer,
+            audience=settings.keycloak_audience,
+            jwks_url=settings.jwks_url,
+        )
+        self.port: int = 0
+        self._tasks: list[asyncio.Task[None]] = []
+        self._server: grpc.aio.Server | None = None
+        self.wiring: Wiring | None = None
+
+    async def start(self) -> None:
+        spec, settings = self.spec, self.settings
+        engine = make_engine(settings.database_url)
+        await migrate(engine, spec.migrations_dir)
+        broker = Broker(settings.nats_url, name=f"kamqor-{spec.name}")
+        tracer = self.tracer_provider.get_tracer(f"kamqor.{spec.name}")
+        uow = unit_of_work(engine)
+        relay = Relay(
+            uow=uow, broker=broker, tracer=tracer, poll_seconds=settings.relay_poll_seconds
+        )
+        wiring = Wiring(
+            name=spec.name,
+            settings=settings,
+            engine=engine,
+            uow=uow,
+            broker=broker,
+            relay=relay,
+            tracer_provider=self.tracer_provider,
+        )
+        self.wiring = wiring
+        server, self._health = build_server(
+            verifier=self.verifier,
+            tracer_provider=self.tracer_provider,
+            service_names=spec.service_names,
+        )
+        spec.add_servicers(server, wiring)
+        self.port = server.add_insecure_port(settings.grpc_listen)
+        if self.port == 0:
+            raise RuntimeError(f"cannot listen on {settings.grpc_listen}")
+        await set_serving(self._health, spec.service_names, False)
+        await server.start()
+        self._server = server
+        await broker.connect()
+        await ensure_stream(broker.js, spec.name, replicas=settings.stream_replicas)
+        self._tasks.append(asyncio.create_task(relay.run(), name=f"{spec.name}-relay"))
+        for sub in spec.subscriptions(wiring):
+            consumer = Consumer(
+                subscription=sub,
+                broker=broker,
+                uow=uow,
+                tracer=tracer,
+                replicas=settings.stream_replicas,
+                after_commit=relay.wake,
+            )
+            self._tasks.append(asyncio.create_task(consumer.run(), name=sub.durable))
+        self.sweeper = spec.sweeper(wiring)
+        self._tasks.append(asyncio.create_task(self.sweeper.run(), name=f"{spec.name}-sweeper"))
+        await set_serving(self._health, spec.service_names, True)
+        log.info("%s serving gRPC on port %s", spec.name, self.port)
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """NOT_SERVING first so load balancers stop routing, then drain calls, then the rest."""
+        if self._server is not None:
+            await set_serving(self._health, self.spec.service_names, False)
+            await self._server.stop(grace)
+            self._server = None
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        if self.wiring is not None:
+            await self.wiring.broker.close()
+            await self.wiring.engine.dispose()
+            self.wiring = None
+
+
+async def serve_forever(app: ServiceApp) -> None:
+    """Run until SIGTERM or SIGINT, then stop gracefully (what Kubernetes expects)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await app.start()
+    try:
+        await stop.wait()
+    finally:
+        await app.stop()

@@ -1,0 +1,83 @@
+"""Shelter tables and the queries on them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import func
+from sqlmodel import Field, SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from kamqor.db import UTCDateTime
+from shelter.rules import StayState
+
+
+class Shelter(SQLModel, table=True):
+    __tablename__ = "shelters"
+
+    id: str = Field(primary_key=True)
+    center_id: str = Field(max_length=100, index=True)
+    territory: str = Field(max_length=50, index=True)
+    name: str = Field(max_length=200)
+    capacity: int
+
+
+class Stay(SQLModel, table=True):
+    __tablename__ = "stays"
+
+    id: str = Field(primary_key=True)
+    shelter_id: str = Field(foreign_key="shelters.id", index=True)
+    center_id: str = Field(max_length=100)
+    territory: str = Field(max_length=50, index=True)
+    adult_name: str = Field(max_length=200)
+    adult_birth_date: date
+    referral: str = Field(max_length=50)
+    appeal_id: str = Field(default="", max_length=64)
+    admitted_at: datetime = Field(sa_type=UTCDateTime)
+    latest_end_at: datetime = Field(sa_type=UTCDateTime)
+    state: str = Field(default=StayState.ACTIVE, max_length=20, index=True)
+    persons: int
+    discharged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    discharge_reason: str = Field(default="", max_length=500)
+    admitted_by: str = Field(max_length=100)
+
+
+class StayMinor(SQLModel, table=True):
+    __tablename__ = "stay_minors"
+
+    id: str = Field(primary_key=True)
+    stay_id: str = Field(foreign_key="stays.id", index=True)
+    position: int
+    full_name: str = Field(max_length=200)
+    birth_date: date
+
+
+async def lock_shelter(session: AsyncSession, shelter_id: str) -> Shelter | None:
+    """Row lock on the shelter so concurrent admissions cannot both take the last bed (SHL-6)."""
+    query = select(Shelter).where(Shelter.id == shelter_id).with_for_update()
+    return (await session.exec(query)).first()
+
+
+async def occupied_beds(session: AsyncSession, shelter_ids: list[str]) -> dict[str, int]:
+    if not shelter_ids:
+        return {}
+    rows = (
+        await session.exec(
+            select(Stay.shelter_id, func.sum(Stay.persons))
+            .where(col(Stay.shelter_id).in_(shelter_ids))
+            .where(Stay.state == StayState.ACTIVE)
+            .group_by(col(Stay.shelter_id))
+        )
+    ).all()
+    found = {shelter_id: int(total or 0) for shelter_id, total in rows}
+    return {sid: found.get(sid, 0) for sid in shelter_ids}
+
+
+async def shelters_in(session: AsyncSession, territory: str) -> list[Shelter]:
+    query = select(Shelter).where(Shelter.territory == territory).order_by(col(Shelter.name))
+    return list((await session.exec(query)).all())
+
+
+async def minors_of(session: AsyncSession, stay_id: str) -> list[StayMinor]:
+    query = select(StayMinor).where(StayMinor.stay_id == stay_id).order_by(col(StayMinor.position))
+    return list((await session.exec(query)).all())
