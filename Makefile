@@ -1,6 +1,7 @@
 # Kamqor verbs. `make help` lists them.
 SHELL := /bin/bash
-UV ?= uv
+# uv comes from PyPI when the machine lacks it, so a fresh machine needs only Python 3.11 and make.
+UV ?= $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 PY := $(UV) run --frozen
 SERVICES := intake plans registry shelter notify
 PROTO_FILES := $(shell find protos/kamqor -name '*.proto' | sort)
@@ -11,11 +12,20 @@ STUB_OUT := libs/kamqor
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
-setup: ## Install Python (uv workspace) and Node (buf) dependencies
-	$(UV) sync --frozen
-	npm ci --silent --no-audit --no-fund
+setup: .venv/.synced node_modules/.installed ## Install Python (uv workspace) and Node (buf) dependencies
 
-protos: ## Generate Python stubs (+ typed .pyi) from protos/ into libs/kamqor
+$(UV):
+	python3 -m pip install --quiet --user uv
+
+.venv/.synced: uv.lock pyproject.toml | $(UV)
+	$(UV) sync --frozen
+	touch $@
+
+node_modules/.installed: package-lock.json
+	npm ci --silent --no-audit --no-fund
+	touch $@
+
+protos: setup ## Generate Python stubs (+ typed .pyi) from protos/ into libs/kamqor
 	find $(STUB_OUT)/kamqor -path '*/v1/*_pb2*' -delete
 	$(PY) python -m grpc_tools.protoc -I protos \
 	  --python_out=$(STUB_OUT) --grpc_python_out=$(STUB_OUT) \
@@ -29,22 +39,22 @@ protos-check: ## Fail when the committed stubs are stale
 	git diff --exit-code --stat -- $(STUB_OUT) || { echo "stubs are stale: run 'make protos' and commit"; exit 1; }
 	test -z "$$(git status --porcelain -- $(STUB_OUT))" || { git status --porcelain -- $(STUB_OUT); echo "untracked stubs: run 'make protos' and commit"; exit 1; }
 
-lint: ## ruff format check, ruff check, mypy, buf lint
+lint: setup ## ruff format check, ruff check, mypy, buf lint
 	$(PY) ruff format --check .
 	$(PY) ruff check .
 	$(PY) mypy libs/kamqor/kamqor services/*/[a-z]* gateway/gateway tools/devstack/devstack
 	cd protos && ../node_modules/.bin/buf lint
 
-test: ## Start PostgreSQL, NATS JetStream and Keycloak for the tests, then run every suite
+test: setup ## Start PostgreSQL, NATS JetStream and Keycloak for the tests, then run every suite
 	$(PY) pytest
 
-run: ## The whole suite on this machine: SQLite, local NATS and Keycloak, demo data
+run: setup ## The whole suite on this machine: SQLite, local NATS and Keycloak, demo data
 	$(PY) python -m devstack.run
 
-bench: ## Benchmarks: ratios against a baseline measured in the same run
+bench: setup ## Benchmarks: ratios against a baseline measured in the same run
 	$(PY) python -m bench
 
-k8s-check: ## Build every kustomize overlay and validate it offline
+k8s-check: setup ## Build every kustomize overlay and validate it offline
 	$(PY) python -m devstack.k8s_check deploy/k8s
 
 .PHONY: help setup protos protos-check lint test run bench k8s-check

@@ -1,4 +1,7 @@
-"""The audit trail: every read or change of a person's data: who, agency, when, what, why (REG-9)."""
+"""The audit trail: every read or change of a person's data (REG-9).
+
+Who, which agency, when, what, and why.
+"""
 
 from __future__ import annotations
 

@@ -49,7 +49,7 @@ class Broker:
                     error_cb=self._on_error,
                 )
                 break
-            except Exception as exc:  # noqa: BLE001 - any failure to connect is retried the same way
+            except Exception as exc:
                 tried += 1
                 if attempts and tried >= attempts:
                     raise
@@ -74,6 +74,6 @@ class Broker:
         if self._nc is not None and not self._nc.is_closed:
             try:
                 await asyncio.wait_for(self._nc.drain(), timeout=5)
-            except Exception:  # noqa: BLE001 - closing anyway
+            except Exception:
                 await self._nc.close()
         self.connected.clear()

@@ -99,7 +99,7 @@ class Consumer:
                 await psub.unsubscribe()
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - broker restarts are survived, not fatal
+            except Exception as exc:
                 log.warning("consumer %s: %s; resubscribing", self._sub.durable, type(exc).__name__)
                 await asyncio.sleep(0.5)
 
@@ -110,7 +110,7 @@ class Consumer:
             payload = self._sub.payload_type()
             if not env.data.Unpack(payload):
                 raise ValueError(f"payload is {env.type}, expected {payload.DESCRIPTOR.full_name}")
-        except Exception as exc:  # noqa: BLE001 - undecodable: retrying will not help
+        except Exception as exc:
             log.error("consumer %s: dropping undecodable message: %s", self._sub.durable, exc)
             await msg.term()
             return
@@ -128,7 +128,7 @@ class Consumer:
         ):
             try:
                 await self._apply(env, payload)
-            except Exception as exc:  # noqa: BLE001 - the broker redelivers after a delay
+            except Exception as exc:
                 delivered = msg.metadata.num_delivered if msg.metadata else 0
                 log.warning(
                     "consumer %s: event %s failed (%s), delivery %s",
@@ -147,7 +147,9 @@ class Consumer:
                 if await session.get(ProcessedEvent, (self._sub.durable, env.id)) is not None:
                     return
                 session.add(
-                    ProcessedEvent(consumer=self._sub.durable, event_id=env.id, processed_at=utcnow())
+                    ProcessedEvent(
+                        consumer=self._sub.durable, event_id=env.id, processed_at=utcnow()
+                    )
                 )
                 await self._sub.handler(session, env, payload)
         except IntegrityError:

@@ -33,7 +33,9 @@ class OutboxEvent(SQLModel, table=True):
     attempts: int = 0
 
 
-def envelope(*, source: str, entity: str, payload: Message, event_id: str | None = None) -> Envelope:
+def envelope(
+    *, source: str, entity: str, payload: Message, event_id: str | None = None
+) -> Envelope:
     packed = AnyPb()
     packed.Pack(payload)
     ts = Timestamp()

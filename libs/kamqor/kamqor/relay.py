@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from opentelemetry import propagate, trace
@@ -45,17 +46,15 @@ class Relay:
                 backoff = self._poll
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - broker or database away: retry, never die
+            except Exception as exc:
                 log.warning("outbox relay: %s; retrying", type(exc).__name__)
                 sent = 0
                 backoff = min(backoff * 2, 10.0)
             if sent:
                 continue
             self._wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=backoff)
-            except TimeoutError:
-                pass
 
     async def drain_once(self) -> int:
         """Publish one batch; returns how many were acknowledged by JetStream."""
@@ -77,7 +76,7 @@ class Relay:
             for row in rows:
                 try:
                     await self._publish(row)
-                except Exception as exc:  # noqa: BLE001 - keep what was acked, retry the rest
+                except Exception as exc:
                     row.attempts += 1
                     session.add(row)
                     log.warning("publish %s failed: %s", row.subject, type(exc).__name__)
@@ -89,7 +88,11 @@ class Relay:
 
     async def _publish(self, row: OutboxEvent) -> None:
         parent = propagate.extract(
-            {k: v for k, v in (("traceparent", row.traceparent), ("tracestate", row.tracestate)) if v}
+            {
+                k: v
+                for k, v in (("traceparent", row.traceparent), ("tracestate", row.tracestate))
+                if v
+            }
         )
         with self._tracer.start_as_current_span(
             f"{row.subject} publish",

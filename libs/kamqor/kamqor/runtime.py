@@ -25,6 +25,7 @@ from kamqor.relay import Relay
 from kamqor.settings import ServiceSettings
 from kamqor.streams import ensure_stream
 from kamqor.sweeping import Sweeper
+from kamqor.telemetry import configure_logging, set_global
 from kamqor.telemetry import tracer_provider as make_tracer_provider
 
 log = logging.getLogger(__name__)
@@ -150,6 +151,27 @@ class ServiceApp:
             await self.wiring.broker.close()
             await self.wiring.engine.dispose()
             self.wiring = None
+
+
+def standard_sweeper(service: str) -> Callable[[Wiring], Sweeper]:
+    """The kit's obligation sweep for a service that adds no deadline checks of its own."""
+
+    def build(wiring: Wiring) -> Sweeper:
+        return Sweeper(
+            service=service,
+            uow=wiring.uow,
+            interval_seconds=wiring.settings.sweep_interval_seconds,
+            after_commit=wiring.relay.wake,
+        )
+
+    return build
+
+
+def run_main(app: ServiceApp) -> None:
+    """Body of every service's `__main__`: logging, the global tracer, serve until SIGTERM."""
+    configure_logging(app.settings.log_level)
+    set_global(app.tracer_provider)
+    asyncio.run(serve_forever(app))
 
 
 async def serve_forever(app: ServiceApp) -> None:

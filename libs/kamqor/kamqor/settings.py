@@ -41,7 +41,7 @@ class ServiceSettings(KitSettings):
 
     @model_validator(mode="after")
     def _refuse_embedded_database_in_production(self) -> ServiceSettings:
-        # SQLite has no row locks for the relay's SKIP LOCKED and no replication: never in production.
+        # SQLite has no row locks for the relay's SKIP LOCKED and no replication.
         if self.environment == "production" and self.database_url.startswith("sqlite"):
             raise ValueError("KAMQOR_DATABASE_URL: SQLite is for development only")
         return self

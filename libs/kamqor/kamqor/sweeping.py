@@ -1,4 +1,7 @@
-"""The deadline sweep shared by every service's sweeper: due rows become `approaching`/`overdue` events."""
+"""The deadline sweep shared by every service's sweeper.
+
+Due rows become `approaching` and `overdue` events.
+"""
 
 from __future__ import annotations
 
@@ -95,7 +98,6 @@ class Sweeper:
                     pass
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - a failed sweep is retried at the next tick
+            except Exception as exc:
                 log.warning("sweeper %s: %s", self._service, type(exc).__name__)
             await asyncio.sleep(self._interval)
-

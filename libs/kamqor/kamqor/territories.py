@@ -16,12 +16,16 @@ class Territory:
     code: str
     name: str
     profile: str
+    center: str
 
 
 @cache
 def _all() -> dict[str, Territory]:
     raw = yaml.safe_load(resources.files("kamqor").joinpath("territories.yaml").read_text())
-    return {code: Territory(code=code, name=v["name"], profile=v["profile"]) for code, v in raw.items()}
+    return {
+        code: Territory(code=code, name=v["name"], profile=v["profile"], center=v["center"])
+        for code, v in raw.items()
+    }
 
 
 def territory(code: str) -> Territory:

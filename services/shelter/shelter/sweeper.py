@@ -1,17 +1,11 @@
-"""The shelter's deadline sweeper: stays nearing or past their one-month end (SHL-1)."""
+"""The shelter's deadline sweeper: stays nearing or past their one-month end (SHL-1).
+
+Stays are obligations like any other, so the kit's sweep over `obligations` covers them.
+"""
 
 from __future__ import annotations
 
-from kamqor.runtime import Wiring
-from kamqor.sweeping import Sweeper
+from kamqor.runtime import standard_sweeper
 
 SERVICE = "shelter"
-
-
-def build(wiring: Wiring) -> Sweeper:
-    return Sweeper(
-        service=SERVICE,
-        uow=wiring.uow,
-        interval_seconds=wiring.settings.sweep_interval_seconds,
-        after_commit=wiring.relay.wake,
-    )
+build = standard_sweeper(SERVICE)

@@ -1,0 +1,62 @@
+"""Notice tables and the queries on them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from kamqor.auth import Principal
+from kamqor.db import UTCDateTime
+from sqlalchemy import UniqueConstraint, or_
+from sqlmodel import Field, SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from notify.rules import RECIPIENT_ROLES, SENDER_ROLES, NoticeState
+
+
+class Notice(SQLModel, table=True):
+    __tablename__ = "notices"
+    # One notice per cause and recipient, whatever the redeliveries (NTF-7: never doubled).
+    __table_args__ = (UniqueConstraint("source_event_id", "recipient_agency_type"),)
+
+    id: str = Field(primary_key=True)
+    rule: str = Field(max_length=50)
+    recipient_agency_type: str = Field(max_length=50)
+    territory: str = Field(max_length=50)
+    sender_agency: str = Field(max_length=100)
+    subject: str = Field(max_length=200)
+    text: str = Field(max_length=2000)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    state: str = Field(default=NoticeState.PENDING, max_length=20)
+    acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    acknowledged_by_agency: str = Field(default="", max_length=100)
+    acknowledged_by: str = Field(default="", max_length=100)
+    source_event_id: str = Field(max_length=64)
+
+
+async def visible_to(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    state: NoticeState | None,
+    before_id: str | None,
+    limit: int,
+) -> list[Notice]:
+    """Newest first; keyset pagination on the time-ordered id."""
+    conditions = []
+    if principal.has_any(*RECIPIENT_ROLES):
+        conditions.append(
+            (Notice.recipient_agency_type == principal.agency_type)
+            & (Notice.territory == principal.territory)
+        )
+    if principal.has_any(*SENDER_ROLES):
+        conditions.append(Notice.sender_agency == principal.agency)
+    if not conditions:
+        return []
+    query = select(Notice).where(or_(*conditions))
+    if state is not None:
+        query = query.where(Notice.state == state)
+    if before_id:
+        query = query.where(col(Notice.id) < before_id)
+    query = query.order_by(col(Notice.id).desc()).limit(limit)
+    return list((await session.exec(query)).all())

@@ -1,0 +1,152 @@
+"""Notify use cases: create the notices the law requires, show them to their recipients, record
+acknowledgements (SHL-3, NTF-1, NTF-7). Never commits: the caller's unit of work does."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from kamqor import audit, obligations, outbox
+from kamqor.access import require_role
+from kamqor.auth import Principal
+from kamqor.clock import utcnow
+from kamqor.errors import NotFound
+from kamqor.events.v1.notify_pb2 import NoticeAcknowledged, NoticeCreated
+from kamqor.events.v1.shelter_pb2 import StayAdmitted
+from kamqor.ids import new_id, parse_id
+from kamqor.profiles import get_profile
+from kamqor.protoconv import dt, ts
+from kamqor.territories import territory as territory_of
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from notify import models, rules
+from notify.models import Notice
+
+SOURCE = "kamqor.notify"
+READERS = (*rules.RECIPIENT_ROLES, *rules.SENDER_ROLES)
+
+
+async def create_admission_notices(
+    session: AsyncSession, *, event_id: str, admitted: StayAdmitted
+) -> list[Notice]:
+    """A shelter admission with minors → written notices to police and guardianship, due 24 hours
+    after admission (SHL-3, NTF-1). The 24-hour obligation is the center's until acknowledged."""
+    admitted_at = dt(admitted.admitted_at)
+    profile = get_profile(territory_of(admitted.territory).profile)
+    drafts = rules.admission_notices(
+        stay_id=admitted.stay_id,
+        center_id=admitted.center_id,
+        admitted_at=admitted_at,
+        minors=admitted.minors,
+        zone=profile.zone,
+    )
+    created: list[Notice] = []
+    for draft in drafts:
+        notice_id = new_id()
+        obligation = obligations.open_obligation(
+            session,
+            rule=rules.ADMISSION_RULE,
+            subject=f"notice/{notice_id}",
+            territory=admitted.territory,
+            arose_at=admitted_at,
+            responsible_agency=admitted.center_id,
+        )
+        notice = Notice(
+            id=notice_id,
+            rule=rules.ADMISSION_RULE,
+            recipient_agency_type=draft.recipient_agency_type,
+            territory=admitted.territory,
+            sender_agency=admitted.center_id,
+            subject=f"stay/{admitted.stay_id}",
+            text=draft.text,
+            created_at=utcnow(),
+            due_at=obligation.due_at,
+            source_event_id=event_id,
+        )
+        session.add(notice)
+        outbox.append(
+            session,
+            source=SOURCE,
+            subject="kamqor.notify.notice.created",
+            entity=f"notice/{notice_id}",
+            payload=NoticeCreated(
+                notice_id=notice_id,
+                rule=notice.rule,
+                recipient_agency_type=notice.recipient_agency_type,
+                territory=notice.territory,
+                due_at=ts(notice.due_at),
+            ),
+        )
+        created.append(notice)
+    return created
+
+
+async def list_notices(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    state: rules.NoticeState | None,
+    page_token: str,
+    page_size: int,
+) -> tuple[list[Notice], str]:
+    """The caller's notices, newest first, and the token of the next page ('' when none)."""
+    require_role(principal, *READERS)
+    before = parse_id(page_token, field="page_token") if page_token else None
+    rows = await models.visible_to(
+        session, principal, state=state, before_id=before, limit=page_size + 1
+    )
+    next_token = rows[page_size - 1].id if len(rows) > page_size else ""
+    return rows[:page_size], next_token
+
+
+async def get_notice(session: AsyncSession, *, principal: Principal, notice_id: str) -> Notice:
+    require_role(principal, *READERS)
+    notice = await session.get(Notice, parse_id(notice_id, field="notice_id"))
+    if notice is None or not (
+        rules.addressed_to(
+            principal,
+            recipient_agency_type=notice.recipient_agency_type,
+            territory=notice.territory,
+        )
+        or rules.sent_by(principal, sender_agency=notice.sender_agency)
+    ):
+        # Someone else's notice is reported as absent, so its existence does not leak.
+        raise NotFound("notice not found")
+    return notice
+
+
+async def acknowledge_notice(
+    session: AsyncSession, *, principal: Principal, notice_id: str, now: datetime | None = None
+) -> Notice:
+    """The receiving agency acknowledges (NTF-7); a repeat changes nothing."""
+    require_role(principal, *rules.RECIPIENT_ROLES)
+    notice = await get_notice(session, principal=principal, notice_id=notice_id)
+    if not rules.addressed_to(
+        principal, recipient_agency_type=notice.recipient_agency_type, territory=notice.territory
+    ):
+        raise NotFound("notice not found")
+    if notice.state == rules.NoticeState.ACKNOWLEDGED:
+        return notice
+    now = now or utcnow()
+    notice.state = rules.NoticeState.ACKNOWLEDGED
+    notice.acknowledged_at = now
+    notice.acknowledged_by_agency = principal.agency
+    notice.acknowledged_by = principal.subject
+    session.add(notice)
+    entity = f"notice/{notice.id}"
+    for obligation in await obligations.for_subject(session, entity):
+        obligations.meet(session, obligation, at=now)
+    outbox.append(
+        session,
+        source=SOURCE,
+        subject="kamqor.notify.notice.acknowledged",
+        entity=entity,
+        payload=NoticeAcknowledged(
+            notice_id=notice.id,
+            rule=notice.rule,
+            acknowledged_by_agency=principal.agency,
+            acknowledged_at=ts(now),
+            on_time=rules.acknowledged_on_time(now, notice.due_at),
+        ),
+    )
+    audit.record(session, principal=principal, action="update", entity=entity, purpose="NTF-7 ack")
+    return notice

@@ -1,0 +1,74 @@
+"""gRPC servicer: proto to domain and back, nothing else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+from kamqor.grpcserver import current_principal
+from kamqor.notify.v1 import notify_pb2 as pb
+from kamqor.notify.v1 import notify_pb2_grpc
+from kamqor.protoconv import page_size, ts
+from kamqor.runtime import Wiring
+
+from notify import rules, service
+from notify.models import Notice
+
+Ctx = grpc.aio.ServicerContext[Any, Any]
+
+_STATES = {
+    rules.NoticeState.PENDING: pb.NOTICE_STATE_PENDING,
+    rules.NoticeState.ACKNOWLEDGED: pb.NOTICE_STATE_ACKNOWLEDGED,
+}
+_STATE_FILTER = {v: k for k, v in _STATES.items()}
+
+
+def _notice_pb(n: Notice) -> pb.Notice:
+    return pb.Notice(
+        id=n.id,
+        rule=n.rule,
+        recipient_agency_type=n.recipient_agency_type,
+        territory=n.territory,
+        subject=n.subject,
+        text=n.text,
+        created_at=ts(n.created_at),
+        due_at=ts(n.due_at),
+        state=_STATES[rules.NoticeState(n.state)],
+        acknowledged_at=ts(n.acknowledged_at),
+        acknowledged_by_agency=n.acknowledged_by_agency,
+        source_event_id=n.source_event_id,
+    )
+
+
+class NotifyServicer(notify_pb2_grpc.NotifyServiceServicer):
+    def __init__(self, wiring: Wiring) -> None:
+        self._w = wiring
+
+    async def ListNotices(
+        self, request: pb.ListNoticesRequest, context: Ctx
+    ) -> pb.ListNoticesResponse:
+        async with self._w.transaction() as session:
+            rows, token = await service.list_notices(
+                session,
+                principal=current_principal(),
+                state=_STATE_FILTER.get(request.state),
+                page_token=request.page_token,
+                page_size=page_size(request.page_size),
+            )
+        return pb.ListNoticesResponse(notices=[_notice_pb(n) for n in rows], next_page_token=token)
+
+    async def GetNotice(self, request: pb.GetNoticeRequest, context: Ctx) -> pb.GetNoticeResponse:
+        async with self._w.transaction() as session:
+            row = await service.get_notice(
+                session, principal=current_principal(), notice_id=request.notice_id
+            )
+        return pb.GetNoticeResponse(notice=_notice_pb(row))
+
+    async def AcknowledgeNotice(
+        self, request: pb.AcknowledgeNoticeRequest, context: Ctx
+    ) -> pb.AcknowledgeNoticeResponse:
+        async with self._w.transaction() as session:
+            row = await service.acknowledge_notice(
+                session, principal=current_principal(), notice_id=request.notice_id
+            )
+        return pb.AcknowledgeNoticeResponse(notice=_notice_pb(row))

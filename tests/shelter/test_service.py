@@ -1,0 +1,206 @@
+"""Shelter use cases through a real gRPC channel on a real PostgreSQL, NATS and Keycloak."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import grpc
+import pytest
+from google.rpc import error_details_pb2, status_pb2
+from sqlmodel import select
+
+from kamqor.audit import AuditRecord
+from kamqor.grpcserver import STATUS_DETAILS_KEY
+from kamqor.outbox import OutboxEvent
+from kamqor.profiles import get_profile
+from kamqor.protoconv import dt
+from kamqor.runtime import ServiceApp
+from kamqor.shelter.v1 import shelter_pb2 as pb
+from kamqor.shelter.v1 import shelter_pb2_grpc
+from shelter.app import create_app
+from tests.support.factories import admit_request, resident
+from tests.support.services import bearer, channel_to, running_service
+
+
+@pytest.fixture(scope="module")
+async def shelter_app(postgres, nats_server, keycloak) -> AsyncIterator[ServiceApp]:  # type: ignore[no-untyped-def]
+    async with running_service(
+        create_app, name="shelter", postgres=postgres, nats_server=nats_server, keycloak=keycloak
+    ) as app:
+        yield app
+
+
+@pytest.fixture(scope="module")
+async def stub(shelter_app: ServiceApp) -> AsyncIterator[shelter_pb2_grpc.ShelterServiceStub]:
+    async with channel_to(shelter_app) as channel:
+        yield shelter_pb2_grpc.ShelterServiceStub(channel)
+
+
+@pytest.fixture(scope="module")
+def tokens(keycloak) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    users = ("head.ast", "shelter.ast", "shelter.ala", "intake.ast", "caseworker.ast")
+    return {u: keycloak.token(u) for u in users}
+
+
+async def new_shelter(stub: shelter_pb2_grpc.ShelterServiceStub, token: str, capacity: int) -> str:
+    resp = await stub.RegisterShelter(
+        pb.RegisterShelterRequest(
+            idempotency_key=uuid.uuid4().hex, name=f"Shelter {uuid.uuid4().hex[:6]}", capacity=capacity
+        ),
+        metadata=bearer(token),
+    )
+    return resp.shelter.id
+
+
+def details(err: grpc.aio.AioRpcError) -> tuple[str, list[str]]:
+    """(ErrorInfo reason, BadRequest fields) from the rich status the kit attaches."""
+    raw = dict(err.trailing_metadata() or ()).get(STATUS_DETAILS_KEY)
+    assert raw is not None, "no rich status details"
+    status = status_pb2.Status.FromString(raw)  # type: ignore[arg-type]
+    reason, fields = "", []
+    for item in status.details:
+        info, bad = error_details_pb2.ErrorInfo(), error_details_pb2.BadRequest()
+        if item.Unpack(info):
+            reason = info.reason
+        elif item.Unpack(bad):
+            fields = [v.field for v in bad.field_violations]
+    return reason, fields
+
+
+async def test_shl1_stay_ends_at_most_one_month_after_admission(stub, tokens) -> None:  # type: ignore[no-untyped-def]
+    shelter_id = await new_shelter(stub, tokens["head.ast"], capacity=10)
+    resp = await stub.Admit(admit_request(shelter_id), metadata=bearer(tokens["shelter.ast"]))
+    stay = resp.stay
+    admitted = dt(stay.admitted_at)
+    expected = get_profile("kz").due("SHL-1", admitted).due_at
+    assert dt(stay.latest_end_at) == expected
+    assert 28 <= (dt(stay.latest_end_at) - admitted).days <= 34
+    assert len(stay.minors) == 2
+    assert stay.state == pb.STAY_STATE_ACTIVE
+
+
+async def test_shl6_placement_never_exceeds_capacity(stub, tokens) -> None:  # type: ignore[no-untyped-def]
+    shelter_id = await new_shelter(stub, tokens["head.ast"], capacity=3)
+    await stub.Admit(admit_request(shelter_id, minors=2), metadata=bearer(tokens["shelter.ast"]))
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stub.Admit(admit_request(shelter_id, minors=0), metadata=bearer(tokens["shelter.ast"]))
+    assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert details(err.value)[0] == "shelter-full"
+    listed = await stub.ListShelters(pb.ListSheltersRequest(), metadata=bearer(tokens["head.ast"]))
+    mine = next(s for s in listed.shelters if s.id == shelter_id)
+    assert (mine.capacity, mine.occupied) == (3, 3)
+
+
+async def test_shl6_concurrent_admissions_cannot_share_the_last_bed(stub, tokens) -> None:  # type: ignore[no-untyped-def]
+    shelter_id = await new_shelter(stub, tokens["head.ast"], capacity=2)
+    calls = [
+        stub.Admit(admit_request(shelter_id, minors=1), metadata=bearer(tokens["shelter.ast"]))
+        for _ in range(3)
+    ]
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    ok = [r for r in results if not isinstance(r, BaseException)]
+    assert len(ok) == 1, results
+
+
+async def test_admission_retry_with_same_key_returns_first_stay(stub, tokens) -> None:  # type: ignore[no-untyped-def]
+    shelter_id = await new_shelter(stub, tokens["head.ast"], capacity=10)
+    request = admit_request(shelter_id)
+    first = await stub.Admit(request, metadata=bearer(tokens["shelter.ast"]))
+    again = await stub.Admit(request, metadata=bearer(tokens["shelter.ast"]))
+    assert first.stay.id == again.stay.id
+    listed = await stub.ListShelters(pb.ListSheltersRequest(), metadata=bearer(tokens["head.ast"]))
+    assert next(s for s in listed.shelters if s.id == shelter_id).occupied == 3
+
+
+async def test_shl3_minors_admitted_together_must_be_under_18(stub, tokens) -> None:  # type: ignore[no-untyped-def]
+    shelter_id = await new_shelter(stub, tokens["head.ast"], capacity=10)
+    request = admit_request(shelter_id, minors=0)
+    request.minors.append(resident("Grown Son", age=19))
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stub.Admit(request, metadata=bearer(tokens["shelter.ast"]))
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert details(err.value) == ("invalid", ["minors[0].birth_date"])
+
+
+async def test_bad_birth_date_names_the_field_and_writes_nothing(stub, tokens, shelter_app) -> None:  # type: ignore[no-untyped-def]
+    shelter_id = await new_shelter(stub, tokens["head.ast"], capacity=10)
+    request = admit_request(shelter_id)
+    request.adult.birth_date = "34 years ago"
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stub.Admit(request, metadata=bearer(tokens["shelter.ast"]))
+    assert details(err.value)[1] == ["adult.birth_date"]
+    listed = await stub.ListShelters(pb.ListSheltersRequest(), metadata=bearer(tokens["head.ast"]))
+    assert next(s for s in listed.shelters if s.id == shelter_id).occupied == 0
+
+
+async def test_intake_operator_cannot_admit(stub, tokens) -> None:  # type: ignore[no-untyped-def]
+    shelter_id = await new_shelter(stub, tokens["head.ast"], capacity=10)
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stub.Admit(admit_request(shelter_id), metadata=bearer(tokens["intake.ast"]))
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+async def test_no_token_and_tampered_token_are_unauthenticated(stub, tokens) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stub.ListShelters(pb.ListSheltersRequest())
+    assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    token = tokens["head.ast"]
+    tampered = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stub.ListShelters(pb.ListSheltersRequest(), metadata=bearer(tampered))
+    assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
+async def test_reg9_other_territory_sees_no_stay_and_reads_are_audited(  # type: ignore[no-untyped-def]
+    stub, tokens, shelter_app
+) -> None:
+    shelter_id = await new_shelter(stub, tokens["head.ast"], capacity=10)
+    stay = (await stub.Admit(admit_request(shelter_id), metadata=bearer(tokens["shelter.ast"]))).stay
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stub.GetStay(pb.GetStayRequest(stay_id=stay.id), metadata=bearer(tokens["shelter.ala"]))
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND
+    await stub.GetStay(pb.GetStayRequest(stay_id=stay.id), metadata=bearer(tokens["caseworker.ast"]))
+    async with shelter_app.wiring.uow() as session:
+        rows = (
+            await session.exec(select(AuditRecord).where(AuditRecord.entity == f"stay/{stay.id}"))
+        ).all()
+    assert sorted(r.action for r in rows) == ["create", "read"]
+    assert {r.agency for r in rows} == {"fc-ast-1"}
+
+
+async def test_admission_event_is_published_with_its_id(stub, tokens, shelter_app) -> None:  # type: ignore[no-untyped-def]
+    shelter_id = await new_shelter(stub, tokens["head.ast"], capacity=10)
+    stay = (await stub.Admit(admit_request(shelter_id), metadata=bearer(tokens["shelter.ast"]))).stay
+    for _ in range(50):
+        async with shelter_app.wiring.uow() as session:
+            row = (
+                await session.exec(
+                    select(OutboxEvent).where(OutboxEvent.subject == "kamqor.shelter.stay.admitted")
+                    .order_by(OutboxEvent.created_at.desc())  # type: ignore[attr-defined]
+                )
+            ).first()
+        if row is not None and row.sent_at is not None:
+            break
+        await asyncio.sleep(0.1)
+    assert row is not None and row.sent_at is not None
+    msg = await shelter_app.wiring.broker.js.get_last_msg("SHELTER", "kamqor.shelter.stay.admitted")
+    assert msg.headers is not None and msg.headers.get("Nats-Msg-Id") == row.id
+    assert stay.id in msg.data.decode("latin-1")
+
+
+async def test_discharge_meets_the_stay_term_and_frees_beds(stub, tokens) -> None:  # type: ignore[no-untyped-def]
+    shelter_id = await new_shelter(stub, tokens["head.ast"], capacity=3)
+    stay = (await stub.Admit(admit_request(shelter_id), metadata=bearer(tokens["shelter.ast"]))).stay
+    done = await stub.Discharge(
+        pb.DischargeRequest(stay_id=stay.id, reason="redirected to a special social service"),
+        metadata=bearer(tokens["shelter.ast"]),
+    )
+    assert done.stay.state == pb.STAY_STATE_DISCHARGED
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stub.Discharge(
+            pb.DischargeRequest(stay_id=stay.id, reason="again"), metadata=bearer(tokens["shelter.ast"])
+        )
+    assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    await stub.Admit(admit_request(shelter_id), metadata=bearer(tokens["shelter.ast"]))
