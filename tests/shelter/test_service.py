@@ -47,7 +47,9 @@ def tokens(keycloak) -> dict[str, str]:  # type: ignore[no-untyped-def]
 async def new_shelter(stub: shelter_pb2_grpc.ShelterServiceStub, token: str, capacity: int) -> str:
     resp = await stub.RegisterShelter(
         pb.RegisterShelterRequest(
-            idempotency_key=uuid.uuid4().hex, name=f"Shelter {uuid.uuid4().hex[:6]}", capacity=capacity
+            idempotency_key=uuid.uuid4().hex,
+            name=f"Shelter {uuid.uuid4().hex[:6]}",
+            capacity=capacity,
         ),
         metadata=bearer(token),
     )
@@ -85,7 +87,9 @@ async def test_shl6_placement_never_exceeds_capacity(stub, tokens) -> None:  # t
     shelter_id = await new_shelter(stub, tokens["head.ast"], capacity=3)
     await stub.Admit(admit_request(shelter_id, minors=2), metadata=bearer(tokens["shelter.ast"]))
     with pytest.raises(grpc.aio.AioRpcError) as err:
-        await stub.Admit(admit_request(shelter_id, minors=0), metadata=bearer(tokens["shelter.ast"]))
+        await stub.Admit(
+            admit_request(shelter_id, minors=0), metadata=bearer(tokens["shelter.ast"])
+        )
     assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert details(err.value)[0] == "shelter-full"
     listed = await stub.ListShelters(pb.ListSheltersRequest(), metadata=bearer(tokens["head.ast"]))
@@ -157,11 +161,17 @@ async def test_reg9_other_territory_sees_no_stay_and_reads_are_audited(  # type:
     stub, tokens, shelter_app
 ) -> None:
     shelter_id = await new_shelter(stub, tokens["head.ast"], capacity=10)
-    stay = (await stub.Admit(admit_request(shelter_id), metadata=bearer(tokens["shelter.ast"]))).stay
+    stay = (
+        await stub.Admit(admit_request(shelter_id), metadata=bearer(tokens["shelter.ast"]))
+    ).stay
     with pytest.raises(grpc.aio.AioRpcError) as err:
-        await stub.GetStay(pb.GetStayRequest(stay_id=stay.id), metadata=bearer(tokens["shelter.ala"]))
+        await stub.GetStay(
+            pb.GetStayRequest(stay_id=stay.id), metadata=bearer(tokens["shelter.ala"])
+        )
     assert err.value.code() == grpc.StatusCode.NOT_FOUND
-    await stub.GetStay(pb.GetStayRequest(stay_id=stay.id), metadata=bearer(tokens["caseworker.ast"]))
+    await stub.GetStay(
+        pb.GetStayRequest(stay_id=stay.id), metadata=bearer(tokens["caseworker.ast"])
+    )
     async with shelter_app.wiring.uow() as session:
         rows = (
             await session.exec(select(AuditRecord).where(AuditRecord.entity == f"stay/{stay.id}"))
@@ -172,12 +182,15 @@ async def test_reg9_other_territory_sees_no_stay_and_reads_are_audited(  # type:
 
 async def test_admission_event_is_published_with_its_id(stub, tokens, shelter_app) -> None:  # type: ignore[no-untyped-def]
     shelter_id = await new_shelter(stub, tokens["head.ast"], capacity=10)
-    stay = (await stub.Admit(admit_request(shelter_id), metadata=bearer(tokens["shelter.ast"]))).stay
+    stay = (
+        await stub.Admit(admit_request(shelter_id), metadata=bearer(tokens["shelter.ast"]))
+    ).stay
     for _ in range(50):
         async with shelter_app.wiring.uow() as session:
             row = (
                 await session.exec(
-                    select(OutboxEvent).where(OutboxEvent.subject == "kamqor.shelter.stay.admitted")
+                    select(OutboxEvent)
+                    .where(OutboxEvent.subject == "kamqor.shelter.stay.admitted")
                     .order_by(OutboxEvent.created_at.desc())  # type: ignore[attr-defined]
                 )
             ).first()
@@ -192,7 +205,9 @@ async def test_admission_event_is_published_with_its_id(stub, tokens, shelter_ap
 
 async def test_discharge_meets_the_stay_term_and_frees_beds(stub, tokens) -> None:  # type: ignore[no-untyped-def]
     shelter_id = await new_shelter(stub, tokens["head.ast"], capacity=3)
-    stay = (await stub.Admit(admit_request(shelter_id), metadata=bearer(tokens["shelter.ast"]))).stay
+    stay = (
+        await stub.Admit(admit_request(shelter_id), metadata=bearer(tokens["shelter.ast"]))
+    ).stay
     done = await stub.Discharge(
         pb.DischargeRequest(stay_id=stay.id, reason="redirected to a special social service"),
         metadata=bearer(tokens["shelter.ast"]),
@@ -200,7 +215,8 @@ async def test_discharge_meets_the_stay_term_and_frees_beds(stub, tokens) -> Non
     assert done.stay.state == pb.STAY_STATE_DISCHARGED
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await stub.Discharge(
-            pb.DischargeRequest(stay_id=stay.id, reason="again"), metadata=bearer(tokens["shelter.ast"])
+            pb.DischargeRequest(stay_id=stay.id, reason="again"),
+            metadata=bearer(tokens["shelter.ast"]),
         )
     assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     await stub.Admit(admit_request(shelter_id), metadata=bearer(tokens["shelter.ast"]))

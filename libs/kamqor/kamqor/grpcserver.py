@@ -75,14 +75,16 @@ class KitInterceptor(grpc.aio.ServerInterceptor):
 
     async def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        continuation: Callable[
+            [grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]
+        ],
         handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
         handler = await continuation(handler_call_details)
         method = handler_call_details.method
         if handler is None or method.startswith(_OPEN_PREFIXES) or handler.unary_unary is None:
             return handler
-        inner = handler.unary_unary
+        inner: Callable[[Any, Any], Awaitable[Any]] = handler.unary_unary
         metadata = dict(handler_call_details.invocation_metadata or ())
 
         async def guarded(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
@@ -125,7 +127,7 @@ def build_server(
     """A server with tracing outermost, then the kit interceptor; health starts NOT_SERVING."""
     server = grpc.aio.server(
         interceptors=[
-            aio_server_interceptor(tracer_provider=tracer_provider),
+            aio_server_interceptor(tracer_provider=tracer_provider),  # type: ignore[no-untyped-call]
             KitInterceptor(verifier),
         ],
         options=[("grpc.so_reuseport", 0)],

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from kamqor.auth import Principal
 from kamqor.db import UTCDateTime
-from sqlalchemy import UniqueConstraint, or_
+from sqlalchemy import ColumnElement, UniqueConstraint, and_, or_
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -43,14 +43,16 @@ async def visible_to(
     limit: int,
 ) -> list[Notice]:
     """Newest first; keyset pagination on the time-ordered id."""
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if principal.has_any(*RECIPIENT_ROLES):
         conditions.append(
-            (Notice.recipient_agency_type == principal.agency_type)
-            & (Notice.territory == principal.territory)
+            and_(
+                col(Notice.recipient_agency_type) == principal.agency_type,
+                col(Notice.territory) == principal.territory,
+            )
         )
     if principal.has_any(*SENDER_ROLES):
-        conditions.append(Notice.sender_agency == principal.agency)
+        conditions.append(col(Notice.sender_agency) == principal.agency)
     if not conditions:
         return []
     query = select(Notice).where(or_(*conditions))

@@ -1,0 +1,3 @@
+from kamqor.db import run_env
+
+run_env()

@@ -1,0 +1,105 @@
+"""Plan and measure tables and the queries on them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from kamqor.db import UTCDateTime
+from sqlalchemy import Index
+from sqlmodel import Field, SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from plans.rules import MeasureState, PlanState
+
+
+class Plan(SQLModel, table=True):
+    __tablename__ = "plans"
+
+    id: str = Field(primary_key=True)
+    center_id: str = Field(max_length=100, index=True)
+    territory: str = Field(max_length=50, index=True)
+    case_id: str = Field(default="", max_length=64)
+    situation: str = Field(max_length=10)
+    support_level: str = Field(default="", max_length=20)
+    state: str = Field(default=PlanState.DRAFT, max_length=20)
+    created_by: str = Field(max_length=100)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    term_ends_at: datetime = Field(sa_type=UTCDateTime)
+    approved_by: str = Field(default="", max_length=100)
+    approved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    approval_decision: str = Field(default="", max_length=200)
+
+
+class Measure(SQLModel, table=True):
+    __tablename__ = "measures"
+    # An agency's own list (PLN-15) reads by (agency, state) in id order.
+    __table_args__ = (Index("ix_measures_agency_state", "agency_id", "state", "id"),)
+
+    id: str = Field(primary_key=True)
+    plan_id: str = Field(foreign_key="plans.id", index=True)
+    position: int
+    territory: str = Field(max_length=50)
+    center_id: str = Field(max_length=100)
+    agency_id: str = Field(max_length=100)
+    agency_type: str = Field(max_length=50)
+    kind: str = Field(max_length=30)
+    title: str = Field(max_length=500)
+    target: str = Field(default="", max_length=200)
+    deadline: date
+    state: str = Field(default=MeasureState.DRAFT, max_length=20)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    assignee: str = Field(default="", max_length=100)
+    assigned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    assigned_by: str = Field(default="", max_length=100)
+    reported_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    report: str = Field(default="", max_length=4000)
+    reported_on_time: bool | None = None
+    returned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    return_reason: str = Field(default="", max_length=4000)
+    return_mode: str = Field(default="", max_length=20)
+    returns: int = 0
+    completed_on: date | None = None
+    completed_by: str = Field(default="", max_length=100)
+
+
+async def lock_plan(session: AsyncSession, plan_id: str) -> Plan | None:
+    """Row lock: two approvals of one draft cannot both send its measures (PLN-5)."""
+    return (await session.exec(select(Plan).where(Plan.id == plan_id).with_for_update())).first()
+
+
+async def lock_measure(session: AsyncSession, measure_id: str) -> Measure | None:
+    query = select(Measure).where(Measure.id == measure_id).with_for_update()
+    return (await session.exec(query)).first()
+
+
+async def measures_of(session: AsyncSession, plan_id: str) -> list[Measure]:
+    query = select(Measure).where(Measure.plan_id == plan_id).order_by(col(Measure.position))
+    return list((await session.exec(query)).all())
+
+
+async def agency_measures(
+    session: AsyncSession,
+    *,
+    agency_id: str,
+    territory: str,
+    state: str | None,
+    after: str,
+    limit: int,
+) -> list[Measure]:
+    """The measures sent to one agency (PLN-15); drafts never leave the center."""
+    query = (
+        select(Measure)
+        .where(Measure.agency_id == agency_id)
+        .where(Measure.territory == territory)
+        .where(Measure.state != MeasureState.DRAFT)
+    )
+    if state is not None:
+        query = query.where(Measure.state == state)
+    if after:
+        query = query.where(col(Measure.id) > after)
+    return list((await session.exec(query.order_by(col(Measure.id)).limit(limit))).all())
+
+
+async def open_measures(session: AsyncSession, plan_id: str) -> int:
+    rows = await measures_of(session, plan_id)
+    return sum(1 for m in rows if m.state != MeasureState.COMPLETED)

@@ -1,0 +1,159 @@
+"""Data bank tables and the queries on them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from kamqor.db import UTCDateTime
+from sqlmodel import Field, SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from registry.rules import DecisionKind, DecisionState, FamilyState
+
+
+class Family(SQLModel, table=True):
+    __tablename__ = "families"
+
+    id: str = Field(primary_key=True)
+    territory: str = Field(max_length=50, index=True)
+    state: str = Field(default=FamilyState.PENDING, max_length=20, index=True)
+    responsible_agency_id: str = Field(max_length=100)
+    responsible_body: str = Field(max_length=500)
+    review_on: date
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    registered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    deregistered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class FamilyMember(SQLModel, table=True):
+    __tablename__ = "family_members"
+
+    id: str = Field(primary_key=True)
+    family_id: str = Field(foreign_key="families.id", index=True)
+    position: int
+    is_minor: bool
+    full_name: str = Field(max_length=200)
+    # casefolded, spaces collapsed: searched with LIKE the same way on SQLite and PostgreSQL
+    search_name: str = Field(max_length=200, index=True)
+    relation: str = Field(default="", max_length=200)
+    birth_date: date = Field(index=True)
+    birth_place: str = Field(max_length=500)
+    registered_address: str = Field(default="", max_length=500)
+    actual_address: str = Field(max_length=500)
+    document_kind: str = Field(default="", max_length=30)
+    document_series: str = Field(default="", max_length=20)
+    document_number: str = Field(default="", max_length=50)
+    document_issued_on: date | None = None
+    disability: bool = False
+    work_or_study: str = Field(default="", max_length=500)
+
+
+class Decision(SQLModel, table=True):
+    __tablename__ = "decisions"
+
+    id: str = Field(primary_key=True)
+    family_id: str = Field(foreign_key="families.id", index=True)
+    territory: str = Field(max_length=50)
+    kind: str = Field(max_length=20)
+    commission_id: str = Field(max_length=100)
+    decided_on: date
+    number: str = Field(max_length=100)
+    members_present: int
+    votes_for: int
+    votes_against: int
+    prevention_bodies_heard: bool
+    minor_opinion_heard: bool
+    parents_opinion_heard: bool
+    grounds: str = Field(max_length=4000)
+    state: str = Field(default=DecisionState.RECORDED, max_length=20)
+    recorded_by: str = Field(max_length=100)
+    recorded_at: datetime = Field(sa_type=UTCDateTime)
+    office_id: str = Field(default="", max_length=100)
+    received_by: str = Field(default="", max_length=100)
+    received_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    entered_by: str = Field(default="", max_length=100)
+    entered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+async def lock_family(session: AsyncSession, family_id: str) -> Family | None:
+    query = select(Family).where(Family.id == family_id).with_for_update()
+    return (await session.exec(query)).first()
+
+
+async def lock_decision(session: AsyncSession, decision_id: str) -> Decision | None:
+    query = select(Decision).where(Decision.id == decision_id).with_for_update()
+    return (await session.exec(query)).first()
+
+
+async def members_of(session: AsyncSession, family_id: str) -> list[FamilyMember]:
+    query = (
+        select(FamilyMember)
+        .where(FamilyMember.family_id == family_id)
+        .order_by(col(FamilyMember.position))
+    )
+    return list((await session.exec(query)).all())
+
+
+async def members_of_many(
+    session: AsyncSession, family_ids: list[str]
+) -> dict[str, list[FamilyMember]]:
+    if not family_ids:
+        return {}
+    query = (
+        select(FamilyMember)
+        .where(col(FamilyMember.family_id).in_(family_ids))
+        .order_by(col(FamilyMember.family_id), col(FamilyMember.position))
+    )
+    out: dict[str, list[FamilyMember]] = {f: [] for f in family_ids}
+    for row in (await session.exec(query)).all():
+        out[row.family_id].append(row)
+    return out
+
+
+async def decisions_of(session: AsyncSession, family_id: str) -> list[Decision]:
+    query = (
+        select(Decision).where(Decision.family_id == family_id).order_by(col(Decision.recorded_at))
+    )
+    return list((await session.exec(query)).all())
+
+
+async def pending_deregistration(session: AsyncSession, family_id: str) -> bool:
+    query = (
+        select(Decision.id)
+        .where(Decision.family_id == family_id)
+        .where(Decision.kind == DecisionKind.DEREGISTRATION)
+        .where(Decision.state != DecisionState.ENTERED)
+    )
+    return (await session.exec(query)).first() is not None
+
+
+def _like(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+async def search(
+    session: AsyncSession,
+    *,
+    territory: str,
+    name_key: str,
+    birth_date: date | None,
+    after: str,
+    limit: int,
+) -> list[Family]:
+    """Registered families of a territory with a member matching; removed ones never (REG-6)."""
+    members = select(FamilyMember.family_id)
+    if name_key:
+        members = members.where(col(FamilyMember.search_name).like(_like(name_key), escape="\\"))
+    if birth_date is not None:
+        members = members.where(FamilyMember.birth_date == birth_date)
+    query = (
+        select(Family)
+        .where(Family.territory == territory)
+        .where(Family.state == FamilyState.REGISTERED)
+    )
+    if name_key or birth_date is not None:
+        query = query.where(col(Family.id).in_(members))
+    if after:
+        query = query.where(col(Family.id) > after)
+    return list((await session.exec(query.order_by(col(Family.id)).limit(limit))).all())

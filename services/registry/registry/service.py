@@ -1,0 +1,570 @@
+"""Data bank use cases: authorise, validate, apply rules, persist, stage events. Never commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from kamqor import audit, idempotency, obligations, outbox
+from kamqor.access import require_role, require_territory
+from kamqor.auth import Principal
+from kamqor.calendar.terms import local_date
+from kamqor.clock import utcnow
+from kamqor.errors import Forbidden, NotFound
+from kamqor.events.v1.registry_pb2 import (
+    DecisionReceived,
+    DecisionRecorded,
+    FamilyDeregistered,
+    FamilyRegistered,
+)
+from kamqor.ids import new_id, parse_id
+from kamqor.obligations import Obligation
+from kamqor.profiles import Profile, get_profile
+from kamqor.protoconv import page_size as check_page_size
+from kamqor.protoconv import ts
+from kamqor.territories import territory as territory_of
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from registry import models, rules
+from registry.models import Decision, Family, FamilyMember
+from registry.rules import DecisionKind, DecisionState, FamilyState
+
+SOURCE = "kamqor.registry"
+
+
+@dataclass(frozen=True)
+class DecisionView:
+    decision: Decision
+    obligations: list[Obligation]
+
+
+@dataclass(frozen=True)
+class FamilyView:
+    family: Family
+    members: list[FamilyMember]
+    decisions: list[DecisionView]
+    obligations: list[Obligation]
+
+
+@dataclass(frozen=True)
+class FamilySummary:
+    family: Family
+    members: list[FamilyMember]
+
+
+def _profile_for(territory: str, *rule_keys: str) -> Profile:
+    """The territory's profile, refusing where the data bank rules do not apply."""
+    name = territory_of(territory).profile
+    profile = get_profile(name)
+    rules.require_registry(profile.has_rule, rule_keys or rules.REGISTRATION_RULES, profile=name)
+    return profile
+
+
+def _local_start(profile: Profile, day: date) -> datetime:
+    """The session date as an instant (local midnight): terms count from the next day."""
+    return datetime.combine(day, time(), tzinfo=profile.zone)
+
+
+def _members(
+    family_id: str, minors: Sequence[rules.PersonIn], relatives: Sequence[rules.PersonIn]
+) -> list[FamilyMember]:
+    people = [(True, p) for p in minors] + [(False, p) for p in relatives]
+    return [
+        FamilyMember(
+            id=new_id(),
+            family_id=family_id,
+            position=i,
+            is_minor=is_minor,
+            full_name=p.full_name,
+            search_name=rules.search_key(p.full_name),
+            relation=p.relation,
+            birth_date=p.birth_date,
+            birth_place=p.birth_place,
+            registered_address=p.registered_address,
+            actual_address=p.actual_address,
+            document_kind=p.document.kind if p.document else "",
+            document_series=p.document.series if p.document else "",
+            document_number=p.document.number if p.document else "",
+            document_issued_on=p.document.issued_on if p.document else None,
+            disability=p.disability,
+            work_or_study=p.work_or_study,
+        )
+        for i, (is_minor, p) in enumerate(people)
+    ]
+
+
+def _decision(
+    *,
+    principal: Principal,
+    family_id: str,
+    kind: DecisionKind,
+    decided_on: date,
+    number: str,
+    vote: rules.Vote,
+    hearing: rules.Hearing,
+    grounds: str,
+    now: datetime,
+) -> Decision:
+    return Decision(
+        id=new_id(),
+        family_id=family_id,
+        territory=principal.territory,
+        kind=kind,
+        commission_id=principal.agency,
+        decided_on=decided_on,
+        number=rules.check_text(number, field="number", limit=100),
+        members_present=vote.members_present,
+        votes_for=vote.votes_for,
+        votes_against=vote.votes_against,
+        prevention_bodies_heard=hearing.prevention_bodies_heard,
+        minor_opinion_heard=hearing.minor_opinion_heard,
+        parents_opinion_heard=hearing.parents_opinion_heard,
+        grounds=rules.check_text(grounds, field="grounds", limit=rules.MAX_GROUNDS),
+        recorded_by=principal.subject,
+        recorded_at=now,
+    )
+
+
+async def record_registration_decision(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    decided_on: date,
+    number: str,
+    vote: rules.Vote,
+    hearing: rules.Hearing,
+    grounds: str,
+    responsible_agency_id: str,
+    responsible_body: str,
+    review_on: date,
+    minors: Sequence[rules.PersonIn],
+    relatives: Sequence[rules.PersonIn],
+    idempotency_key: str,
+    now: datetime | None = None,
+) -> FamilyView:
+    """Record a commission's registration decision: taken by a majority of the members present
+    after hearing the prevention bodies, the minor and the parents (REG-2), with the family's
+    data and grounds (REG-1), the responsible body and a repeat review within 6 months (REG-3);
+    the commission then has 7 working days to send it to the registry office (REG-4)."""
+    require_role(principal, *rules.COMMISSION_ROLES)
+    key = idempotency.check_key(idempotency_key)
+    scope = f"record_registration:{principal.agency}"
+    if (earlier := await idempotency.recall(session, scope=scope, key=key)) is not None:
+        return await _family_view(session, earlier)
+    profile = _profile_for(principal.territory)
+    now = now or utcnow()
+    rules.check_decided_on(decided_on, today=local_date(now, profile.zone))
+    rules.check_hearing(hearing)
+    rules.check_vote(vote)
+    kept_minors, kept_relatives = rules.check_family(minors, relatives, on=decided_on)
+    decided_at = _local_start(profile, decided_on)
+    latest = profile.due(rules.REVIEW_RULE, decided_at).due_at
+    rules.check_review_date(
+        review_on, decided_on=decided_on, latest=local_date(latest, profile.zone)
+    )
+    family = Family(
+        id=new_id(),
+        territory=principal.territory,
+        responsible_agency_id=rules.check_text(
+            responsible_agency_id, field="responsible_agency_id", limit=100
+        ),
+        responsible_body=rules.check_text(
+            responsible_body, field="responsible_body", limit=rules.MAX_TEXT
+        ),
+        review_on=review_on,
+        created_at=now,
+    )
+    decision = _decision(
+        principal=principal,
+        family_id=family.id,
+        kind=DecisionKind.REGISTRATION,
+        decided_on=decided_on,
+        number=number,
+        vote=vote,
+        hearing=hearing,
+        grounds=grounds,
+        now=now,
+    )
+    session.add(family)
+    await session.flush()  # the family exists before its members and decision refer to it
+    session.add_all(_members(family.id, kept_minors, kept_relatives))
+    session.add(decision)
+    obligations.open_obligation(
+        session,
+        rule=rules.REVIEW_RULE,
+        subject=f"family/{family.id}",
+        territory=family.territory,
+        arose_at=decided_at,
+        responsible_agency=principal.agency,
+    )
+    obligations.open_obligation(
+        session,
+        rule=rules.SEND_RULE[DecisionKind.REGISTRATION],
+        subject=f"decision/{decision.id}",
+        territory=family.territory,
+        arose_at=decided_at,
+        responsible_agency=principal.agency,
+        responsible_person=principal.subject,
+    )
+    outbox.append(
+        session,
+        source=SOURCE,
+        subject="kamqor.registry.decision.recorded",
+        entity=f"decision/{decision.id}",
+        payload=DecisionRecorded(
+            decision_id=decision.id,
+            family_id=family.id,
+            territory=family.territory,
+            kind=decision.kind,
+            commission_id=decision.commission_id,
+            decided_on=decided_on.isoformat(),
+            minors=len(kept_minors),
+        ),
+    )
+    audit.record(
+        session,
+        principal=principal,
+        action="create",
+        entity=f"family/{family.id}",
+        purpose="REG-2 registration decision",
+    )
+    idempotency.remember(session, scope=scope, key=key, result_id=family.id)
+    await session.flush()
+    return await _family_view(session, family.id)
+
+
+async def receive_decision(
+    session: AsyncSession, *, principal: Principal, decision_id: str, now: datetime | None = None
+) -> DecisionView:
+    """The registry office records receipt of a decision: the commission's 7-working-day term
+    is met and the office's own 3-working-day term to enter it starts (REG-4, REG-6)."""
+    _require_office(principal)
+    decision = await models.lock_decision(session, parse_id(decision_id, field="decision_id"))
+    if decision is None:
+        raise NotFound("decision not found")
+    require_territory(principal, decision.territory, entity="decision")
+    kind = DecisionKind(decision.kind)
+    _profile_for(decision.territory, rules.SEND_RULE[kind], rules.ENTER_RULE[kind])
+    rules.check_receivable(decision.state)
+    now = now or utcnow()
+    entity = f"decision/{decision.id}"
+    on_time = True
+    for row in await obligations.for_subject(session, entity, rule=rules.SEND_RULE[kind]):
+        obligations.meet(session, row, at=now)
+        on_time = bool(row.on_time)
+    obligations.open_obligation(
+        session,
+        rule=rules.ENTER_RULE[kind],
+        subject=entity,
+        territory=decision.territory,
+        arose_at=now,
+        responsible_agency=principal.agency,
+        responsible_person=principal.subject,
+    )
+    decision.state = DecisionState.RECEIVED
+    decision.office_id = principal.agency
+    decision.received_by = principal.subject
+    decision.received_at = now
+    session.add(decision)
+    outbox.append(
+        session,
+        source=SOURCE,
+        subject="kamqor.registry.decision.received",
+        entity=entity,
+        payload=DecisionReceived(
+            decision_id=decision.id,
+            family_id=decision.family_id,
+            territory=decision.territory,
+            kind=decision.kind,
+            office_id=principal.agency,
+            received_at=ts(now),
+            on_time=on_time,
+        ),
+    )
+    audit.record(
+        session,
+        principal=principal,
+        action="update",
+        entity=entity,
+        purpose=f"{rules.SEND_RULE[kind]} receipt",
+    )
+    await session.flush()
+    return await _decision_view(session, decision)
+
+
+async def enter_family(
+    session: AsyncSession, *, principal: Principal, decision_id: str, now: datetime | None = None
+) -> FamilyView:
+    """The office that received a registration decision enters the family into the bank within
+    3 working days (REG-4); from then on the family is found by searches."""
+    decision, family = await _office_entry(
+        session, principal, decision_id, expected=DecisionKind.REGISTRATION, now=now
+    )
+    family.state = FamilyState.REGISTERED
+    family.registered_at = decision.entered_at
+    session.add(family)
+    members = await models.members_of(session, family.id)
+    outbox.append(
+        session,
+        source=SOURCE,
+        subject="kamqor.registry.family.registered",
+        entity=f"family/{family.id}",
+        payload=FamilyRegistered(
+            family_id=family.id,
+            decision_id=decision.id,
+            territory=family.territory,
+            responsible_agency_id=family.responsible_agency_id,
+            registered_at=ts(decision.entered_at),
+            minors=sum(1 for m in members if m.is_minor),
+        ),
+    )
+    await session.flush()
+    return await _family_view(session, family.id)
+
+
+async def record_deregistration(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    family_id: str,
+    decided_on: date,
+    number: str,
+    vote: rules.Vote,
+    hearing: rules.Hearing,
+    grounds: str,
+    idempotency_key: str,
+    now: datetime | None = None,
+) -> DecisionView:
+    """Record a commission's deregistration decision, decided like a registration (REG-2) with
+    its grounds (REG-1); it is sent within 7 working days (REG-6). It settles the repeat review
+    the registration scheduled (REG-3)."""
+    require_role(principal, *rules.COMMISSION_ROLES)
+    key = idempotency.check_key(idempotency_key)
+    scope = f"record_deregistration:{principal.agency}"
+    if (earlier := await idempotency.recall(session, scope=scope, key=key)) is not None:
+        found = await session.get(Decision, earlier)
+        assert found is not None
+        return await _decision_view(session, found)
+    kind = DecisionKind.DEREGISTRATION
+    profile = _profile_for(principal.territory, rules.SEND_RULE[kind])
+    family = await models.lock_family(session, parse_id(family_id, field="family_id"))
+    if family is None:
+        raise NotFound("family not found")
+    require_territory(principal, family.territory, entity="family")
+    rules.check_deregistrable(
+        family.state, pending_deregistration=await models.pending_deregistration(session, family.id)
+    )
+    now = now or utcnow()
+    rules.check_decided_on(decided_on, today=local_date(now, profile.zone))
+    rules.check_hearing(hearing)
+    rules.check_vote(vote)
+    decision = _decision(
+        principal=principal,
+        family_id=family.id,
+        kind=kind,
+        decided_on=decided_on,
+        number=number,
+        vote=vote,
+        hearing=hearing,
+        grounds=grounds,
+        now=now,
+    )
+    session.add(decision)
+    decided_at = _local_start(profile, decided_on)
+    for row in await obligations.for_subject(
+        session, f"family/{family.id}", rule=rules.REVIEW_RULE
+    ):
+        obligations.meet(session, row, at=max(decided_at, row.arose_at))
+    obligations.open_obligation(
+        session,
+        rule=rules.SEND_RULE[kind],
+        subject=f"decision/{decision.id}",
+        territory=family.territory,
+        arose_at=decided_at,
+        responsible_agency=principal.agency,
+        responsible_person=principal.subject,
+    )
+    outbox.append(
+        session,
+        source=SOURCE,
+        subject="kamqor.registry.decision.recorded",
+        entity=f"decision/{decision.id}",
+        payload=DecisionRecorded(
+            decision_id=decision.id,
+            family_id=family.id,
+            territory=family.territory,
+            kind=kind,
+            commission_id=decision.commission_id,
+            decided_on=decided_on.isoformat(),
+        ),
+    )
+    audit.record(
+        session,
+        principal=principal,
+        action="update",
+        entity=f"family/{family.id}",
+        purpose="REG-2 deregistration decision",
+    )
+    idempotency.remember(session, scope=scope, key=key, result_id=decision.id)
+    await session.flush()
+    return await _decision_view(session, decision)
+
+
+async def remove_family(
+    session: AsyncSession, *, principal: Principal, decision_id: str, now: datetime | None = None
+) -> DecisionView:
+    """The office that received a deregistration decision removes the family within 3 working
+    days (REG-6): from then on it is out of every search and listing, kept for auditors only."""
+    decision, family = await _office_entry(
+        session, principal, decision_id, expected=DecisionKind.DEREGISTRATION, now=now
+    )
+    family.state = FamilyState.DEREGISTERED
+    family.deregistered_at = decision.entered_at
+    session.add(family)
+    outbox.append(
+        session,
+        source=SOURCE,
+        subject="kamqor.registry.family.deregistered",
+        entity=f"family/{family.id}",
+        payload=FamilyDeregistered(
+            family_id=family.id,
+            decision_id=decision.id,
+            territory=family.territory,
+            deregistered_at=ts(decision.entered_at),
+        ),
+    )
+    await session.flush()
+    return await _decision_view(session, decision)
+
+
+async def get_family(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    family_id: str,
+    purpose: str,
+) -> FamilyView:
+    """One family of the caller's territory, on need to know, the read logged with its purpose
+    (REG-9); a removed family only from the archive, for auditors (REG-6)."""
+    _profile_for(principal.territory)
+    purpose = rules.check_purpose(purpose)
+    family = await session.get(Family, parse_id(family_id, field="family_id"))
+    if family is None:
+        raise NotFound("family not found")
+    require_territory(principal, family.territory, entity="family")
+    if not rules.may_read(
+        principal, family_state=family.state, responsible_agency_id=family.responsible_agency_id
+    ):
+        if family.state == FamilyState.DEREGISTERED:
+            raise NotFound("family not found")
+        raise Forbidden("no need to know this family (REG-9)")
+    audit.record(
+        session, principal=principal, action="read", entity=f"family/{family.id}", purpose=purpose
+    )
+    return await _family_view(session, family.id)
+
+
+async def search_families(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    name: str,
+    birth_date: date | None,
+    purpose: str,
+    page_size: int,
+    page_token: str,
+) -> tuple[list[FamilySummary], str]:
+    """Registered families of the caller's territory with a member matching; families not yet
+    entered or removed never appear (REG-4, REG-6); each hit is logged with the purpose (REG-9).
+    """
+    if not rules.may_search(principal):
+        raise Forbidden("no need to know the data bank (REG-9)")
+    _profile_for(principal.territory)
+    purpose = rules.check_purpose(purpose)
+    name_key = rules.check_search(name)
+    limit = check_page_size(page_size)
+    after = parse_id(page_token, field="page_token") if page_token else ""
+    families = await models.search(
+        session,
+        territory=principal.territory,
+        name_key=name_key,
+        birth_date=birth_date,
+        after=after,
+        limit=limit + 1,
+    )
+    more = len(families) > limit
+    families = families[:limit]
+    members = await models.members_of_many(session, [f.id for f in families])
+    for f in families:
+        audit.record(
+            session, principal=principal, action="read", entity=f"family/{f.id}", purpose=purpose
+        )
+    return (
+        [FamilySummary(family=f, members=members[f.id]) for f in families],
+        families[-1].id if more else "",
+    )
+
+
+def _require_office(principal: Principal) -> None:
+    if not rules.is_registry_office(principal):
+        raise Forbidden("only the registry office receives and enters decisions (REG-4, REG-6)")
+
+
+async def _office_entry(
+    session: AsyncSession,
+    principal: Principal,
+    decision_id: str,
+    *,
+    expected: DecisionKind,
+    now: datetime | None,
+) -> tuple[Decision, Family]:
+    """Carry out a received decision in the bank: the office's 3-working-day term is met."""
+    _require_office(principal)
+    decision = await models.lock_decision(session, parse_id(decision_id, field="decision_id"))
+    if decision is None:
+        raise NotFound("decision not found")
+    require_territory(principal, decision.territory, entity="decision")
+    _profile_for(decision.territory, rules.ENTER_RULE[expected])
+    rules.check_enterable(decision.state, decision.kind, expected)
+    if decision.office_id != principal.agency:
+        raise Forbidden("the decision was received by another registry office")
+    family = await models.lock_family(session, decision.family_id)
+    assert family is not None
+    now = now or utcnow()
+    entity = f"decision/{decision.id}"
+    for row in await obligations.for_subject(session, entity, rule=rules.ENTER_RULE[expected]):
+        obligations.meet(session, row, at=now)
+    decision.state = DecisionState.ENTERED
+    decision.entered_by = principal.subject
+    decision.entered_at = now
+    session.add(decision)
+    audit.record(
+        session,
+        principal=principal,
+        action="update",
+        entity=f"family/{family.id}",
+        purpose=f"{rules.ENTER_RULE[expected]} entry",
+    )
+    return decision, family
+
+
+async def _decision_view(session: AsyncSession, decision: Decision) -> DecisionView:
+    return DecisionView(
+        decision=decision,
+        obligations=await obligations.for_subject(session, f"decision/{decision.id}"),
+    )
+
+
+async def _family_view(session: AsyncSession, family_id: str) -> FamilyView:
+    family = await session.get(Family, family_id)
+    if family is None:
+        raise NotFound("family not found")
+    decisions = await models.decisions_of(session, family.id)
+    found = await obligations.for_subjects(session, [f"decision/{d.id}" for d in decisions])
+    return FamilyView(
+        family=family,
+        members=await models.members_of(session, family.id),
+        decisions=[DecisionView(d, found.get(f"decision/{d.id}", [])) for d in decisions],
+        obligations=await obligations.for_subject(session, f"family/{family.id}"),
+    )

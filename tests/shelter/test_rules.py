@@ -1,0 +1,74 @@
+"""Shelter rules as plain functions (SHL-1, SHL-3, SHL-5, SHL-6)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from kamqor.errors import Conflict, Invalid
+from shelter import rules
+
+TODAY = date(2026, 11, 23)
+
+
+def resident(born: date, name: str = "Someone") -> rules.ResidentIn:
+    return rules.ResidentIn(full_name=name, birth_date=born)
+
+
+def test_age_counts_whole_years() -> None:
+    assert rules.age_on(date(2008, 11, 24), TODAY) == 17
+    assert rules.age_on(date(2008, 11, 23), TODAY) == 18
+
+
+def test_shl3_minors_admitted_with_the_adult_are_under_18() -> None:
+    adult = resident(date(1990, 1, 1))
+    rules.check_residents(adult, [resident(date(2010, 5, 5))], on=TODAY)
+    with pytest.raises(Invalid) as err:
+        rules.check_residents(
+            adult, [resident(date(2015, 1, 1)), resident(date(2008, 1, 1))], on=TODAY
+        )
+    assert err.value.field == "minors[1].birth_date"
+
+
+def test_shl3_the_admitted_adult_is_of_age() -> None:
+    with pytest.raises(Invalid) as err:
+        rules.check_residents(resident(date(2010, 1, 1)), [], on=TODAY)
+    assert err.value.field == "adult.birth_date"
+
+
+def test_birth_in_the_future_is_refused() -> None:
+    with pytest.raises(Invalid) as err:
+        rules.check_residents(resident(date(1990, 1, 1)), [resident(date(2027, 1, 1))], on=TODAY)
+    assert err.value.field == "minors[0].birth_date"
+
+
+@pytest.mark.parametrize(
+    ("occupied", "incoming", "fits"), [(0, 3, True), (7, 3, True), (8, 3, False)]
+)
+def test_shl6_placement_never_exceeds_capacity(occupied: int, incoming: int, fits: bool) -> None:
+    if fits:
+        rules.check_capacity(capacity=10, occupied=occupied, incoming=incoming)
+    else:
+        with pytest.raises(Conflict) as err:
+            rules.check_capacity(capacity=10, occupied=occupied, incoming=incoming)
+        assert err.value.code == "shelter-full"
+
+
+def test_shl3_written_notice_only_with_minors() -> None:
+    assert rules.needs_written_notice(1)
+    assert not rules.needs_written_notice(0)
+
+
+def test_shl5_bed_days_count_each_started_day_per_person() -> None:
+    start = datetime(2026, 3, 1, 22, 0, tzinfo=UTC)
+    assert rules.bed_days(start, datetime(2026, 3, 1, 23, 0, tzinfo=UTC), 3) == 3
+    assert rules.bed_days(start, datetime(2026, 3, 11, 9, 0, tzinfo=UTC), 3) == 30
+
+
+def test_names_are_required_and_bounded() -> None:
+    with pytest.raises(Invalid):
+        rules.check_name("  ", field="adult.full_name")
+    with pytest.raises(Invalid):
+        rules.check_name("x" * 201, field="adult.full_name")
+    assert rules.check_name("  Aigerim ", field="adult.full_name") == "Aigerim"
