@@ -22,7 +22,8 @@ $(UV):
 	touch $@
 
 node_modules/.installed: package-lock.json
-	npm ci --silent --no-audit --no-fund
+	# `npm ci` refuses this lock: npm 11 leaves the other platforms' optional buf binaries out of it.
+	npm install --no-audit --no-fund --loglevel=error
 	touch $@
 
 protos: setup ## Generate Python stubs (+ typed .pyi) from protos/ into libs/kamqor
@@ -42,7 +43,7 @@ protos-check: ## Fail when the committed stubs are stale
 lint: setup ## ruff format check, ruff check, mypy, buf lint
 	$(PY) ruff format --check .
 	$(PY) ruff check .
-	$(PY) mypy libs/kamqor/kamqor services/*/[a-z]* gateway/gateway tools/devstack/devstack
+	$(PY) mypy libs/kamqor/kamqor $(foreach s,$(SERVICES),services/$(s)/$(s)) gateway/gateway tools/devstack/devstack
 	cd protos && ../node_modules/.bin/buf lint
 
 test: setup ## Start PostgreSQL, NATS JetStream and Keycloak for the tests, then run every suite

@@ -10,15 +10,15 @@ from dataclasses import dataclass, field
 
 import httpx
 import uvicorn
-from devstack.keycloak import KeycloakServer
-from devstack.nats import NatsServer
-from devstack.ports import free_port
-from devstack.postgres import PostgresCluster
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from devstack.keycloak import KeycloakServer
+from devstack.nats import NatsServer
+from devstack.ports import free_port
+from devstack.postgres import PostgresCluster
 from gateway.app import create_app as create_gateway
 from gateway.settings import GatewaySettings
 from intake.app import create_app as create_intake

@@ -5,7 +5,6 @@ to police and guardianship over NATS (NTF-1, NTF-7), need-to-know access (REG-9)
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -206,7 +205,7 @@ async def test_roles_and_tokens_gate_the_shelter(suite: Suite) -> None:
             assert resp.status_code == 401
 
         short = suite.keycloak.token("shelter.ast", client_id="kamqor-test-short")
-        time.sleep(3)  # the short client's tokens live 2 seconds
+        await asyncio.sleep(3)  # the short client's tokens live 2 seconds
         resp = await anonymous.post(
             "/v1/stays", json=body, headers={"Authorization": f"Bearer {short}"}
         )

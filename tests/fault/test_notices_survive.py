@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 
 import pytest
 from sqlmodel import col, func, select
@@ -39,6 +38,7 @@ def service(create, name, databases, postgres, nats_server, keycloak):  # type: 
         nats_server=nats_server,
         keycloak=keycloak,
         database_url=databases[name],
+        wait_ready=nats_server.running,
     )
 
 

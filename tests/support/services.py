@@ -6,17 +6,18 @@ talks to the real broker, so a use case is exercised exactly as in production, w
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import grpc
+from opentelemetry.sdk.trace import TracerProvider
+
 from devstack.keycloak import KeycloakServer
 from devstack.nats import NatsServer
 from devstack.postgres import PostgresCluster
-from opentelemetry.sdk.trace import TracerProvider
-
 from kamqor.runtime import ServiceApp
 from kamqor.settings import ServiceSettings
 
@@ -61,9 +62,14 @@ async def running_service(
     keycloak: KeycloakServer,
     database_url: str | None = None,
     tracer_provider: TracerProvider | None = None,
+    wait_ready: bool = True,
     **overrides: Any,
 ) -> AsyncIterator[ServiceApp]:
-    """A started service on a fresh database (or `database_url`); stopped on exit."""
+    """A started service on a fresh database (or `database_url`); stopped on exit.
+
+    `wait_ready=False` when the broker is down on purpose: the service then takes calls but
+    stays NOT_SERVING until the broker is back.
+    """
     settings = service_settings(
         name,
         database_url=database_url or fresh_database(postgres, name),
@@ -73,6 +79,8 @@ async def running_service(
     )
     app = create_app(settings, tracer_provider=tracer_provider)
     await app.start()
+    if wait_ready:
+        await asyncio.wait_for(app.ready.wait(), timeout=30)
     try:
         yield app
     finally:

@@ -9,6 +9,8 @@ import nats
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 
+from kamqor.tasks import cancel_and_wait
+
 log = logging.getLogger(__name__)
 
 
@@ -22,6 +24,7 @@ class Broker:
         # (nats.py #504), so consumers compare generations and subscribe again.
         self.generation = 0
         self.connected = asyncio.Event()
+        self._connecting: asyncio.Task[None] | None = None
 
     @property
     def js(self) -> JetStreamContext:
@@ -32,6 +35,12 @@ class Broker:
     @property
     def is_connected(self) -> bool:
         return self._nc is not None and self._nc.is_connected
+
+    def start(self) -> None:
+        """Connect in the background: a process starts (and stages events in its outbox) while
+        the broker is away; `connected` is set once it answers."""
+        if self._connecting is None:
+            self._connecting = asyncio.create_task(self.connect(), name=f"{self._name}-connect")
 
     async def connect(self, *, attempts: int = 0, wait: float = 0.5) -> None:
         """Connect, retrying until it works (attempts=0: forever) so start order does not matter."""
@@ -71,6 +80,9 @@ class Broker:
         log.debug("nats error: %s", type(exc).__name__)
 
     async def close(self) -> None:
+        if self._connecting is not None:
+            await cancel_and_wait(self._connecting)
+            self._connecting = None
         if self._nc is not None and not self._nc.is_closed:
             try:
                 await asyncio.wait_for(self._nc.drain(), timeout=5)

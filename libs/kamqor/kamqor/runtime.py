@@ -25,6 +25,7 @@ from kamqor.relay import Relay
 from kamqor.settings import ServiceSettings
 from kamqor.streams import ensure_stream
 from kamqor.sweeping import Sweeper
+from kamqor.tasks import cancel_and_wait
 from kamqor.telemetry import configure_logging, set_global
 from kamqor.telemetry import tracer_provider as make_tracer_provider
 
@@ -83,6 +84,7 @@ class ServiceApp:
             jwks_url=settings.jwks_url,
         )
         self.port: int = 0
+        self.ready = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._server: grpc.aio.Server | None = None
         self.wiring: Wiring | None = None
@@ -119,8 +121,7 @@ class ServiceApp:
         await set_serving(self._health, spec.service_names, False)
         await server.start()
         self._server = server
-        await broker.connect()
-        await ensure_stream(broker.js, spec.name, replicas=settings.stream_replicas)
+        broker.start()
         self._tasks.append(asyncio.create_task(relay.run(), name=f"{spec.name}-relay"))
         for sub in spec.subscriptions(wiring):
             consumer = Consumer(
@@ -134,8 +135,26 @@ class ServiceApp:
             self._tasks.append(asyncio.create_task(consumer.run(), name=sub.durable))
         self.sweeper = spec.sweeper(wiring)
         self._tasks.append(asyncio.create_task(self.sweeper.run(), name=f"{spec.name}-sweeper"))
-        await set_serving(self._health, spec.service_names, True)
-        log.info("%s serving gRPC on port %s", spec.name, self.port)
+        self._tasks.append(asyncio.create_task(self._serve_when_connected(), name="readiness"))
+        log.info("%s listening for gRPC on port %s", spec.name, self.port)
+
+    async def _serve_when_connected(self) -> None:
+        """SERVING once the broker answers and this service's stream exists; until then the
+        service still takes writes (their events wait in the outbox) but is not ready."""
+        assert self.wiring is not None
+        broker = self.wiring.broker
+        while True:
+            await broker.connected.wait()
+            try:
+                await ensure_stream(
+                    broker.js, self.spec.name, replicas=self.settings.stream_replicas
+                )
+                break
+            except Exception as exc:
+                log.warning("%s: cannot declare its stream: %s", self.spec.name, type(exc).__name__)
+                await asyncio.sleep(0.5)
+        await set_serving(self._health, self.spec.service_names, True)
+        self.ready.set()
 
     async def stop(self, grace: float = 5.0) -> None:
         """NOT_SERVING first so load balancers stop routing, then drain calls, then the rest."""
@@ -144,9 +163,9 @@ class ServiceApp:
             await self._server.stop(grace)
             self._server = None
         for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+            await cancel_and_wait(task)
         self._tasks.clear()
+        self.ready.clear()
         if self.wiring is not None:
             await self.wiring.broker.close()
             await self.wiring.engine.dispose()

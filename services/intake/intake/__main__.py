@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from kamqor.runtime import run_main
-
 from intake.app import create_app
+from kamqor.runtime import run_main
 
 
 def main() -> None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import grpc
-from kamqor.intake.v1 import intake_pb2, intake_pb2_grpc
-from kamqor.runtime import ServiceApp, ServiceSpec, Wiring
-from kamqor.settings import ServiceSettings
 
 from intake import consumers, sweeper
 from intake.servicer import IntakeServicer
+from kamqor.intake.v1 import intake_pb2, intake_pb2_grpc
+from kamqor.runtime import ServiceApp, ServiceSpec, Wiring
+from kamqor.settings import ServiceSettings
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 

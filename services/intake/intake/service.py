@@ -6,6 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from intake import models, rules
+from intake.models import Appeal, AppealPerson
 from kamqor import audit, idempotency, obligations, outbox
 from kamqor.access import require_role, require_territory
 from kamqor.auth import Principal
@@ -17,10 +21,6 @@ from kamqor.obligations import Obligation
 from kamqor.profiles import get_profile
 from kamqor.protoconv import ts
 from kamqor.territories import territory as territory_of
-from sqlmodel.ext.asyncio.session import AsyncSession
-
-from intake import models, rules
-from intake.models import Appeal, AppealPerson
 
 SOURCE = "kamqor.intake"
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import grpc
+
+from intake import rules, service
 from kamqor.errors import Invalid
 from kamqor.grpcserver import current_principal
 from kamqor.intake.v1 import intake_pb2 as pb
 from kamqor.intake.v1 import intake_pb2_grpc
 from kamqor.protoconv import page_size, parse_date, ts
 from kamqor.runtime import Wiring
-
-from intake import rules, service
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
 

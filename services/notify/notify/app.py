@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import grpc
+
 from kamqor.notify.v1 import notify_pb2, notify_pb2_grpc
 from kamqor.runtime import ServiceApp, ServiceSpec, Wiring
 from kamqor.settings import ServiceSettings
-
 from notify import consumers, sweeper
 from notify.servicer import NotifyServicer
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from kamqor.events.v1.envelope_pb2 import Envelope
 from kamqor.events.v1.shelter_pb2 import StayAdmitted
 from kamqor.inbox import Subscription
 from kamqor.runtime import Wiring
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from notify import service
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from kamqor.auth import Principal
-from kamqor.db import UTCDateTime
 from sqlalchemy import ColumnElement, UniqueConstraint, and_, or_
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from kamqor.auth import Principal
+from kamqor.db import UTCDateTime
 from notify.rules import RECIPIENT_ROLES, SENDER_ROLES, NoticeState
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from kamqor import audit, obligations, outbox
 from kamqor.access import require_role
 from kamqor.auth import Principal
@@ -16,8 +18,6 @@ from kamqor.ids import new_id, parse_id
 from kamqor.profiles import get_profile
 from kamqor.protoconv import dt, ts
 from kamqor.territories import territory as territory_of
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from notify import models, rules
 from notify.models import Notice
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import grpc
+
 from kamqor.grpcserver import current_principal
 from kamqor.notify.v1 import notify_pb2 as pb
 from kamqor.notify.v1 import notify_pb2_grpc
 from kamqor.protoconv import page_size, ts
 from kamqor.runtime import Wiring
-
 from notify import rules, service
 from notify.models import Notice
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from kamqor.runtime import run_main
-
 from plans.app import create_app
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import grpc
+
 from kamqor.plans.v1 import plans_pb2, plans_pb2_grpc
 from kamqor.runtime import ServiceApp, ServiceSpec, Wiring
 from kamqor.settings import ServiceSettings
-
 from plans import consumers, sweeper
 from plans.servicer import PlansServicer
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from kamqor.db import UTCDateTime
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from kamqor.db import UTCDateTime
 from plans.rules import MeasureState, PlanState
 
 
@@ -98,6 +98,15 @@ async def agency_measures(
     if after:
         query = query.where(col(Measure.id) > after)
     return list((await session.exec(query.order_by(col(Measure.id)).limit(limit))).all())
+
+
+async def case_ids(session: AsyncSession, plan_ids: list[str]) -> dict[str, str]:
+    if not plan_ids:
+        return {}
+    rows = (
+        await session.exec(select(Plan.id, Plan.case_id).where(col(Plan.id).in_(plan_ids)))
+    ).all()
+    return {plan_id: case_id for plan_id, case_id in rows}
 
 
 async def open_measures(session: AsyncSession, plan_id: str) -> int:

@@ -84,6 +84,7 @@ APPROVER_ROLES: Mapping[str, tuple[str, ...]] = {
     "working_group": ("center-head",),
     "commission": ("commission-member",),
 }
+ANY_APPROVER_ROLE = tuple(sorted({r for roles in APPROVER_ROLES.values() for r in roles}))
 # Bodies of the plan's own center: their approver must belong to that center.
 CENTER_APPROVERS = frozenset({"center", "center_head", "working_group"})
 CENTER_ROLES = ("case-worker",)

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from kamqor import audit, idempotency, obligations, outbox
 from kamqor.access import require_role, require_territory
 from kamqor.auth import Principal
@@ -27,8 +29,6 @@ from kamqor.profiles import get_profile
 from kamqor.protoconv import page_size as check_page_size
 from kamqor.protoconv import ts
 from kamqor.territories import territory as territory_of
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from plans import models, rules
 from plans.models import Measure, Plan
 
@@ -161,6 +161,7 @@ async def approve_plan(
     """Approve a draft by the body the profile names for its situation (PLN-4), start the term
     (PLN-1) and send each measure to its agency at once (PLN-5 met on sending), which then has
     2 working days to designate a responsible person (PLN-6, NTF-3)."""
+    require_role(principal, *rules.ANY_APPROVER_ROLE)
     plan = await models.lock_plan(session, parse_id(plan_id, field="plan_id"))
     if plan is None:
         raise NotFound("plan not found")
@@ -324,7 +325,9 @@ async def list_my_measures(
     )
     more = len(rows) > limit
     rows = rows[:limit]
-    views = [await _measure_view(session, m) for m in rows]
+    found = await obligations.for_subjects(session, [_entity(m.id) for m in rows])
+    cases = await models.case_ids(session, list({m.plan_id for m in rows}))
+    views = [MeasureView(m, cases.get(m.plan_id, ""), found[_entity(m.id)]) for m in rows]
     for m in rows:
         audit.record(
             session, principal=principal, action="read", entity=_entity(m.id), purpose="PLN-15"

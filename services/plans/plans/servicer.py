@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 import grpc
+
 from kamqor.errors import Invalid
 from kamqor.grpcserver import current_principal
 from kamqor.obligations import Obligation
@@ -15,7 +16,6 @@ from kamqor.plans.v1 import plans_pb2 as pb
 from kamqor.plans.v1 import plans_pb2_grpc
 from kamqor.protoconv import parse_date, ts
 from kamqor.runtime import Wiring
-
 from plans import rules, service
 
 Ctx = grpc.aio.ServicerContext[Any, Any]

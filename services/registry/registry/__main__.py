@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from kamqor.runtime import run_main
-
 from registry.app import create_app
 
 

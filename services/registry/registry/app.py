@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import grpc
+
 from kamqor.registry.v1 import registry_pb2, registry_pb2_grpc
 from kamqor.runtime import ServiceApp, ServiceSpec, Wiring
 from kamqor.settings import ServiceSettings
-
 from registry import consumers, sweeper
 from registry.servicer import RegistryServicer
 

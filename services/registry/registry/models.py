@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from kamqor.db import UTCDateTime
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from kamqor.db import UTCDateTime
 from registry.rules import DecisionKind, DecisionState, FamilyState
 
 

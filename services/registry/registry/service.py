@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from kamqor import audit, idempotency, obligations, outbox
 from kamqor.access import require_role, require_territory
 from kamqor.auth import Principal
@@ -24,8 +26,6 @@ from kamqor.profiles import Profile, get_profile
 from kamqor.protoconv import page_size as check_page_size
 from kamqor.protoconv import ts
 from kamqor.territories import territory as territory_of
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from registry import models, rules
 from registry.models import Decision, Family, FamilyMember
 from registry.rules import DecisionKind, DecisionState, FamilyState

@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 import grpc
+
 from kamqor.errors import Invalid
 from kamqor.grpcserver import current_principal
 from kamqor.obligations import Obligation
@@ -13,7 +14,6 @@ from kamqor.protoconv import parse_date, ts
 from kamqor.registry.v1 import registry_pb2 as pb
 from kamqor.registry.v1 import registry_pb2_grpc
 from kamqor.runtime import Wiring
-
 from registry import rules, service
 from registry.models import Decision, FamilyMember
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import grpc
+
 from kamqor.runtime import ServiceApp, ServiceSpec, Wiring
 from kamqor.settings import ServiceSettings
 from kamqor.shelter.v1 import shelter_pb2, shelter_pb2_grpc
-
 from shelter import consumers, sweeper
 from shelter.servicer import ShelterServicer
 

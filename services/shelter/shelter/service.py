@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from kamqor import audit, idempotency, obligations, outbox
 from kamqor.access import require_role, require_territory
 from kamqor.auth import Principal
@@ -15,8 +17,6 @@ from kamqor.ids import new_id, parse_id
 from kamqor.profiles import get_profile
 from kamqor.protoconv import ts
 from kamqor.territories import territory as territory_of
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from shelter import models, rules
 from shelter.models import Shelter, Stay, StayMinor
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import grpc
+
 from kamqor.errors import Invalid
 from kamqor.grpcserver import current_principal
 from kamqor.protoconv import parse_date, ts
 from kamqor.runtime import Wiring
 from kamqor.shelter.v1 import shelter_pb2 as pb
 from kamqor.shelter.v1 import shelter_pb2_grpc
-
 from shelter import rules, service
 from shelter.models import Shelter
 

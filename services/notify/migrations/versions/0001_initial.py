@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+
 from kamqor.schema import TS, create_kit_tables
 
 revision = "0001"

@@ -1,0 +1,32 @@
+"""`python -m gateway`: serve the gateway with uvicorn until SIGTERM."""
+
+from __future__ import annotations
+
+import uvicorn
+
+from gateway.app import create_app
+from gateway.settings import GatewaySettings
+from kamqor.telemetry import configure_logging, set_global, tracer_provider
+
+
+def main() -> None:
+    settings = GatewaySettings()
+    configure_logging(settings.log_level)
+    provider = tracer_provider("kamqor-gateway", otlp_endpoint=settings.otel_exporter_endpoint)
+    set_global(provider)
+    app = create_app(settings, tracer_provider=provider)
+    try:
+        uvicorn.run(
+            app,
+            host=settings.listen_host,
+            port=settings.listen_port,
+            log_config=None,
+            proxy_headers=True,
+            server_header=False,
+        )
+    finally:
+        provider.shutdown()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+"""Wiring of the gateway: settings, verifier, channels, broker, routes, telemetry.
+
+Nothing happens at import time: `create_app` builds an app, its lifespan opens one gRPC channel
+per service the routes call (channels connect lazily) and connects to NATS in the background,
+so the gateway starts, and `/readyz` says what is missing, while a part is still down.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.trace import TracerProvider
+
+from gateway import health, openapi, problems
+from gateway.grpc_clients import Clients
+from gateway.routes import ROUTERS
+from gateway.settings import GatewaySettings
+from kamqor.auth import TokenVerifier
+from kamqor.broker import Broker
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """\
+REST API of Kamqor, the case-management platform of family support centers.
+
+Every `/v1` route needs a Keycloak access token (`Authorization: Bearer ...`) and one of the
+roles listed on the route. Errors are RFC 9457 problem details (`application/problem+json`)
+whose `type` is stable per error; invalid input lists each field in `errors`.
+"""
+
+
+def _lifespan(
+    settings: GatewaySettings, tracer_provider: TracerProvider | None
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        clients = Clients.open(
+            {name: settings.addr(name) for name in ROUTERS},
+            timeout=settings.call_timeout_seconds,
+            tracer_provider=tracer_provider,
+        )
+        broker = Broker(settings.nats_url, name="kamqor-gateway")
+        broker.start()
+        app.state.clients = clients
+        app.state.broker = broker
+        try:
+            yield
+        finally:
+            await broker.close()
+            await clients.close()
+            log.info("gateway stopped")
+
+    return lifespan
+
+
+def create_app(
+    settings: GatewaySettings,
+    *,
+    verifier: TokenVerifier | None = None,
+    tracer_provider: TracerProvider | None = None,
+) -> FastAPI:
+    """The gateway app; `tracer_provider=None` uses OpenTelemetry's global provider."""
+    app = FastAPI(
+        title="Kamqor API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=_lifespan(settings, tracer_provider),
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.verifier = verifier or TokenVerifier(
+        issuer=settings.keycloak_issuer,
+        audience=settings.keycloak_audience,
+        jwks_url=settings.jwks_url,
+    )
+    problems.install(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "traceparent"],
+            expose_headers=["Location"],
+        )
+    app.include_router(health.router)
+    for router in ROUTERS.values():
+        app.include_router(router)
+    openapi.install(app, ROUTERS.values())
+    FastAPIInstrumentor.instrument_app(
+        app, tracer_provider=tracer_provider, excluded_urls="/healthz,/readyz"
+    )
+    return app

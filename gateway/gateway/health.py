@@ -1,0 +1,72 @@
+"""Liveness and readiness.
+
+`/healthz` answers 200 while the process runs. `/readyz` answers 200 only when every service
+the routes call reports SERVING on the standard gRPC health check and the broker is connected;
+otherwise 503, naming each part and its state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Literal
+
+import grpc
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from pydantic import BaseModel, Field
+
+from gateway.grpc_clients import Clients
+from kamqor.broker import Broker
+
+router = APIRouter(tags=["health"])
+
+PartState = Literal["serving", "not-serving", "unreachable", "connected", "disconnected"]
+
+
+class Liveness(BaseModel):
+    status: Literal["alive"] = "alive"
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "not-ready"]
+    parts: dict[str, PartState] = Field(
+        examples=[{"intake": "serving", "shelter": "unreachable", "broker": "connected"}]
+    )
+
+
+async def service_state(channel: grpc.aio.Channel, wait_seconds: float) -> PartState:
+    """The answer of one service's overall health check (service name "")."""
+    stub = health_pb2_grpc.HealthStub(channel)
+    try:
+        reply = await stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=wait_seconds)
+    except grpc.aio.AioRpcError:
+        return "unreachable"
+    serving = reply.status == health_pb2.HealthCheckResponse.SERVING
+    return "serving" if serving else "not-serving"
+
+
+async def readiness(clients: Clients, broker: Broker, wait_seconds: float) -> Readiness:
+    names = list(clients.names)
+    states = await asyncio.gather(*(service_state(clients.channel(n), wait_seconds) for n in names))
+    parts: dict[str, PartState] = dict(zip(names, states, strict=True))
+    parts["broker"] = "connected" if broker.is_connected else "disconnected"
+    ready = all(s in ("serving", "connected") for s in parts.values())
+    return Readiness(status="ready" if ready else "not-ready", parts=parts)
+
+
+@router.get("/healthz", summary="Liveness: the process runs")
+async def healthz() -> Liveness:
+    return Liveness()
+
+
+@router.get(
+    "/readyz",
+    summary="Readiness: every service SERVING and the broker connected",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "Some part is not ready"}},
+)
+async def readyz(request: Request) -> JSONResponse:
+    state = request.app.state
+    report = await readiness(state.clients, state.broker, state.settings.health_timeout_seconds)
+    return JSONResponse(report.model_dump(), status_code=200 if report.status == "ready" else 503)

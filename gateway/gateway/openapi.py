@@ -1,0 +1,83 @@
+"""The OpenAPI 3.1 document: problems as `application/problem+json`, each route's roles."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
+
+from gateway.auth import RoleCheck
+from gateway.problems import MEDIA_TYPE, Problem
+
+
+def route_roles(route: APIRoute) -> frozenset[str]:
+    """The roles a route admits, from `require_roles` on it or on its router."""
+    roles: frozenset[str] = frozenset()
+    for dep in route.dependencies:
+        if isinstance(dep.dependency, RoleCheck):
+            roles |= dep.dependency.roles
+    return roles
+
+
+def _problem_media(operation: dict[str, Any]) -> None:
+    for code, response in operation.get("responses", {}).items():
+        content = response.get("content", {})
+        if str(code)[0] in "45" and "application/json" in content:
+            content[MEDIA_TYPE] = content.pop("application/json")
+
+
+def _document_roles(schema: dict[str, Any], routers: Iterable[APIRouter]) -> None:
+    for router in routers:
+        for route in router.routes:
+            if not isinstance(route, APIRoute) or not (roles := sorted(route_roles(route))):
+                continue
+            for method in (m.lower() for m in route.methods or ()):
+                operation = schema["paths"].get(route.path_format, {}).get(method)
+                if operation is None:
+                    continue
+                operation["x-required-roles"] = roles
+                # OpenAPI 3.1: for non-OAuth schemes the array may list the roles required.
+                operation["security"] = [
+                    {name: roles} for s in operation.get("security", []) for name in s
+                ]
+                note = f"Roles (any of): {', '.join(f'`{r}`' for r in roles)}."
+                text = operation.get("description")
+                operation["description"] = f"{text}\n\n{note}" if text else note
+
+
+def install(app: FastAPI, routers: Iterable[APIRouter]) -> None:
+    """Post-process FastAPI's own document once; `routers` are the ones `app` includes."""
+    generate = app.openapi
+    routers = list(routers)
+    done: dict[str, Any] = {}
+
+    def openapi() -> dict[str, Any]:
+        if not done:
+            schema = generate()
+            for operations in schema.get("paths", {}).values():
+                for operation in operations.values():
+                    _problem_media(operation)
+            _document_roles(schema, routers)
+            done.update(schema)
+        return done
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+_DESCRIPTIONS = {
+    401: "Missing, expired or invalid bearer token",
+    403: "The caller's roles do not allow this",
+    404: "No such resource in the caller's territory",
+    409: "Conflicts with the current state (the `type` names the rule)",
+    422: "Invalid input; `errors` names each field",
+    503: "A service is unavailable; retry later",
+}
+
+
+def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the problems a route may return, as `application/problem+json`."""
+    return {
+        code: {"model": Problem, "description": _DESCRIPTIONS.get(code, "Error")} for code in codes
+    }

@@ -1,0 +1,67 @@
+"""/v1/notices: written notices between agencies (NTF-7), served by NotifyService."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+
+from gateway.auth import CurrentPrincipal, require_roles
+from gateway.grpc_clients import Clients, GrpcClients
+from gateway.openapi import responses
+from gateway.routes.params import PageSize, PageToken
+from gateway.schemas.notify import NOTICE_STATES, Notice, NoticePage, NoticeState
+from kamqor.notify.v1 import notify_pb2 as pb
+from kamqor.notify.v1 import notify_pb2_grpc
+
+SERVICE = "notify"
+RECIPIENTS = ("agency-coordinator", "agency-assignee", "center-head", "partner-system")
+
+router = APIRouter(
+    prefix="/v1/notices",
+    tags=["notices"],
+    dependencies=[require_roles(*RECIPIENTS)],
+    responses=responses(401, 403, 503),
+)
+
+
+def _stub(clients: Clients) -> notify_pb2_grpc.NotifyServiceAsyncStub:
+    return notify_pb2_grpc.NotifyServiceStub(clients.channel(SERVICE))
+
+
+@router.get("", summary="Notices addressed to the caller's agency", responses=responses(422))
+async def list_notices(
+    principal: CurrentPrincipal,
+    clients: GrpcClients,
+    state: Annotated[NoticeState | None, Query(description="Only this state.")] = None,
+    page_size: PageSize = None,
+    page_token: PageToken = None,
+) -> NoticePage:
+    """Notices to the caller's agency type in the caller's territory, newest first."""
+    request = pb.ListNoticesRequest(
+        page_size=page_size or 0,
+        page_token=page_token or "",
+        state=NOTICE_STATES.to_proto(state) if state else pb.NOTICE_STATE_UNSPECIFIED,
+    )
+    reply = await _stub(clients).ListNotices(request, **clients.options(principal))
+    return NoticePage.from_proto(reply)
+
+
+@router.get("/{notice_id}", summary="One notice", responses=responses(404, 422))
+async def get_notice(notice_id: UUID, principal: CurrentPrincipal, clients: GrpcClients) -> Notice:
+    reply = await _stub(clients).GetNotice(
+        pb.GetNoticeRequest(notice_id=str(notice_id)), **clients.options(principal)
+    )
+    return Notice.from_proto(reply.notice)
+
+
+@router.post("/{notice_id}/ack", summary="Acknowledge a notice", responses=responses(404, 409, 422))
+async def acknowledge_notice(
+    notice_id: UUID, principal: CurrentPrincipal, clients: GrpcClients
+) -> Notice:
+    """Records the receiving agency's acknowledgement (NTF-7); repeating it changes nothing."""
+    reply = await _stub(clients).AcknowledgeNotice(
+        pb.AcknowledgeNoticeRequest(notice_id=str(notice_id)), **clients.options(principal)
+    )
+    return Notice.from_proto(reply.notice)

@@ -1,0 +1,61 @@
+"""Written notices between agencies, each with a due time and an acknowledgement (NTF-7)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+
+from gateway.schemas.common import EnumMap, at, when
+from kamqor.notify.v1 import notify_pb2 as pb
+
+NoticeState = Literal["pending", "acknowledged"]
+NOTICE_STATES = EnumMap[pb.NoticeState.ValueType, NoticeState](pb.NoticeState, "NOTICE_STATE_")
+
+
+class Notice(BaseModel):
+    """One written notice to one agency."""
+
+    id: UUID
+    rule: str = Field(examples=["SHL-3"], description="The rule that requires the notice.")
+    recipient_agency_type: str = Field(examples=["police"])
+    territory: str
+    subject: str = Field(examples=["stay/01963b9e-8a4f-7c2d-9b1e-3f4a5b6c7d8e"])
+    text: str
+    created_at: datetime
+    due_at: datetime
+    state: NoticeState
+    acknowledged_at: datetime | None
+    acknowledged_by_agency: str | None
+
+    @classmethod
+    def from_proto(cls, msg: pb.Notice) -> Notice:
+        return cls(
+            id=msg.id,
+            rule=msg.rule,
+            recipient_agency_type=msg.recipient_agency_type,
+            territory=msg.territory,
+            subject=msg.subject,
+            text=msg.text,
+            created_at=at(msg, "created_at"),
+            due_at=at(msg, "due_at"),
+            state=NOTICE_STATES.from_proto(msg.state),
+            acknowledged_at=when(msg, "acknowledged_at"),
+            acknowledged_by_agency=msg.acknowledged_by_agency or None,
+        )
+
+
+class NoticePage(BaseModel):
+    """One page of the caller's notices, newest first."""
+
+    items: list[Notice]
+    next_page_token: str | None = Field(description="null on the last page.")
+
+    @classmethod
+    def from_proto(cls, msg: pb.ListNoticesResponse) -> NoticePage:
+        return cls(
+            items=[Notice.from_proto(n) for n in msg.notices],
+            next_page_token=msg.next_page_token or None,
+        )

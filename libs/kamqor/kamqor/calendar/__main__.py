@@ -1,0 +1,3 @@
+from kamqor.calendar.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,53 @@
+"""Session-wide dev stack for the test suites: real PostgreSQL, NATS JetStream and Keycloak.
+
+Each fixture starts its server the first time a test asks for it (tests that need none pay
+nothing) and stops it at the end of the session. A part that cannot start (no Java, no
+PostgreSQL binaries, ...) fails the tests that need it with one line, not a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TypeVar
+
+import pytest
+
+from devstack import DevstackError
+from devstack.keycloak import KeycloakServer, start_keycloak
+from devstack.nats import NatsServer, start_nats
+from devstack.postgres import SERVICE_DATABASES, PostgresCluster, start_postgres
+
+T = TypeVar("T")
+
+
+def _start(part: str, start: Callable[[], T]) -> T:
+    """Start a part, or fail the requesting tests with one line (no traceback)."""
+    try:
+        return start()
+    except DevstackError as exc:
+        reason = f"{part}: {exc}"
+    pytest.fail(reason, pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    """A PostgreSQL cluster with one database per service; `postgres.url("intake")`."""
+    cluster = _start("PostgreSQL", lambda: start_postgres(SERVICE_DATABASES))
+    yield cluster
+    cluster.destroy()
+
+
+@pytest.fixture(scope="session")
+def nats_server() -> Iterator[NatsServer]:
+    """NATS with JetStream; `.url`; `.stop()`/`.kill()`, then `.start()` on the same port."""
+    server = _start("NATS", start_nats)
+    yield server
+    server.destroy()
+
+
+@pytest.fixture(scope="session")
+def keycloak() -> Iterator[KeycloakServer]:
+    """Keycloak with the `kamqor` realm; `.base_url`, `.issuer`, `.token(username)`."""
+    server = _start("Keycloak", start_keycloak)
+    yield server
+    server.destroy()

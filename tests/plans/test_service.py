@@ -1,0 +1,508 @@
+"""Plan use cases through a real gRPC channel on a real PostgreSQL, NATS and Keycloak.
+
+Irkutsk cases (SDP plans, support levels) run the use cases on the same running service's
+database with principals built here, because the demo realm has no ru-irk users yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+
+import grpc
+import pytest
+from google.rpc import error_details_pb2, status_pb2
+from sqlmodel import col, select
+
+from kamqor.audit import AuditRecord
+from kamqor.auth import Principal
+from kamqor.errors import Forbidden, Invalid
+from kamqor.grpcserver import STATUS_DETAILS_KEY
+from kamqor.obligations import Obligation
+from kamqor.outbox import OutboxEvent
+from kamqor.plans.v1 import plans_pb2 as pb
+from kamqor.plans.v1 import plans_pb2_grpc
+from kamqor.profiles import get_profile
+from kamqor.protoconv import dt
+from kamqor.runtime import ServiceApp
+from plans import rules, service
+from plans.app import create_app
+from tests.plans.factories import (
+    health_measure,
+    in_days,
+    measure_draft,
+    participation_measure,
+    plan_request,
+)
+from tests.support.services import bearer, channel_to, running_service
+
+Stub = plans_pb2_grpc.PlansServiceStub
+AGENCY_OF = {"education.ast": "edu-ast-1", "health.ast": "hlt-ast-1", "police.ast": "pol-ast-1"}
+USERS = (
+    "caseworker.ast",
+    "caseworker.ala",
+    "head.ast",
+    "head.ala",
+    "commission.ast",
+    "education.ast",
+    "teacher.ast",
+    "health.ast",
+    "police.ast",
+)
+
+
+@pytest.fixture(scope="module")
+async def plans_app(postgres, nats_server, keycloak) -> AsyncIterator[ServiceApp]:  # type: ignore[no-untyped-def]
+    async with running_service(
+        create_app, name="plans", postgres=postgres, nats_server=nats_server, keycloak=keycloak
+    ) as app:
+        yield app
+
+
+@pytest.fixture(scope="module")
+async def stub(plans_app: ServiceApp) -> AsyncIterator[Stub]:
+    async with channel_to(plans_app) as channel:
+        yield plans_pb2_grpc.PlansServiceStub(channel)
+
+
+@pytest.fixture(scope="module")
+def tokens(keycloak) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {u: keycloak.token(u) for u in USERS}
+
+
+def details(err: grpc.aio.AioRpcError) -> tuple[str, list[str]]:
+    """(ErrorInfo reason, BadRequest fields) from the rich status the kit attaches."""
+    raw = dict(err.trailing_metadata() or ()).get(STATUS_DETAILS_KEY)
+    assert raw is not None, "no rich status details"
+    status = status_pb2.Status.FromString(raw)  # type: ignore[arg-type]
+    reason, fields = "", []
+    for item in status.details:
+        info, bad = error_details_pb2.ErrorInfo(), error_details_pb2.BadRequest()
+        if item.Unpack(info):
+            reason = info.reason
+        elif item.Unpack(bad):
+            fields = [v.field for v in bad.field_violations]
+    return reason, fields
+
+
+async def approved_plan(stub: Stub, tokens: dict[str, str], **kw: object) -> pb.Plan:
+    created = await stub.CreatePlan(plan_request(**kw), metadata=bearer(tokens["caseworker.ast"]))
+    approved = await stub.ApprovePlan(
+        pb.ApprovePlanRequest(plan_id=created.plan.id, decision="Working group protocol 12"),
+        metadata=bearer(tokens["head.ast"]),
+    )
+    return approved.plan
+
+
+def by_agency(plan: pb.Plan, agency_id: str) -> pb.Measure:
+    return next(m for m in plan.measures if m.agency_id == agency_id)
+
+
+async def designated(stub: Stub, tokens: dict[str, str]) -> pb.Measure:
+    plan = await approved_plan(stub, tokens)
+    measure = by_agency(plan, "edu-ast-1")
+    resp = await stub.DesignateAssignee(
+        pb.DesignateAssigneeRequest(measure_id=measure.id, assignee="teacher.ast"),
+        metadata=bearer(tokens["education.ast"]),
+    )
+    return resp.measure
+
+
+async def reported(stub: Stub, tokens: dict[str, str]) -> pb.Measure:
+    measure = await designated(stub, tokens)
+    resp = await stub.ReportMeasure(
+        pb.ReportMeasureRequest(measure_id=measure.id, report="Eight lessons given, grades up"),
+        metadata=bearer(tokens["teacher.ast"]),
+    )
+    return resp.measure
+
+
+async def test_pln1_a_draft_covers_one_family_for_at_most_a_year_in_kz(stub, tokens) -> None:  # type: ignore[no-untyped-def]
+    resp = await stub.CreatePlan(plan_request(), metadata=bearer(tokens["caseworker.ast"]))
+    plan = resp.plan
+    assert plan.state == pb.PLAN_STATE_DRAFT
+    assert (plan.center_id, plan.territory) == ("fc-ast-1", "kz-ast")
+    expected = get_profile("kz").plan_end(dt(plan.created_at)).due_at
+    assert dt(plan.term_ends_at) == expected
+    assert [m.state for m in plan.measures] == [pb.MEASURE_STATE_DRAFT] * 3
+    assert all(not m.obligations for m in plan.measures)
+
+
+async def test_pln2_family_participation_is_followed_by_the_center(stub, tokens) -> None:  # type: ignore[no-untyped-def]
+    resp = await stub.CreatePlan(plan_request(), metadata=bearer(tokens["caseworker.ast"]))
+    own = next(m for m in resp.plan.measures if m.kind == pb.MEASURE_KIND_FAMILY_PARTICIPATION)
+    assert (own.agency_id, own.agency_type) == ("fc-ast-1", "family_center")
+
+
+async def test_pln1_measure_deadline_past_the_term_names_the_field(stub, tokens) -> None:  # type: ignore[no-untyped-def]
+    request = plan_request(measures=[measure_draft(), health_measure(deadline=in_days(400))])
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stub.CreatePlan(request, metadata=bearer(tokens["caseworker.ast"]))
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert details(err.value) == ("invalid", ["measures[1].deadline"])
+
+
+async def test_pln2_measure_without_kind_or_bad_date_is_refused(stub, tokens) -> None:  # type: ignore[no-untyped-def]
+    for bad, field in (
+        (measure_draft(kind=pb.MEASURE_KIND_UNSPECIFIED), "measures[0].kind"),
+        (measure_draft(deadline="next month"), "measures[0].deadline"),
+    ):
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await stub.CreatePlan(
+                plan_request(measures=[bad]), metadata=bearer(tokens["caseworker.ast"])
+            )
+        assert details(err.value)[1] == [field]
+
+
+async def test_create_plan_retry_with_same_key_returns_the_first_plan(stub, tokens) -> None:  # type: ignore[no-untyped-def]
+    request = plan_request()
+    first = await stub.CreatePlan(request, metadata=bearer(tokens["caseworker.ast"]))
+    again = await stub.CreatePlan(request, metadata=bearer(tokens["caseworker.ast"]))
+    assert first.plan.id == again.plan.id
+    assert [m.id for m in first.plan.measures] == [m.id for m in again.plan.measures]
+
+
+async def test_only_case_workers_draft_plans(stub, tokens) -> None:  # type: ignore[no-untyped-def]
+    for user in ("head.ast", "education.ast"):
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await stub.CreatePlan(plan_request(), metadata=bearer(tokens[user]))
+        assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+async def test_pln4_sdp_plans_have_no_approver_in_kz(stub, tokens) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stub.CreatePlan(
+            plan_request(situation=pb.SITUATION_SDP), metadata=bearer(tokens["caseworker.ast"])
+        )
+    assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert details(err.value)[0] == "no-approver"
+
+
+async def test_pln4_pln5_pln6_approval_sends_measures_and_starts_designation_terms(
+    stub, tokens, plans_app
+) -> None:  # type: ignore[no-untyped-def]
+    plan = await approved_plan(stub, tokens)
+    assert plan.state == pb.PLAN_STATE_APPROVED
+    assert plan.approval_decision == "Working group protocol 12"
+    approved_at = dt(plan.approved_at)
+    kz = get_profile("kz")
+    assert dt(plan.term_ends_at) == kz.plan_end(approved_at).due_at
+    for agency in ("edu-ast-1", "hlt-ast-1"):
+        m = by_agency(plan, agency)
+        assert m.state == pb.MEASURE_STATE_SENT
+        assert dt(m.sent_at) == approved_at
+        rows = {o.rule: o for o in m.obligations}
+        assert rows["PLN-5"].state == "met" and rows["PLN-5"].on_time
+        assert rows["PLN-5"].responsible_agency == "fc-ast-1"
+        assert rows["PLN-6"].state == "open"
+        assert rows["PLN-6"].responsible_agency == agency
+        assert dt(rows["PLN-6"].due_at) == kz.due("PLN-6", approved_at).due_at
+    own = by_agency(plan, "fc-ast-1")
+    assert own.state == pb.MEASURE_STATE_ASSIGNED
+    assert not own.obligations
+    async with plans_app.wiring.uow() as session:  # type: ignore[union-attr]
+        subjects = (
+            await session.exec(
+                select(OutboxEvent.subject).where(col(OutboxEvent.subject).like("kamqor.plans.%"))
+            )
+        ).all()
+    assert "kamqor.plans.plan.approved" in subjects
+    assert subjects.count("kamqor.plans.measure.sent") >= 2
+
+
+async def test_pln4_only_the_centers_head_approves_a_dls_plan(stub, tokens) -> None:  # type: ignore[no-untyped-def]
+    created = await stub.CreatePlan(plan_request(), metadata=bearer(tokens["caseworker.ast"]))
+    request = pb.ApprovePlanRequest(plan_id=created.plan.id, decision="protocol 1")
+    for user, code in (
+        ("commission.ast", grpc.StatusCode.PERMISSION_DENIED),
+        ("caseworker.ast", grpc.StatusCode.PERMISSION_DENIED),
+        ("head.ala", grpc.StatusCode.NOT_FOUND),
+    ):
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await stub.ApprovePlan(request, metadata=bearer(tokens[user]))
+        assert err.value.code() == code, user
+    await stub.ApprovePlan(request, metadata=bearer(tokens["head.ast"]))
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stub.ApprovePlan(request, metadata=bearer(tokens["head.ast"]))
+    assert details(err.value)[0] == "plan-approved"
+
+
+async def test_pln15_an_agency_sees_only_its_own_sent_measures(stub, tokens) -> None:  # type: ignore[no-untyped-def]
+    """PLN-15: an agency lists the measures sent to it, never drafts or whole plans."""
+    plan = await approved_plan(stub, tokens)
+    await stub.CreatePlan(plan_request(), metadata=bearer(tokens["caseworker.ast"]))  # a draft
+    seen: dict[str, set[str]] = {}
+    for user in ("education.ast", "health.ast", "police.ast"):
+        ids: set[str] = set()
+        token = ""
+        while True:
+            page = await stub.ListMyMeasures(
+                pb.ListMyMeasuresRequest(page_size=2, page_token=token),
+                metadata=bearer(tokens[user]),
+            )
+            assert all(m.state != pb.MEASURE_STATE_DRAFT for m in page.measures)
+            ids |= {m.id for m in page.measures}
+            assert {m.agency_id for m in page.measures} <= {AGENCY_OF[user]}
+            token = page.next_page_token
+            if not token:
+                break
+        seen[user] = ids
+    assert by_agency(plan, "edu-ast-1").id in seen["education.ast"]
+    assert by_agency(plan, "hlt-ast-1").id in seen["health.ast"]
+    assert by_agency(plan, "edu-ast-1").id not in seen["health.ast"]
+    assert not seen["police.ast"] & (seen["education.ast"] | seen["health.ast"])
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stub.GetPlan(
+            pb.GetPlanRequest(plan_id=plan.id), metadata=bearer(tokens["education.ast"])
+        )
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+async def test_pln6_the_agency_coordinator_designates_within_the_term(stub, tokens) -> None:  # type: ignore[no-untyped-def]
+    measure = await designated(stub, tokens)
+    assert measure.state == pb.MEASURE_STATE_ASSIGNED
+    assert measure.assignee == "teacher.ast"
+    pln6 = next(o for o in measure.obligations if o.rule == "PLN-6")
+    assert pln6.state == "met" and pln6.on_time
+    # Replacing the person later keeps the term met.
+    again = await stub.DesignateAssignee(
+        pb.DesignateAssigneeRequest(measure_id=measure.id, assignee="education.ast"),
+        metadata=bearer(tokens["education.ast"]),
+    )
+    assert again.measure.assignee == "education.ast"
+
+
+async def test_pln15_another_agency_cannot_touch_the_measure(stub, tokens) -> None:  # type: ignore[no-untyped-def]
+    """PLN-15, PLN-6: another agency gets NOT_FOUND; an assignee cannot designate."""
+    plan = await approved_plan(stub, tokens)
+    measure = by_agency(plan, "edu-ast-1")
+    request = pb.DesignateAssigneeRequest(measure_id=measure.id, assignee="doctor.ast")
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stub.DesignateAssignee(request, metadata=bearer(tokens["health.ast"]))
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stub.DesignateAssignee(request, metadata=bearer(tokens["teacher.ast"]))
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+async def test_pln7_only_the_designated_person_reports_and_timeliness_is_kept(stub, tokens) -> None:  # type: ignore[no-untyped-def]
+    measure = await designated(stub, tokens)
+    request = pb.ReportMeasureRequest(measure_id=measure.id, report="Lessons given")
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stub.ReportMeasure(request, metadata=bearer(tokens["education.ast"]))
+    assert details(err.value)[0] == "not-assignee"
+    resp = await stub.ReportMeasure(request, metadata=bearer(tokens["teacher.ast"]))
+    assert resp.measure.state == pb.MEASURE_STATE_REPORTED
+    assert resp.measure.reported_on_time
+    assert resp.measure.report == "Lessons given"
+
+
+async def test_pln7_no_report_before_a_responsible_person_is_designated(stub, tokens) -> None:  # type: ignore[no-untyped-def]
+    plan = await approved_plan(stub, tokens)
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stub.ReportMeasure(
+            pb.ReportMeasureRequest(measure_id=by_agency(plan, "edu-ast-1").id, report="x"),
+            metadata=bearer(tokens["teacher.ast"]),
+        )
+    assert details(err.value)[0] == "no-assignee"
+
+
+async def test_pln8_return_for_rework_with_reason_and_new_deadline(stub, tokens) -> None:  # type: ignore[no-untyped-def]
+    """PLN-8: the returned measure carries reason, mode and new deadline, then is redone."""
+    measure = await reported(stub, tokens)
+    resp = await stub.ReturnMeasure(
+        pb.ReturnMeasureRequest(
+            measure_id=measure.id,
+            mode=pb.RETURN_MODE_REWORK,
+            reason="Only two lessons were given",
+            new_deadline=in_days(60),
+        ),
+        metadata=bearer(tokens["caseworker.ast"]),
+    )
+    m = resp.measure
+    assert m.state == pb.MEASURE_STATE_RETURNED
+    assert (m.return_mode, m.return_reason, m.deadline, m.returns) == (
+        pb.RETURN_MODE_REWORK,
+        "Only two lessons were given",
+        in_days(60),
+        1,
+    )
+    again = await stub.ReportMeasure(
+        pb.ReportMeasureRequest(measure_id=m.id, report="All lessons given"),
+        metadata=bearer(tokens["teacher.ast"]),
+    )
+    assert again.measure.state == pb.MEASURE_STATE_REPORTED
+
+
+async def test_pln8_return_needs_a_reason_and_a_future_deadline(stub, tokens) -> None:  # type: ignore[no-untyped-def]
+    """PLN-8: no return without a reason, or with a deadline not after today or past PLN-1."""
+    measure = await reported(stub, tokens)
+    for kw, field in (
+        ({"reason": " ", "new_deadline": in_days(10)}, "reason"),
+        ({"reason": "redo", "new_deadline": in_days(0)}, "new_deadline"),
+        ({"reason": "redo", "new_deadline": in_days(500)}, "new_deadline"),
+    ):
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await stub.ReturnMeasure(
+                pb.ReturnMeasureRequest(measure_id=measure.id, mode=pb.RETURN_MODE_REPEAT, **kw),
+                metadata=bearer(tokens["caseworker.ast"]),
+            )
+        assert details(err.value)[1] == [field]
+
+
+async def test_pln9_completion_after_the_report_with_its_date(stub, tokens) -> None:  # type: ignore[no-untyped-def]
+    measure = await designated(stub, tokens)
+    request = pb.CompleteMeasureRequest(measure_id=measure.id, completed_on=in_days(0))
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stub.CompleteMeasure(request, metadata=bearer(tokens["caseworker.ast"]))
+    assert details(err.value)[0] == "measure-state"
+    await stub.ReportMeasure(
+        pb.ReportMeasureRequest(measure_id=measure.id, report="Done"),
+        metadata=bearer(tokens["teacher.ast"]),
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stub.CompleteMeasure(
+            pb.CompleteMeasureRequest(measure_id=measure.id, completed_on=in_days(1)),
+            metadata=bearer(tokens["caseworker.ast"]),
+        )
+    assert details(err.value)[1] == ["completed_on"]
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stub.CompleteMeasure(request, metadata=bearer(tokens["caseworker.ala"]))
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND
+    resp = await stub.CompleteMeasure(request, metadata=bearer(tokens["caseworker.ast"]))
+    assert resp.measure.state == pb.MEASURE_STATE_COMPLETED
+    assert resp.measure.completed_on == in_days(0)
+
+
+async def test_pln9_the_familys_own_measure_is_completed_by_the_center(stub, tokens) -> None:  # type: ignore[no-untyped-def]
+    plan = await approved_plan(stub, tokens)
+    own = by_agency(plan, "fc-ast-1")
+    resp = await stub.CompleteMeasure(
+        pb.CompleteMeasureRequest(measure_id=own.id, completed_on=in_days(0)),
+        metadata=bearer(tokens["caseworker.ast"]),
+    )
+    assert resp.measure.state == pb.MEASURE_STATE_COMPLETED
+
+
+async def test_reg9_get_plan_is_audited_and_territory_scoped(stub, tokens, plans_app) -> None:  # type: ignore[no-untyped-def]
+    created = await stub.CreatePlan(
+        plan_request(measures=[participation_measure()]), metadata=bearer(tokens["caseworker.ast"])
+    )
+    plan_id = created.plan.id
+    got = await stub.GetPlan(
+        pb.GetPlanRequest(plan_id=plan_id), metadata=bearer(tokens["head.ast"])
+    )
+    assert got.plan.measures[0].title == "The mother attends the parenting course"
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stub.GetPlan(
+            pb.GetPlanRequest(plan_id=plan_id), metadata=bearer(tokens["caseworker.ala"])
+        )
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND
+    async with plans_app.wiring.uow() as session:  # type: ignore[union-attr]
+        rows = (
+            await session.exec(select(AuditRecord).where(AuditRecord.entity == f"plan/{plan_id}"))
+        ).all()
+    assert [r.action for r in rows].count("create") == 1
+    reads = [r for r in rows if r.action == "read"]
+    assert len(reads) == 1 and reads[0].agency == "fc-ast-1"
+
+
+async def test_unauthenticated_calls_are_refused(stub) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stub.CreatePlan(plan_request())
+    assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
+# --- Irkutsk: SDP plans approved by the commission, terms by support level -------------------
+
+
+def irk(username: str, roles: tuple[str, ...], agency: str, agency_type: str) -> Principal:
+    return Principal(
+        subject=f"{username}-subject",
+        username=username,
+        roles=frozenset(roles),
+        agency=agency,
+        agency_type=agency_type,
+        territory="ru-irk",
+        client_id="tests",
+        token="not-a-token",
+    )
+
+
+CASEWORKER_IRK = irk("caseworker.irk", ("case-worker",), "fc-irk-1", "family_center")
+HEAD_IRK = irk("head.irk", ("center-head",), "fc-irk-1", "family_center")
+COMMISSION_IRK = irk("commission.irk", ("commission-member",), "com-irk-1", "commission")
+
+
+def irk_measure(days: int = 30) -> rules.MeasureIn:
+    return rules.MeasureIn(
+        agency_id="edu-irk-1",
+        agency_type="education",
+        kind=rules.MeasureKind.PEDAGOGICAL,
+        title="Daily attendance check",
+        target="",
+        deadline=date.today() + timedelta(days=days),
+    )
+
+
+async def test_pln4_irkutsk_sdp_plan_is_approved_by_the_commission_pln1_by_level(
+    plans_app,
+) -> None:  # type: ignore[no-untyped-def]
+    async with plans_app.wiring.uow() as session:
+        draft = await service.create_plan(
+            session,
+            principal=CASEWORKER_IRK,
+            case_id="",
+            situation=rules.Situation.SDP,
+            support_level=rules.SupportLevel.EMERGENCY,
+            measures=[irk_measure()],
+            idempotency_key="",
+        )
+    with pytest.raises(Forbidden):
+        async with plans_app.wiring.uow() as session:
+            await service.approve_plan(
+                session, principal=HEAD_IRK, plan_id=draft.plan.id, decision="n/a"
+            )
+    async with plans_app.wiring.uow() as session:
+        view = await service.approve_plan(
+            session, principal=COMMISSION_IRK, plan_id=draft.plan.id, decision="KDN 14/2"
+        )
+    plan = view.plan
+    assert plan.approved_at is not None
+    expected = get_profile("ru-irk").plan_end(plan.approved_at, "emergency").due_at
+    assert plan.term_ends_at == expected
+    assert 89 <= (plan.term_ends_at - plan.approved_at).days <= 95
+
+
+async def test_pln1_irkutsk_needs_the_support_level_and_keeps_deadlines_within_it(
+    plans_app,
+) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(Invalid) as err:
+        async with plans_app.wiring.uow() as session:
+            await service.create_plan(
+                session,
+                principal=CASEWORKER_IRK,
+                case_id="",
+                situation=rules.Situation.DLS,
+                support_level=None,
+                measures=[irk_measure()],
+                idempotency_key="",
+            )
+    assert err.value.field == "support_level"
+    with pytest.raises(Invalid) as err:
+        async with plans_app.wiring.uow() as session:
+            await service.create_plan(
+                session,
+                principal=CASEWORKER_IRK,
+                case_id="",
+                situation=rules.Situation.DLS,
+                support_level=rules.SupportLevel.EMERGENCY,
+                measures=[irk_measure(days=120)],
+                idempotency_key="",
+            )
+    assert err.value.field == "measures[0].deadline"
+    async with plans_app.wiring.uow() as session:
+        opened = (
+            await session.exec(select(Obligation).where(Obligation.territory == "ru-irk"))
+        ).all()
+    assert all(o.rule in ("PLN-5", "PLN-6") for o in opened)

@@ -1,0 +1,148 @@
+"""Factories for the data bank: valid by default, one keyword away from the case under test."""
+
+# ruff: noqa: RUF001 - Russian names and addresses are the test data, Cyrillic on purpose
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+from typing import Any
+
+from kamqor.auth import Principal
+from kamqor.registry.v1 import registry_pb2 as pb
+from registry import rules
+
+TODAY = date.today()
+
+
+def principal(
+    username: str, roles: tuple[str, ...], agency: str, agency_type: str, territory: str = "ru-irk"
+) -> Principal:
+    return Principal(
+        subject=f"{username}-subject",
+        username=username,
+        roles=frozenset(roles),
+        agency=agency,
+        agency_type=agency_type,
+        territory=territory,
+        client_id="tests",
+        token="not-a-token",
+    )
+
+
+# ru-irk people the demo realm does not have yet (see the report): built here for use cases.
+COMMISSION = principal("commission.irk", ("commission-member",), "com-irk-1", "commission")
+OFFICE = principal("registry.irk", ("agency-assignee",), "reg-irk-1", "registry_office")
+CASEWORKER = principal("caseworker.irk", ("case-worker",), "fc-irk-1", "family_center")
+AUDITOR = principal("auditor.irk", ("auditor",), "min-irk-1", "ministry")
+ANALYST = principal("analyst.irk", ("analyst",), "min-irk-1", "ministry")
+SCHOOL = principal("education.irk", ("agency-coordinator",), "edu-irk-1", "education")
+
+
+def years_ago(years: int) -> date:
+    return TODAY.replace(year=TODAY.year - years) - timedelta(days=3)
+
+
+def minor(name: str = "Иванов Пётр Сергеевич", **kw: Any) -> rules.PersonIn:
+    values: dict[str, Any] = {
+        "full_name": name,
+        "relation": "",
+        "birth_date": years_ago(10),
+        "birth_place": "г. Иркутск",
+        "registered_address": "г. Иркутск, ул. Ленина, д. 1, кв. 2",
+        "actual_address": "г. Иркутск, ул. Ленина, д. 1, кв. 2",
+        "document": rules.Document(
+            rules.DocumentKind.BIRTH_CERTIFICATE, "III-СТ", "654321", years_ago(10) + timedelta(9)
+        ),
+        "disability": False,
+        "work_or_study": "МБОУ СОШ № 5",
+    }
+    values.update(kw)
+    return rules.PersonIn(**values)
+
+
+def mother(name: str = "Иванова Мария Петровна", **kw: Any) -> rules.PersonIn:
+    values: dict[str, Any] = {
+        "relation": "мать",
+        "birth_date": years_ago(35),
+        "document": rules.Document(rules.DocumentKind.PASSPORT, "2510", "123456", years_ago(15)),
+        "work_or_study": "не работает",
+    }
+    values.update(kw)
+    return minor(name, **values)
+
+
+def registration(**kw: Any) -> dict[str, Any]:
+    """Keyword arguments of `service.record_registration_decision`, minus session and principal."""
+    values: dict[str, Any] = {
+        "decided_on": TODAY,
+        "number": f"KDN-{uuid.uuid4().hex[:6]}",
+        "vote": rules.Vote(members_present=7, votes_for=5, votes_against=1),
+        "hearing": rules.Hearing(True, True, True),
+        "grounds": "Neglect of the child's needs, confirmed by the school and the police",
+        "responsible_agency_id": "fc-irk-1",
+        "responsible_body": "Центр помощи семье и детям г. Иркутска",
+        "review_on": TODAY + timedelta(days=120),
+        "minors": [minor()],
+        "relatives": [mother()],
+        "idempotency_key": uuid.uuid4().hex,
+    }
+    values.update(kw)
+    return values
+
+
+def deregistration(family_id: str, **kw: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "family_id": family_id,
+        "decided_on": TODAY,
+        "number": f"KDN-{uuid.uuid4().hex[:6]}",
+        "vote": rules.Vote(members_present=5, votes_for=3, votes_against=0),
+        "hearing": rules.Hearing(True, True, True),
+        "grounds": "The situation improved: the child attends school, the home is safe",
+        "idempotency_key": uuid.uuid4().hex,
+    }
+    values.update(kw)
+    return values
+
+
+def person_pb(p: rules.PersonIn) -> pb.Person:
+    return pb.Person(
+        full_name=p.full_name,
+        relation=p.relation,
+        birth_date=p.birth_date.isoformat(),
+        birth_place=p.birth_place,
+        registered_address=p.registered_address,
+        actual_address=p.actual_address,
+        document=None
+        if p.document is None
+        else pb.IdentityDocument(
+            kind=pb.DOCUMENT_KIND_PASSPORT
+            if p.document.kind == rules.DocumentKind.PASSPORT
+            else pb.DOCUMENT_KIND_BIRTH_CERTIFICATE,
+            series=p.document.series,
+            number=p.document.number,
+            issued_on=p.document.issued_on.isoformat() if p.document.issued_on else "",
+        ),
+        disability=p.disability,
+        work_or_study=p.work_or_study,
+    )
+
+
+def registration_request(**kw: Any) -> pb.RecordRegistrationDecisionRequest:
+    values: dict[str, Any] = {
+        "idempotency_key": uuid.uuid4().hex,
+        "decided_on": TODAY.isoformat(),
+        "number": f"KDN-{uuid.uuid4().hex[:6]}",
+        "vote": pb.Vote(members_present=7, votes_for=5, votes_against=1),
+        "hearing": pb.Hearing(
+            prevention_bodies_heard=True, minor_opinion_heard=True, parents_opinion_heard=True
+        ),
+        "grounds": "Neglect of the child's needs",
+        "responsible_agency_id": "fc-irk-1",
+        "responsible_body": "Центр помощи семье и детям г. Иркутска",
+        "review_on": (TODAY + timedelta(days=120)).isoformat(),
+        "minors": [person_pb(minor())],
+        "relatives": [person_pb(mother())],
+    }
+    values.update(kw)
+    return pb.RecordRegistrationDecisionRequest(**values)
