@@ -55,7 +55,8 @@ async def next_sequence(session: AsyncSession, *, center_id: str, year: int) -> 
         "UPDATE journal_counters SET last = last + 1 "
         "WHERE center_id = :c AND year = :y RETURNING last"
     )
-    value = (await session.execute(bump, {"c": center_id, "y": year})).scalar()
+    conn = await session.connection()
+    value = (await conn.execute(bump, {"c": center_id, "y": year})).scalar()
     if value is None:
         session.add(JournalCounter(center_id=center_id, year=year, last=1))
         await session.flush()  # a concurrent first entry fails on the key and is retried

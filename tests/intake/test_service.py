@@ -1,0 +1,165 @@
+"""Intake use cases through a real gRPC channel on a real PostgreSQL, NATS and Keycloak."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import grpc
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import select
+
+from intake.app import create_app
+from kamqor.audit import AuditRecord
+from kamqor.intake.v1 import intake_pb2 as pb
+from kamqor.intake.v1 import intake_pb2_grpc
+from kamqor.profiles import get_profile
+from kamqor.protoconv import dt
+from kamqor.runtime import ServiceApp
+from tests.shelter.test_service import details
+from tests.support.factories import appeal_request
+from tests.support.services import bearer, channel_to, running_service
+
+
+@pytest.fixture(scope="module")
+async def intake_app(postgres, nats_server, keycloak) -> AsyncIterator[ServiceApp]:  # type: ignore[no-untyped-def]
+    async with running_service(
+        create_app, name="intake", postgres=postgres, nats_server=nats_server, keycloak=keycloak
+    ) as app:
+        yield app
+
+
+@pytest.fixture(scope="module")
+async def stub(intake_app: ServiceApp) -> AsyncIterator[intake_pb2_grpc.IntakeServiceStub]:
+    async with channel_to(intake_app) as channel:
+        yield intake_pb2_grpc.IntakeServiceStub(channel)
+
+
+@pytest.fixture(scope="module")
+def tokens(keycloak) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    users = ("hotline.ast", "intake.ast", "intake.ala", "caseworker.ast", "shelter.ast")
+    return {u: keycloak.token(u) for u in users}
+
+
+async def register(stub, token: str, **kw) -> pb.Appeal:  # type: ignore[no-untyped-def]
+    resp = await stub.RegisterAppeal(appeal_request(**kw), metadata=bearer(token))
+    return resp.appeal  # type: ignore[no-any-return]
+
+
+async def test_int2_journal_numbers_follow_each_other_per_center_and_year(stub, tokens) -> None:  # type: ignore[no-untyped-def]
+    first = await register(stub, tokens["intake.ast"])
+    second = await register(stub, tokens["hotline.ast"])  # the hotline writes to fc-ast-1's journal
+    other = await register(stub, tokens["intake.ala"])
+    center, year, seq = first.journal_number.split("/")
+    assert (center, year) == ("fc-ast-1", str(dt(first.registered_at).year))
+    assert second.journal_number == f"{center}/{year}/{int(seq) + 1:06d}"
+    assert other.journal_number.startswith(f"fc-ala-1/{year}/")
+    assert second.center_id == "fc-ast-1" and second.channel == pb.CHANNEL_HOTLINE_111
+
+
+async def test_int3_threat_to_life_is_assessed_in_one_working_day(stub, tokens) -> None:  # type: ignore[no-untyped-def]
+    appeal = await register(stub, tokens["hotline.ast"], threat_to_life=True)
+    duties = {o.rule: o for o in appeal.obligations}
+    kz = get_profile("kz")
+    registered = dt(appeal.registered_at)
+    assert dt(duties["INT-3/threat"].due_at) == kz.due("INT-3/threat", registered).due_at
+    assert duties["INT-3/threat"].profile_version == kz.version
+    assert duties["INT-3/threat"].calendar_version == kz.calendar.version
+    assert "INT-3/primary" not in duties
+
+
+async def test_int3_primary_assessment_in_three_working_days_and_int7_redirection(  # type: ignore[no-untyped-def]
+    stub, tokens
+) -> None:
+    appeal = await register(
+        stub, tokens["intake.ast"], threat_to_life=False, domestic_violence=True
+    )
+    duties = {o.rule: o for o in appeal.obligations}
+    kz = get_profile("kz")
+    registered = dt(appeal.registered_at)
+    assert dt(duties["INT-3/primary"].due_at) == kz.due("INT-3/primary", registered).due_at
+    assert dt(duties["INT-7"].due_at) == kz.due("INT-7", registered).due_at
+    plain = await register(
+        stub, tokens["intake.ast"], threat_to_life=False, domestic_violence=False
+    )
+    assert [o.rule for o in plain.obligations] == ["INT-3/primary"]
+
+
+async def test_retry_with_same_key_returns_the_first_entry(stub, tokens) -> None:  # type: ignore[no-untyped-def]
+    request = appeal_request()
+    first = await stub.RegisterAppeal(request, metadata=bearer(tokens["intake.ast"]))
+    again = await stub.RegisterAppeal(request, metadata=bearer(tokens["intake.ast"]))
+    assert first.appeal.id == again.appeal.id
+    assert first.appeal.journal_number == again.appeal.journal_number
+
+
+async def test_int2_journal_entries_are_never_edited_or_deleted(stub, tokens, intake_app) -> None:  # type: ignore[no-untyped-def]
+    appeal = await register(stub, tokens["intake.ast"])
+    for statement in (
+        "UPDATE appeals SET summary = 'rewritten' WHERE id = :id",
+        "DELETE FROM appeal_persons WHERE appeal_id = :id",
+        "DELETE FROM appeals WHERE id = :id",
+    ):
+        with pytest.raises(DBAPIError, match="INT-2"):
+            async with intake_app.wiring.uow() as session:
+                conn = await session.connection()
+                await conn.execute(text(statement), {"id": appeal.id})
+    got = await stub.GetAppeal(
+        pb.GetAppealRequest(appeal_id=appeal.id), metadata=bearer(tokens["intake.ast"])
+    )
+    assert got.appeal.summary == appeal.summary and len(got.appeal.persons) == 3
+
+
+async def test_reg9_other_territory_cannot_read_and_reads_are_audited(
+    stub, tokens, intake_app
+) -> None:  # type: ignore[no-untyped-def]
+    appeal = await register(stub, tokens["hotline.ast"])
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stub.GetAppeal(
+            pb.GetAppealRequest(appeal_id=appeal.id), metadata=bearer(tokens["intake.ala"])
+        )
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND
+    await stub.GetAppeal(
+        pb.GetAppealRequest(appeal_id=appeal.id), metadata=bearer(tokens["caseworker.ast"])
+    )
+    listed = await stub.ListAppeals(
+        pb.ListAppealsRequest(page_size=2), metadata=bearer(tokens["caseworker.ast"])
+    )
+    assert len(listed.appeals) == 2 and listed.next_page_token
+    async with intake_app.wiring.uow() as session:
+        rows = (
+            await session.exec(
+                select(AuditRecord).where(AuditRecord.entity == f"appeal/{appeal.id}")
+            )
+        ).all()
+    assert {(r.action, r.purpose) for r in rows} >= {("create", "INT-2"), ("read", "view")}
+
+
+async def test_shelter_operator_cannot_register_appeals(stub, tokens) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await register(stub, tokens["shelter.ast"])
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"channel": pb.CHANNEL_UNSPECIFIED}, "channel"),
+        ({"summary": "  "}, "summary"),
+        ({"persons": [pb.Person(full_name="X")]}, "persons[0].relation"),
+        (
+            {
+                "persons": [
+                    pb.Person(full_name="X", relation=pb.RELATION_CHILD, birth_date="2020-13-01")
+                ]
+            },
+            "persons[0].birth_date",
+        ),
+    ],
+)
+async def test_bad_input_names_the_field(stub, tokens, change, field) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stub.RegisterAppeal(appeal_request(**change), metadata=bearer(tokens["intake.ast"]))
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert details(err.value) == ("invalid", [field])
