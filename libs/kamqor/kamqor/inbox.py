@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -77,31 +78,39 @@ class Consumer:
             await self._broker.connected.wait()
             generation = self._broker.generation
             try:
-                await ensure_stream(self._broker.js, self._sub.producer, replicas=self._replicas)
-                psub = await self._broker.js.pull_subscribe(
-                    self._sub.subject,
-                    durable=self._sub.durable,
-                    stream=stream_name(self._sub.producer),
-                    config=ConsumerConfig(
-                        ack_policy=AckPolicy.EXPLICIT,
-                        deliver_policy=DeliverPolicy.ALL,
-                        ack_wait=ACK_WAIT_SECONDS,
-                        max_deliver=MAX_DELIVER,
-                    ),
-                )
-                while generation == self._broker.generation:
-                    try:
-                        msgs = await psub.fetch(batch=16, timeout=1)
-                    except nats.errors.TimeoutError:
-                        continue
-                    for msg in msgs:
-                        await self._process(msg)
-                await psub.unsubscribe()
+                await self._consume(generation)
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:
+            except Exception as exc:  # broker restarts are survived, not fatal
                 log.warning("consumer %s: %s; resubscribing", self._sub.durable, type(exc).__name__)
                 await asyncio.sleep(0.5)
+
+    async def _consume(self, generation: int) -> None:
+        """Fetch and process until the broker reconnects (then the caller subscribes anew)."""
+        await ensure_stream(self._broker.js, self._sub.producer, replicas=self._replicas)
+        psub = await self._broker.js.pull_subscribe(
+            self._sub.subject,
+            durable=self._sub.durable,
+            stream=stream_name(self._sub.producer),
+            config=ConsumerConfig(
+                ack_policy=AckPolicy.EXPLICIT,
+                deliver_policy=DeliverPolicy.ALL,
+                ack_wait=ACK_WAIT_SECONDS,
+                max_deliver=MAX_DELIVER,
+            ),
+        )
+        try:
+            while generation == self._broker.generation:
+                try:
+                    msgs = await psub.fetch(batch=16, timeout=1)
+                except nats.errors.TimeoutError:
+                    continue
+                for msg in msgs:
+                    await self._process(msg)
+        finally:
+            # Unsubscribed here, a later drain of the connection has nothing left to cancel.
+            with contextlib.suppress(Exception):
+                await psub.unsubscribe()
 
     async def _process(self, msg: Msg) -> None:
         env = Envelope()
