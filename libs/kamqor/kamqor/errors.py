@@ -41,3 +41,15 @@ class Forbidden(DomainError):
 
 class Unauthenticated(DomainError):
     code = "unauthenticated"
+
+
+class Aborted(DomainError):
+    """A concurrent change won; the same request may simply be retried."""
+
+    code = "aborted"
+
+
+class Unavailable(DomainError):
+    """A dependency is down; not the caller's fault."""
+
+    code = "unavailable"

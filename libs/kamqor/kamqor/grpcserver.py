@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import traceback
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -14,9 +15,19 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from opentelemetry.instrumentation.grpc import aio_server_interceptor
 from opentelemetry.sdk.trace import TracerProvider
+from sqlalchemy.exc import IntegrityError
 
-from kamqor.auth import AuthError, Principal, TokenVerifier
-from kamqor.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unauthenticated
+from kamqor.auth import AuthError, KeySetUnavailable, Principal, TokenVerifier
+from kamqor.errors import (
+    Aborted,
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    Unauthenticated,
+    Unavailable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +52,8 @@ _CODES: list[tuple[type[DomainError], grpc.StatusCode]] = [
     (Conflict, grpc.StatusCode.FAILED_PRECONDITION),
     (Forbidden, grpc.StatusCode.PERMISSION_DENIED),
     (Unauthenticated, grpc.StatusCode.UNAUTHENTICATED),
+    (Aborted, grpc.StatusCode.ABORTED),
+    (Unavailable, grpc.StatusCode.UNAVAILABLE),
 ]
 
 
@@ -95,6 +108,8 @@ class KitInterceptor(grpc.aio.ServerInterceptor):
                     raise Unauthenticated("a bearer token is required")
                 try:
                     principal = await self._verifier.verify(token)
+                except KeySetUnavailable:
+                    raise Unavailable("the identity provider's keys cannot be fetched") from None
                 except AuthError as exc:
                     raise Unauthenticated(exc.reason) from None
                 reset = _principal.set(principal)
@@ -105,10 +120,23 @@ class KitInterceptor(grpc.aio.ServerInterceptor):
             except DomainError as exc:
                 code, message, trailing = status_for(exc)
                 await context.abort(code, message, trailing)
-            except Exception:
+            except IntegrityError:
+                # A concurrent twin (same idempotency key, same first journal number) won the
+                # race; nothing of this call was written, and a retry returns the twin's result.
+                code, message, trailing = status_for(
+                    Aborted("a concurrent change won; retry the request", code="concurrent-change")
+                )
+                await context.abort(code, message, trailing)
+            except Exception as exc:
                 if context.code() not in (None, grpc.StatusCode.OK):
                     raise  # already aborted by the handler
-                log.exception("unhandled error in %s", method)
+                # The frames only: an exception's message may quote personal data (REG-9).
+                log.error(
+                    "unhandled %s in %s\n%s",
+                    type(exc).__name__,
+                    method,
+                    "".join(traceback.format_tb(exc.__traceback__)),
+                )
                 await context.abort(grpc.StatusCode.INTERNAL, "internal error")
 
         return grpc.unary_unary_rpc_method_handler(

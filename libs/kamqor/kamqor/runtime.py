@@ -16,11 +16,14 @@ from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from kamqor import deadline_report
 from kamqor.auth import TokenVerifier
 from kamqor.broker import Broker
 from kamqor.db import UnitOfWork, make_engine, migrate, unit_of_work
+from kamqor.deadlines.v1 import deadlines_pb2_grpc
 from kamqor.grpcserver import build_server, set_serving
 from kamqor.inbox import Consumer, Subscription
+from kamqor.profiles import load_all_profiles
 from kamqor.relay import Relay
 from kamqor.settings import ServiceSettings
 from kamqor.streams import ensure_stream
@@ -88,9 +91,14 @@ class ServiceApp:
         self._tasks: list[asyncio.Task[None]] = []
         self._server: grpc.aio.Server | None = None
         self.wiring: Wiring | None = None
+        # Every service also reports its deadlines (MON-3) through the kit's servicer.
+        self.service_names = [*spec.service_names, deadline_report.SERVICE_NAME]
 
     async def start(self) -> None:
         spec, settings = self.spec, self.settings
+        # A broken profile or calendar file stops start-up here, naming file and key, rather
+        # than surfacing as a wrong deadline later.
+        load_all_profiles()
         engine = make_engine(settings.database_url)
         await migrate(engine, spec.migrations_dir)
         broker = Broker(settings.nats_url, name=f"kamqor-{spec.name}")
@@ -112,13 +120,16 @@ class ServiceApp:
         server, self._health = build_server(
             verifier=self.verifier,
             tracer_provider=self.tracer_provider,
-            service_names=spec.service_names,
+            service_names=self.service_names,
         )
         spec.add_servicers(server, wiring)
+        deadlines_pb2_grpc.add_DeadlinesServiceServicer_to_server(
+            deadline_report.DeadlinesServicer(uow), server
+        )
         self.port = server.add_insecure_port(settings.grpc_listen)
         if self.port == 0:
             raise RuntimeError(f"cannot listen on {settings.grpc_listen}")
-        await set_serving(self._health, spec.service_names, False)
+        await set_serving(self._health, self.service_names, False)
         await server.start()
         self._server = server
         broker.start()
@@ -153,13 +164,13 @@ class ServiceApp:
             except Exception as exc:
                 log.warning("%s: cannot declare its stream: %s", self.spec.name, type(exc).__name__)
                 await asyncio.sleep(0.5)
-        await set_serving(self._health, self.spec.service_names, True)
+        await set_serving(self._health, self.service_names, True)
         self.ready.set()
 
     async def stop(self, grace: float = 5.0) -> None:
         """NOT_SERVING first so load balancers stop routing, then drain calls, then the rest."""
         if self._server is not None:
-            await set_serving(self._health, self.spec.service_names, False)
+            await set_serving(self._health, self.service_names, False)
             await self._server.stop(grace)
             self._server = None
         for task in self._tasks:
