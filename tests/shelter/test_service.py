@@ -220,3 +220,21 @@ async def test_discharge_meets_the_stay_term_and_frees_beds(stub, tokens) -> Non
         )
     assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     await stub.Admit(admit_request(shelter_id), metadata=bearer(tokens["shelter.ast"]))
+
+
+async def test_shl2_admission_names_who_referred_the_person(stub, tokens) -> None:  # type: ignore[no-untyped-def]
+    """SHL-2: employment and social programmes, health, police, or the person's own application."""
+    shelter_id = await new_shelter(stub, tokens["head.ast"], capacity=10)
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stub.Admit(
+            admit_request(shelter_id, referral=pb.REFERRAL_UNSPECIFIED),
+            metadata=bearer(tokens["shelter.ast"]),
+        )
+    assert details(err.value) == ("invalid", ["referral"])
+    stay = (
+        await stub.Admit(
+            admit_request(shelter_id, referral=pb.REFERRAL_POLICE),
+            metadata=bearer(tokens["shelter.ast"]),
+        )
+    ).stay
+    assert stay.referral == pb.REFERRAL_POLICE
