@@ -43,7 +43,7 @@ protos-check: ## Fail when the committed stubs are stale
 lint: setup ## ruff format check, ruff check, mypy, buf lint
 	$(PY) ruff format --check .
 	$(PY) ruff check .
-	$(PY) mypy libs/kamqor/kamqor $(foreach s,$(SERVICES),services/$(s)/$(s)) gateway/gateway tools/devstack/devstack
+	$(PY) mypy libs/kamqor/kamqor $(foreach s,$(SERVICES),services/$(s)/$(s)) gateway/gateway tools/devstack/devstack bench
 	cd protos && ../node_modules/.bin/buf lint
 
 test: setup ## Start PostgreSQL, NATS JetStream and Keycloak for the tests, then run every suite
