@@ -1,7 +1,7 @@
 """Wiring of the gateway: settings, verifier, channels, broker, routes, telemetry.
 
 Nothing happens at import time: `create_app` builds an app, its lifespan opens one gRPC channel
-per service the routes call (channels connect lazily) and connects to NATS in the background,
+to each of the five services (channels connect lazily) and connects to NATS in the background,
 so the gateway starts, and `/readyz` says what is missing, while a part is still down.
 """
 
@@ -20,7 +20,7 @@ from opentelemetry.trace import TracerProvider
 from gateway import health, openapi, problems
 from gateway.grpc_clients import Clients
 from gateway.routes import ROUTERS
-from gateway.settings import GatewaySettings
+from gateway.settings import SERVICES, GatewaySettings
 from kamqor.auth import TokenVerifier
 from kamqor.broker import Broker
 
@@ -41,7 +41,7 @@ def _lifespan(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         clients = Clients.open(
-            {name: settings.addr(name) for name in ROUTERS},
+            {name: settings.addr(name) for name in SERVICES},
             timeout=settings.call_timeout_seconds,
             tracer_provider=tracer_provider,
         )

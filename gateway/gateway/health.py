@@ -1,13 +1,15 @@
 """Liveness and readiness.
 
-`/healthz` answers 200 while the process runs. `/readyz` answers 200 only when every service
-the routes call reports SERVING on the standard gRPC health check and the broker is connected;
-otherwise 503, naming each part and its state.
+`/healthz` answers 200 while the process runs. `/readyz` answers 200 only when every one of the
+five services (`settings.SERVICES`, whether or not a route calls it) reports SERVING on the
+standard gRPC health check and the broker is connected; otherwise 503, naming each part and its
+state.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Literal
 
 import grpc
@@ -17,6 +19,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from pydantic import BaseModel, Field
 
 from gateway.grpc_clients import Clients
+from gateway.settings import SERVICES
 from kamqor.broker import Broker
 
 router = APIRouter(tags=["health"])
@@ -46,10 +49,18 @@ async def service_state(channel: grpc.aio.Channel, wait_seconds: float) -> PartS
     return "serving" if serving else "not-serving"
 
 
-async def readiness(clients: Clients, broker: Broker, wait_seconds: float) -> Readiness:
-    names = list(clients.names)
-    states = await asyncio.gather(*(service_state(clients.channel(n), wait_seconds) for n in names))
-    parts: dict[str, PartState] = dict(zip(names, states, strict=True))
+async def _state_of(clients: Clients, name: str, wait_seconds: float) -> PartState:
+    if name not in clients.names:  # no channel opened to it: it cannot answer
+        return "unreachable"
+    return await service_state(clients.channel(name), wait_seconds)
+
+
+async def readiness(
+    clients: Clients, broker: Broker, wait_seconds: float, services: Sequence[str] = SERVICES
+) -> Readiness:
+    """Every one of `services` and the broker; a service without a channel is unreachable."""
+    states = await asyncio.gather(*(_state_of(clients, n, wait_seconds) for n in services))
+    parts: dict[str, PartState] = dict(zip(services, states, strict=True))
     parts["broker"] = "connected" if broker.is_connected else "disconnected"
     ready = all(s in ("serving", "connected") for s in parts.values())
     return Readiness(status="ready" if ready else "not-ready", parts=parts)

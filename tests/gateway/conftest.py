@@ -74,9 +74,12 @@ async def fake_services() -> AsyncIterator[FakeServices]:
 
 @pytest.fixture
 async def gateway(fake_services: FakeServices) -> AsyncIterator[Gateway]:
-    """Shelter and notify answer from the fakes; intake is down (see `intake_up`); no NATS."""
+    """Shelter and notify answer from the fakes; intake, plans and registry are down (see
+    `intake_up`; plans and registry routes have fakes of their own in their tests); no NATS."""
     settings = GatewaySettings(
         intake_addr=CLOSED_PORT,
+        plans_addr=CLOSED_PORT,
+        registry_addr=CLOSED_PORT,
         shelter_addr=fake_services.addr,
         notify_addr=fake_services.addr,
         nats_url=f"nats://{CLOSED_PORT}",

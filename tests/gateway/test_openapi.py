@@ -7,7 +7,7 @@ from typing import Any, get_args
 import pytest
 
 from gateway.app import create_app
-from gateway.schemas import intake, notify, shelter
+from gateway.schemas import intake, notify, plans, registry, shelter
 from gateway.schemas.common import EnumMap
 from gateway.settings import GatewaySettings
 
@@ -42,6 +42,41 @@ ROUTES = {
         "agency-assignee",
         "center-head",
         "partner-system",
+    },
+    ("post", "/v1/plans"): {"case-worker"},
+    ("get", "/v1/plans/{plan_id}"): {"case-worker", "center-head", "commission-member"},
+    ("post", "/v1/plans/{plan_id}/approve"): {"center-head", "commission-member"},
+    ("get", "/v1/measures"): {"agency-coordinator", "agency-assignee"},
+    ("post", "/v1/measures/{measure_id}/assignee"): {"agency-coordinator"},
+    ("post", "/v1/measures/{measure_id}/report"): {"agency-assignee"},
+    ("post", "/v1/measures/{measure_id}/complete"): {"case-worker"},
+    ("post", "/v1/measures/{measure_id}/return"): {"case-worker"},
+    ("post", "/v1/registry/decisions"): {"commission-member"},
+    ("post", "/v1/registry/deregistrations"): {"commission-member"},
+    ("post", "/v1/registry/decisions/{decision_id}/receive"): {
+        "agency-coordinator",
+        "agency-assignee",
+    },
+    ("post", "/v1/registry/decisions/{decision_id}/enter"): {
+        "agency-coordinator",
+        "agency-assignee",
+    },
+    ("post", "/v1/registry/decisions/{decision_id}/remove"): {
+        "agency-coordinator",
+        "agency-assignee",
+    },
+    ("get", "/v1/registry/families"): {
+        "commission-member",
+        "case-worker",
+        "agency-coordinator",
+        "agency-assignee",
+    },
+    ("get", "/v1/registry/families/{family_id}"): {
+        "commission-member",
+        "case-worker",
+        "agency-coordinator",
+        "agency-assignee",
+        "auditor",
     },
 }
 
@@ -94,6 +129,16 @@ def test_bearer_scheme(document: dict[str, Any]) -> None:
         (shelter.Referral, shelter.REFERRALS),
         (shelter.StayState, shelter.STAY_STATES),
         (notify.NoticeState, notify.NOTICE_STATES),
+        (plans.Situation, plans.SITUATIONS),
+        (plans.SupportLevel, plans.SUPPORT_LEVELS),
+        (plans.PlanState, plans.PLAN_STATES),
+        (plans.MeasureKind, plans.MEASURE_KINDS),
+        (plans.MeasureState, plans.MEASURE_STATES),
+        (plans.ReturnMode, plans.RETURN_MODES),
+        (registry.DecisionKind, registry.DECISION_KINDS),
+        (registry.DecisionState, registry.DECISION_STATES),
+        (registry.FamilyState, registry.FAMILY_STATES),
+        (registry.DocumentKind, registry.DOCUMENT_KINDS),
     ],
 )
 def test_api_enums_match_the_protos(literal: object, mapping: EnumMap[Any, Any]) -> None:

@@ -1,9 +1,9 @@
 """Data bank use cases on a real PostgreSQL, NATS and Keycloak.
 
-Through the gRPC channel: what the demo realm's users can do (all of them are in Kazakhstan,
-where the data bank does not exist). The Irkutsk life cycle runs the use cases on the same
-running service's database with ru-irk principals built in `factories`, until the realm has
-ru-irk users; `test_irkutsk_round_trip_over_grpc` then runs it over the wire as well.
+Through the gRPC channel: what the demo realm's Kazakhstan users can do (the data bank does not
+exist there), and the Irkutsk round trip with the realm's ru-irk users
+(`test_irkutsk_round_trip_over_grpc`). The rest of the Irkutsk life cycle runs the use cases on
+the same running service's database with ru-irk principals built in `factories`.
 """
 
 from __future__ import annotations
@@ -183,10 +183,7 @@ async def test_irkutsk_round_trip_over_grpc(stub, keycloak) -> None:  # type: ig
         "office": "registry.irk",
         "caseworker": "caseworker.irk",
     }
-    try:
-        tok = {k: keycloak.token(u) for k, u in users.items()}
-    except Exception:
-        pytest.skip(f"the demo realm has no ru-irk users yet ({', '.join(users.values())})")
+    tok = {k: keycloak.token(u) for k, u in users.items()}
     resp = await stub.RecordRegistrationDecision(
         registration_request(), metadata=bearer(tok["commission"])
     )

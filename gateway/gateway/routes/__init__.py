@@ -1,17 +1,21 @@
 """REST /v1, one router module per service; `ROUTERS` names the service each one calls.
 
-Adding a service (plans, registry): write `routes/<service>.py` with a `router`, add it here.
-The app opens a channel to each service named here and readiness checks each of them.
+The app opens a channel to every one of the five services (`settings.SERVICES`) and readiness
+checks each of them, whether or not a router here calls it.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from gateway.routes import intake, notify, shelter
+from gateway.routes import intake, notify, plans, registry, reminders, reports, shelter
 
 ROUTERS: dict[str, APIRouter] = {
     intake.SERVICE: intake.router,
     shelter.SERVICE: shelter.router,
     notify.SERVICE: notify.router,
+    plans.SERVICE: plans.router,
+    registry.SERVICE: registry.router,
+    reminders.NAME: reminders.router,
+    reports.NAME: reports.router,
 }

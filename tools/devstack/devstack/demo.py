@@ -20,6 +20,9 @@ DEMO_LOGINS = (
     ("commission.ast", "juvenile affairs commission member"),
     ("analyst.ast", "analyst (aggregates only)"),
     ("auditor.ast", "auditor (access logs)"),
+    ("commission.irk", "commission member, Irkutsk (registry, REG-*)"),
+    ("registry.irk", "registry office, Irkutsk"),
+    ("caseworker.irk", "case worker, Irkutsk; also head.irk, education.irk, police.irk"),
 )
 
 

@@ -1,0 +1,204 @@
+"""/v1/registry: the SDP data bank (REG-*), served by RegistryService.
+
+Only where the territory's policy profile has the REG rules (Irkutsk); elsewhere the service
+answers 409 `no-registry-rule`. Every read of a family names its purpose (REG-9).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response
+
+from gateway.auth import CurrentPrincipal, require_roles
+from gateway.grpc_clients import Clients, GrpcClients
+from gateway.openapi import responses
+from gateway.routes.params import IdempotencyKey, PageSize, PageToken, created
+from gateway.schemas.common import iso_date
+from gateway.schemas.registry import (
+    Decision,
+    DeregistrationIn,
+    Family,
+    FamilyPage,
+    RegistrationIn,
+    RegistrationRecorded,
+)
+from kamqor.registry.v1 import registry_pb2 as pb
+from kamqor.registry.v1 import registry_pb2_grpc
+
+SERVICE = "registry"
+# The same roles the service checks (registry.rules); it re-checks the agency type (a registry
+# office) and the need to know on each family.
+COMMISSION = ("commission-member",)
+OFFICE = ("agency-coordinator", "agency-assignee")
+SEARCHERS = ("commission-member", "case-worker", *OFFICE)
+READERS = (*SEARCHERS, "auditor")
+
+router = APIRouter(prefix="/v1/registry", tags=["registry"], responses=responses(401, 403, 503))
+
+Purpose = Annotated[
+    str,
+    Query(
+        min_length=1,
+        max_length=200,
+        description="Why the data is read; written to the audit trail (REG-9).",
+        examples=["check before a home visit"],
+    ),
+]
+
+
+def _stub(clients: Clients) -> registry_pb2_grpc.RegistryServiceAsyncStub:
+    return registry_pb2_grpc.RegistryServiceStub(clients.channel(SERVICE))
+
+
+@router.post(
+    "/decisions",
+    status_code=201,
+    summary="Record a commission's registration decision",
+    dependencies=[require_roles(*COMMISSION)],
+    responses=created("Pending family") | responses(409, 422),
+)
+async def record_registration_decision(
+    body: RegistrationIn,
+    principal: CurrentPrincipal,
+    clients: GrpcClients,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> RegistrationRecorded:
+    """Taken by a majority of the members present after hearing the prevention bodies, the minor
+    and the parents (REG-2; no majority is a 409 `no-majority`), with the family's data (REG-1)
+    and a repeat review within 6 months (REG-3); the commission then has 7 working days to send
+    it to the registry office (REG-4). `Location` names the pending family."""
+    reply = await _stub(clients).RecordRegistrationDecision(
+        body.to_proto(idempotency_key), **clients.options(principal)
+    )
+    recorded = RegistrationRecorded.from_proto(reply)
+    response.headers["Location"] = f"{router.prefix}/families/{recorded.family.id}"
+    return recorded
+
+
+@router.post(
+    "/deregistrations",
+    status_code=201,
+    summary="Record a commission's deregistration decision",
+    dependencies=[require_roles(*COMMISSION)],
+    responses=responses(404, 409, 422),
+)
+async def record_deregistration(
+    body: DeregistrationIn,
+    principal: CurrentPrincipal,
+    clients: GrpcClients,
+    idempotency_key: IdempotencyKey = None,
+) -> Decision:
+    """Decided like a registration (REG-2); sent to the registry office within 7 working days
+    (REG-6)."""
+    reply = await _stub(clients).RecordDeregistration(
+        body.to_proto(idempotency_key), **clients.options(principal)
+    )
+    return Decision.from_proto(reply.decision)
+
+
+@router.post(
+    "/decisions/{decision_id}/receive",
+    summary="Record the registry office's receipt of a decision",
+    dependencies=[require_roles(*OFFICE)],
+    responses=responses(404, 409, 422),
+)
+async def receive_decision(
+    decision_id: UUID, principal: CurrentPrincipal, clients: GrpcClients
+) -> Decision:
+    """Meets the commission's 7-working-day term and starts the office's 3-working-day term
+    to enter it (REG-4, REG-6). Registry office staff only."""
+    reply = await _stub(clients).ReceiveDecision(
+        pb.ReceiveDecisionRequest(decision_id=str(decision_id)), **clients.options(principal)
+    )
+    return Decision.from_proto(reply.decision)
+
+
+@router.post(
+    "/decisions/{decision_id}/enter",
+    summary="Enter a received registration into the bank",
+    dependencies=[require_roles(*OFFICE)],
+    responses=responses(404, 409, 422),
+)
+async def enter_family(
+    decision_id: UUID, principal: CurrentPrincipal, clients: GrpcClients
+) -> Family:
+    """The family is registered and from then on found by searches (REG-4)."""
+    reply = await _stub(clients).EnterFamily(
+        pb.EnterFamilyRequest(decision_id=str(decision_id)), **clients.options(principal)
+    )
+    return Family.from_proto(reply.family)
+
+
+@router.post(
+    "/decisions/{decision_id}/remove",
+    summary="Remove a family from the bank on a received deregistration",
+    dependencies=[require_roles(*OFFICE)],
+    responses=responses(404, 409, 422),
+)
+async def remove_family(
+    decision_id: UUID, principal: CurrentPrincipal, clients: GrpcClients
+) -> Decision:
+    """From then on the family is out of every search and listing, kept for auditors (REG-6)."""
+    reply = await _stub(clients).RemoveFamily(
+        pb.RemoveFamilyRequest(decision_id=str(decision_id)), **clients.options(principal)
+    )
+    return Decision.from_proto(reply.decision)
+
+
+@router.get(
+    "/families/{family_id}",
+    summary="One family's record, on need to know",
+    dependencies=[require_roles(*READERS)],
+    responses=responses(404, 409, 422),
+)
+async def get_family(
+    family_id: UUID, purpose: Purpose, principal: CurrentPrincipal, clients: GrpcClients
+) -> Family:
+    """A family of the caller's territory, for the commission, the registry office, case
+    workers and the responsible body; a removed family only for auditors (REG-6, REG-9)."""
+    reply = await _stub(clients).GetFamily(
+        pb.GetFamilyRequest(family_id=str(family_id), purpose=purpose),
+        **clients.options(principal),
+    )
+    return Family.from_proto(reply.family)
+
+
+@router.get(
+    "/families",
+    summary="Search registered families by a member's name or birth date",
+    dependencies=[require_roles(*SEARCHERS)],
+    responses=responses(409, 422),
+)
+async def search_families(
+    purpose: Purpose,
+    principal: CurrentPrincipal,
+    clients: GrpcClients,
+    name: Annotated[
+        str | None,
+        Query(
+            min_length=3,
+            max_length=200,
+            description="Part of any member's full name, case-insensitive.",
+        ),
+    ] = None,
+    birth_date: Annotated[
+        date | None, Query(description="Only families with a member born that day.")
+    ] = None,
+    page_size: PageSize = None,
+    page_token: PageToken = None,
+) -> FamilyPage:
+    """Registered families of the caller's territory; families not yet entered or removed
+    never appear (REG-4, REG-6); each hit is audited with the purpose (REG-9)."""
+    request = pb.SearchFamiliesRequest(
+        name=name or "",
+        birth_date=iso_date(birth_date),
+        purpose=purpose,
+        page_size=page_size or 0,
+        page_token=page_token or "",
+    )
+    reply = await _stub(clients).SearchFamilies(request, **clients.options(principal))
+    return FamilyPage.from_proto(reply)
