@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 _CHANNEL_OPTIONS = (
     ("grpc.keepalive_time_ms", 30_000),
     ("grpc.keepalive_permit_without_calls", 0),
+    # Spread calls over every address the name resolves to (a headless Service in Kubernetes);
+    # the services cap connection age, so new replicas are picked up too.
+    ("grpc.lb_policy_name", "round_robin"),
 )
 
 

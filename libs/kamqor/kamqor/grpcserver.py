@@ -158,7 +158,12 @@ def build_server(
             aio_server_interceptor(tracer_provider=tracer_provider),  # type: ignore[no-untyped-call]
             KitInterceptor(verifier),
         ],
-        options=[("grpc.so_reuseport", 0)],
+        options=[
+            ("grpc.so_reuseport", 0),
+            # Clients reconnect every few minutes, so load spreads onto replicas added later.
+            ("grpc.max_connection_age_ms", 5 * 60 * 1000),
+            ("grpc.max_connection_age_grace_ms", 30 * 1000),
+        ],
     )
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

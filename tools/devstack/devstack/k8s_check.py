@@ -1,0 +1,410 @@
+"""`make k8s-check`: build every kustomize overlay, alone and with every combination of the
+optional components, validate each object offline and check the pods' hardening.
+
+    python -m devstack.k8s_check deploy/k8s [--kubernetes-version 1.33.0]
+
+kustomize is installed the first time with `go install` (the Go module proxy) into
+`$KAMQOR_CACHE/bin` (default `~/.cache/kamqor/bin`) at a pinned version; `KAMQOR_KUSTOMIZE`
+names another binary. Objects are validated with kubernetes-validate in strict mode (misspelled
+fields fail). Every failure is one line; the exit status is 1 when there is any, 2 when
+kustomize cannot be installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import itertools
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from kubernetes_validate import utils as kv
+
+KUSTOMIZE_MODULE = "sigs.k8s.io/kustomize/kustomize/v5"
+# The newest release that builds with the Go here (v5.8.3 asks for Go 1.27).
+KUSTOMIZE_VERSION = "v5.8.2"
+# The oldest Kubernetes the manifests target: native gRPC probes (GA 1.27), the preStop `sleep`
+# action and `matchLabelKeys` in topology spread constraints (on by default since 1.30).
+KUBERNETES_VERSION = "1.33.0"
+
+WORKLOAD_KINDS = frozenset(
+    {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod"}
+)
+
+Obj = dict[str, Any]
+
+
+class KustomizeUnavailable(RuntimeError):
+    """kustomize is neither cached nor installable here; the message says what to do."""
+
+
+# --- kustomize ------------------------------------------------------------------------------
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("KAMQOR_CACHE") or Path.home() / ".cache" / "kamqor")
+
+
+def _version_of(binary: Path) -> str | None:
+    try:
+        out = subprocess.run(
+            [str(binary), "version"], capture_output=True, text=True, timeout=30, check=True
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.strip().removeprefix("kustomize/") or None
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """One installer at a time (make and pytest may start together)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def ensure_kustomize(cache: Path | None = None, version: str = KUSTOMIZE_VERSION) -> Path:
+    """The kustomize binary: `$KAMQOR_KUSTOMIZE`, else the cached pinned version, else installed
+    now with `go install` into the cache's `bin/`."""
+    override = os.environ.get("KAMQOR_KUSTOMIZE")
+    if override:
+        binary = Path(override)
+        if _version_of(binary) is None:
+            raise KustomizeUnavailable(f"KAMQOR_KUSTOMIZE={override} does not run")
+        return binary
+    bin_dir = (cache or cache_dir()) / "bin"
+    binary = bin_dir / "kustomize"
+    with _locked(bin_dir / ".kustomize.lock"):
+        if _version_of(binary) == version:
+            return binary
+        go = shutil.which("go")
+        if go is None:
+            raise KustomizeUnavailable(
+                f"kustomize {version} is not in {bin_dir} and `go` is not on PATH to install it "
+                f"(`go install {KUSTOMIZE_MODULE}@{version}` with GOBIN={bin_dir}), "
+                "or set KAMQOR_KUSTOMIZE to a kustomize binary"
+            )
+        sys.stderr.write(f"installing kustomize {version} into {bin_dir} with go install...\n")
+        env = {**os.environ, "GOBIN": str(bin_dir), "GOTOOLCHAIN": "local", "CGO_ENABLED": "0"}
+        done = subprocess.run(
+            [go, "install", f"{KUSTOMIZE_MODULE}@{version}"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
+        if done.returncode != 0:
+            tail = " | ".join(done.stderr.strip().splitlines()[-3:])
+            raise KustomizeUnavailable(f"go install {KUSTOMIZE_MODULE}@{version} failed: {tail}")
+        if _version_of(binary) != version:
+            raise KustomizeUnavailable(f"{binary} does not report version {version} after install")
+        return binary
+
+
+# --- builds ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Build:
+    """One overlay, plus optional components it does not list itself."""
+
+    overlay: str
+    components: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return " + ".join(
+            [f"overlays/{self.overlay}", *(f"components/{c}" for c in self.components)]
+        )
+
+
+@dataclass
+class Rendered:
+    build: Build
+    objects: list[Obj]
+
+
+@dataclass
+class Report:
+    rendered: list[Rendered] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def object_count(self) -> int:
+        return sum(len(r.objects) for r in self.rendered)
+
+
+def _kustomization(directory: Path) -> Obj:
+    for name in ("kustomization.yaml", "kustomization.yml", "Kustomization"):
+        path = directory / name
+        if path.is_file():
+            data = yaml.safe_load(path.read_text()) or {}
+            if not isinstance(data, dict):
+                raise ValueError(f"{path}: not a mapping")
+            return data
+    raise FileNotFoundError(f"{directory}: no kustomization.yaml")
+
+
+def _listed_components(root: Path, overlay: str) -> set[str]:
+    """Names of the root's components the overlay already lists."""
+    overlay_dir = root / "overlays" / overlay
+    listed = _kustomization(overlay_dir).get("components") or []
+    components_dir = (root / "components").resolve()
+    names: set[str] = set()
+    for entry in listed:
+        path = (overlay_dir / str(entry)).resolve()
+        if path.parent == components_dir:
+            names.add(path.name)
+    return names
+
+
+def plan_builds(root: Path) -> list[Build]:
+    """Every overlay, and every overlay with each combination of the components it lacks."""
+    overlays = sorted(p.name for p in (root / "overlays").iterdir() if p.is_dir())
+    components_dir = root / "components"
+    components = (
+        sorted(p.name for p in components_dir.iterdir() if p.is_dir())
+        if components_dir.is_dir()
+        else []
+    )
+    builds: list[Build] = []
+    for overlay in overlays:
+        optional = [c for c in components if c not in _listed_components(root, overlay)]
+        for size in range(len(optional) + 1):
+            builds.extend(Build(overlay, combo) for combo in itertools.combinations(optional, size))
+    return builds
+
+
+def _kustomize_build(kustomize: Path, directory: Path) -> list[Obj]:
+    done = subprocess.run(
+        [str(kustomize), "build", str(directory)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(" | ".join(done.stderr.strip().splitlines()) or "kustomize failed")
+    return [doc for doc in yaml.safe_load_all(done.stdout) if doc]
+
+
+def render(kustomize: Path, root: Path, build: Build) -> list[Obj]:
+    """`kustomize build` of the overlay; extra components are added to the overlay's own
+    `components:` in a scratch copy of the tree, as an operator enabling them would."""
+    if not build.components:
+        return _kustomize_build(kustomize, root / "overlays" / build.overlay)
+    with tempfile.TemporaryDirectory(prefix="kamqor-k8s-") as scratch:
+        tree = Path(scratch) / "k8s"
+        shutil.copytree(root, tree)
+        overlay_dir = tree / "overlays" / build.overlay
+        data = _kustomization(overlay_dir)
+        extra = [os.path.relpath(tree / "components" / c, overlay_dir) for c in build.components]
+        data["components"] = [*(data.get("components") or []), *extra]
+        (overlay_dir / "kustomization.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+        for other in ("kustomization.yml", "Kustomization"):
+            (overlay_dir / other).unlink(missing_ok=True)
+        return _kustomize_build(kustomize, overlay_dir)
+
+
+# --- validation -----------------------------------------------------------------------------
+
+
+def object_name(obj: Obj) -> str:
+    meta = obj.get("metadata") or {}
+    namespace = meta.get("namespace")
+    name = meta.get("name", "?")
+    return (
+        f"{obj.get('kind', '?')}/{namespace}/{name}" if namespace else f"{obj.get('kind')}/{name}"
+    )
+
+
+def validate_schema(obj: Obj, kubernetes_version: str) -> str | None:
+    """None when the object matches the Kubernetes schema strictly, else the first error."""
+    try:
+        kv.validate(obj, kubernetes_version, strict=True)
+    except kv.ValidationError as exc:
+        where = ".".join(str(p) for p in exc.path) or "(root)"
+        return f"schema: {where}: {exc.message}"
+    except kv.SchemaNotFoundError as exc:
+        return f"schema: {exc.message}"
+    except kv.VersionNotSupportedError as exc:
+        return f"schema: {exc.message}"
+    return None
+
+
+def pod_spec(obj: Obj) -> Obj | None:
+    """The pod spec of a workload object, or None for other kinds."""
+    kind = obj.get("kind")
+    if kind not in WORKLOAD_KINDS:
+        return None
+    spec: Obj = obj.get("spec") or {}
+    if kind == "Pod":
+        return spec
+    if kind == "CronJob":
+        spec = (spec.get("jobTemplate") or {}).get("spec") or {}
+    template: Obj = (spec.get("template") or {}).get("spec") or {}
+    return template
+
+
+def _effective(pod_sc: Obj, container_sc: Obj, key: str) -> Any:
+    return container_sc[key] if key in container_sc else pod_sc.get(key)
+
+
+def hardening_failures(obj: Obj) -> list[str]:
+    """What a workload lacks of the project's hardening, one short phrase each."""
+    spec = pod_spec(obj)
+    if spec is None:
+        return []
+    problems: list[str] = []
+    pod_sc: Obj = spec.get("securityContext") or {}
+    if spec.get("automountServiceAccountToken") is not False:
+        problems.append("automountServiceAccountToken is not false")
+    if "terminationGracePeriodSeconds" not in spec:
+        problems.append("terminationGracePeriodSeconds is not set")
+    for flag in ("hostNetwork", "hostPID", "hostIPC"):
+        if spec.get(flag):
+            problems.append(f"{flag} is true")
+    containers = [*(spec.get("initContainers") or []), *(spec.get("containers") or [])]
+    if not containers:
+        problems.append("no containers")
+    for container in containers:
+        problems.extend(
+            f"container {container.get('name', '?')}: {p}"
+            for p in _container_failures(container, pod_sc)
+        )
+    return problems
+
+
+def _container_failures(container: Obj, pod_sc: Obj) -> list[str]:
+    problems: list[str] = []
+    sc: Obj = container.get("securityContext") or {}
+    if _effective(pod_sc, sc, "runAsNonRoot") is not True:
+        problems.append("runAsNonRoot is not true")
+    if _effective(pod_sc, sc, "runAsUser") == 0:
+        problems.append("runAsUser is 0")
+    if sc.get("readOnlyRootFilesystem") is not True:
+        problems.append("readOnlyRootFilesystem is not true")
+    if sc.get("allowPrivilegeEscalation") is not False:
+        problems.append("allowPrivilegeEscalation is not false")
+    if sc.get("privileged"):
+        problems.append("privileged is true")
+    caps: Obj = sc.get("capabilities") or {}
+    if "ALL" not in (caps.get("drop") or []):
+        problems.append("capabilities do not drop ALL")
+    if caps.get("add"):
+        problems.append(f"capabilities add {caps['add']}")
+    seccomp: Obj = _effective(pod_sc, sc, "seccompProfile") or {}
+    if seccomp.get("type") not in ("RuntimeDefault", "Localhost"):
+        problems.append("seccompProfile is not RuntimeDefault")
+    resources: Obj = container.get("resources") or {}
+    for section in ("requests", "limits"):
+        present: Obj = resources.get(section) or {}
+        missing = [r for r in ("cpu", "memory") if r not in present]
+        if missing:
+            problems.append(f"resources.{section} lacks {', '.join(missing)}")
+    image = str(container.get("image", ""))
+    last = image.rsplit("/", 1)[-1]
+    if "@" not in last and (":" not in last or last.endswith(":latest")):
+        problems.append(f"image {image or '(none)'} has no pinned tag or digest")
+    return problems
+
+
+def dangling_references(objects: Sequence[Obj]) -> list[str]:
+    """ConfigMaps and ServiceAccounts a workload names but the build does not contain."""
+    present = {
+        (
+            o.get("kind"),
+            (o.get("metadata") or {}).get("namespace"),
+            (o.get("metadata") or {}).get("name"),
+        )
+        for o in objects
+    }
+    problems: list[str] = []
+    for obj in objects:
+        spec = pod_spec(obj)
+        if spec is None:
+            continue
+        ns = (obj.get("metadata") or {}).get("namespace")
+        wanted: list[tuple[str, str]] = []
+        if spec.get("serviceAccountName"):
+            wanted.append(("ServiceAccount", spec["serviceAccountName"]))
+        for volume in spec.get("volumes") or []:
+            if "configMap" in volume:
+                wanted.append(("ConfigMap", volume["configMap"].get("name", "")))
+        for container in spec.get("containers") or []:
+            for source in container.get("envFrom") or []:
+                if "configMapRef" in source:
+                    wanted.append(("ConfigMap", source["configMapRef"].get("name", "")))
+        problems.extend(
+            f"{object_name(obj)}: {kind} {name} is not in the build"
+            for kind, name in wanted
+            if (kind, ns, name) not in present
+        )
+    return problems
+
+
+def check(root: Path, *, kustomize: Path, kubernetes_version: str = KUBERNETES_VERSION) -> Report:
+    """Render every build and collect one line per failure."""
+    report = Report()
+    for build in plan_builds(root):
+        try:
+            objects = render(kustomize, root, build)
+        except (RuntimeError, OSError, ValueError, yaml.YAMLError) as exc:
+            report.failures.append(f"{build.label}: kustomize build failed: {exc}")
+            continue
+        report.rendered.append(Rendered(build, objects))
+        for obj in objects:
+            problems = []
+            schema_error = validate_schema(obj, kubernetes_version)
+            if schema_error:
+                problems.append(schema_error)
+            problems.extend(hardening_failures(obj))
+            report.failures.extend(f"{build.label}: {object_name(obj)}: {p}" for p in problems)
+        report.failures.extend(f"{build.label}: {p}" for p in dangling_references(objects))
+    return report
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m devstack.k8s_check", description=__doc__)
+    parser.add_argument("root", type=Path, help="the kustomize tree (deploy/k8s)")
+    parser.add_argument("--kubernetes-version", default=KUBERNETES_VERSION)
+    args = parser.parse_args(argv)
+    root: Path = args.root
+    if not (root / "overlays").is_dir():
+        sys.stderr.write(f"k8s-check: {root} has no overlays/\n")
+        return 2
+    try:
+        kustomize = ensure_kustomize()
+    except KustomizeUnavailable as exc:
+        sys.stderr.write(f"k8s-check: {exc}\n")
+        return 2
+    report = check(root, kustomize=kustomize, kubernetes_version=args.kubernetes_version)
+    out = sys.stdout
+    for rendered in report.rendered:
+        out.write(f"built {rendered.build.label}: {len(rendered.objects)} objects\n")
+    for failure in report.failures:
+        out.write(f"FAIL {failure}\n")
+    out.write(
+        f"k8s-check: {len(report.rendered)} builds, {report.object_count} objects, "
+        f"{len(report.failures)} failures (kustomize {KUSTOMIZE_VERSION}, Kubernetes "
+        f"{args.kubernetes_version} schemas, strict)\n"
+    )
+    return 1 if report.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
