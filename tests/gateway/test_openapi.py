@@ -23,7 +23,17 @@ ROUTES = {
     ("get", "/v1/shelters"): {"shelter-operator", "center-head", "case-worker"},
     ("post", "/v1/shelters"): {"center-head"},
     ("post", "/v1/stays"): {"shelter-operator"},
-    ("get", "/v1/stays/{stay_id}"): {"shelter-operator"},
+    ("get", "/v1/stays/{stay_id}"): {"shelter-operator", "center-head", "case-worker"},
+    ("get", "/v1/reminders"): {
+        "agency-coordinator",
+        "agency-assignee",
+        "case-worker",
+        "center-head",
+        "commission-member",
+        "partner-system",
+        "shelter-operator",
+    },
+    ("get", "/v1/reports/deadlines"): {"analyst", "center-head", "auditor"},
     ("post", "/v1/stays/{stay_id}/discharge"): {"shelter-operator"},
     ("get", "/v1/notices"): {
         "agency-coordinator",

@@ -87,7 +87,7 @@ async def admit(
     "/stays/{stay_id}",
     tags=["stays"],
     summary="One stay",
-    dependencies=[require_roles(*OPERATORS)],
+    dependencies=[require_roles(*SHELTER_READERS)],
     responses=responses(404, 422),
 )
 async def get_stay(stay_id: UUID, principal: CurrentPrincipal, clients: GrpcClients) -> Stay:

@@ -1,4 +1,4 @@
-"""Notice tables and the queries on them."""
+"""Notice and reminder tables and the queries on them."""
 
 from __future__ import annotations
 
@@ -10,7 +10,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kamqor.auth import Principal
 from kamqor.db import UTCDateTime
-from notify.rules import RECIPIENT_ROLES, SENDER_ROLES, NoticeState
+from notify.rules import (
+    AGENCY_AUDIENCE,
+    AGENCY_READERS,
+    HEAD_AUDIENCE,
+    HEAD_READERS,
+    RECIPIENT_ROLES,
+    SENDER_ROLES,
+    NoticeState,
+    ReminderKind,
+)
 
 
 class Notice(SQLModel, table=True):
@@ -61,4 +70,73 @@ async def visible_to(
     if before_id:
         query = query.where(col(Notice.id) < before_id)
     query = query.order_by(col(Notice.id).desc()).limit(limit)
+    return list((await session.exec(query)).all())
+
+
+class Reminder(SQLModel, table=True):
+    """A reminder (approaching) or escalation (overdue) about one obligation of any service."""
+
+    __tablename__ = "reminders"
+    # One per obligation and stage, whatever the redeliveries or repeated sweeps (NTF-7).
+    __table_args__ = (UniqueConstraint("obligation_id", "stage"),)
+
+    id: str = Field(primary_key=True)
+    obligation_id: str = Field(max_length=64)
+    producer: str = Field(max_length=20)
+    stage: str = Field(max_length=20)
+    kind: str = Field(max_length=20)
+    rule: str = Field(max_length=50)
+    subject: str = Field(max_length=200)
+    territory: str = Field(max_length=50)
+    responsible_agency: str = Field(max_length=100)
+    responsible_person: str = Field(default="", max_length=100)
+    recipient_agency: str = Field(max_length=100)
+    recipient_role: str = Field(max_length=50)
+    text: str = Field(max_length=2000)
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    source_event_id: str = Field(max_length=64)
+
+
+async def reminder_of(session: AsyncSession, *, obligation_id: str, stage: str) -> Reminder | None:
+    query = select(Reminder).where(Reminder.obligation_id == obligation_id, Reminder.stage == stage)
+    return (await session.exec(query)).first()
+
+
+async def reminders_for(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    kind: ReminderKind | None,
+    before_id: str | None,
+    limit: int,
+) -> list[Reminder]:
+    """What `rules.reminded` admits, newest first; keyset pagination on the time-ordered id."""
+    addressed: list[ColumnElement[bool]] = []
+    if principal.has_any(*AGENCY_READERS):
+        addressed.append(
+            and_(
+                col(Reminder.recipient_role) == AGENCY_AUDIENCE,
+                col(Reminder.recipient_agency) == principal.agency,
+            )
+        )
+    if principal.has_any(*HEAD_READERS):
+        addressed.append(
+            and_(
+                col(Reminder.recipient_role) == HEAD_AUDIENCE,
+                col(Reminder.recipient_agency) == principal.agency,
+            )
+        )
+    addressed.append(
+        and_(
+            col(Reminder.recipient_role) == AGENCY_AUDIENCE,
+            col(Reminder.responsible_person) == principal.subject,
+        )
+    )
+    query = select(Reminder).where(col(Reminder.territory) == principal.territory, or_(*addressed))
+    if kind is not None:
+        query = query.where(Reminder.kind == kind)
+    if before_id:
+        query = query.where(col(Reminder.id) < before_id)
+    query = query.order_by(col(Reminder.id).desc()).limit(limit)
     return list((await session.exec(query)).all())

@@ -1,5 +1,6 @@
 """Notify use cases: create the notices the law requires, show them to their recipients, record
-acknowledgements (SHL-3, NTF-1, NTF-7). Never commits: the caller's unit of work does."""
+acknowledgements (SHL-3, NTF-1, NTF-7); turn every service's approaching and overdue obligations
+into reminders and escalations (NTF-7, MON-3). Never commits: the caller's unit of work does."""
 
 from __future__ import annotations
 
@@ -13,13 +14,14 @@ from kamqor.auth import Principal
 from kamqor.clock import utcnow
 from kamqor.errors import NotFound
 from kamqor.events.v1.notify_pb2 import NoticeAcknowledged, NoticeCreated
+from kamqor.events.v1.obligations_pb2 import ObligationDue
 from kamqor.events.v1.shelter_pb2 import StayAdmitted
 from kamqor.ids import new_id, parse_id
 from kamqor.profiles import get_profile
 from kamqor.protoconv import dt, ts
 from kamqor.territories import territory as territory_of
 from notify import models, rules
-from notify.models import Notice
+from notify.models import Notice, Reminder
 
 SOURCE = "kamqor.notify"
 READERS = (*rules.RECIPIENT_ROLES, *rules.SENDER_ROLES)
@@ -150,3 +152,67 @@ async def acknowledge_notice(
     )
     audit.record(session, principal=principal, action="update", entity=entity, purpose="NTF-7 ack")
     return notice
+
+
+async def record_obligation_due(
+    session: AsyncSession, *, event_id: str, producer: str, due: ObligationDue
+) -> Reminder:
+    """An approaching obligation → a reminder to its responsible agency; an overdue one → an
+    escalation to the head of the territory's center (NTF-7, MON-3). One per obligation and
+    stage: a repeated event returns the reminder already recorded."""
+    if (
+        earlier := await models.reminder_of(
+            session, obligation_id=due.obligation_id, stage=due.stage
+        )
+    ) is not None:
+        return earlier
+    territory = territory_of(due.territory)
+    due_at = dt(due.due_at)
+    draft = rules.reminder_for(
+        stage=due.stage,
+        rule=due.rule,
+        subject=due.subject,
+        responsible_agency=due.responsible_agency,
+        territory_center=territory.center,
+        due_at=due_at,
+        zone=get_profile(territory.profile).zone,
+    )
+    reminder = Reminder(
+        id=new_id(),
+        obligation_id=due.obligation_id,
+        producer=producer,
+        stage=due.stage,
+        kind=draft.kind,
+        rule=due.rule,
+        subject=due.subject,
+        territory=territory.code,
+        responsible_agency=due.responsible_agency,
+        responsible_person=due.responsible_person,
+        recipient_agency=draft.recipient_agency,
+        recipient_role=draft.recipient_role,
+        text=draft.text,
+        due_at=due_at,
+        created_at=utcnow(),
+        source_event_id=event_id,
+    )
+    session.add(reminder)
+    return reminder
+
+
+async def list_reminders(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    kind: rules.ReminderKind | None,
+    page_token: str,
+    page_size: int,
+) -> tuple[list[Reminder], str]:
+    """Reminders to the caller's agency or to the caller as responsible person, and a center
+    head's escalations, in the caller's territory, newest first; the next page's token."""
+    require_role(principal, *rules.REMINDER_READERS)
+    before = parse_id(page_token, field="page_token") if page_token else None
+    rows = await models.reminders_for(
+        session, principal, kind=kind, before_id=before, limit=page_size + 1
+    )
+    next_token = rows[page_size - 1].id if len(rows) > page_size else ""
+    return rows[:page_size], next_token

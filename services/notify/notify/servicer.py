@@ -12,7 +12,7 @@ from kamqor.notify.v1 import notify_pb2_grpc
 from kamqor.protoconv import page_size, ts
 from kamqor.runtime import Wiring
 from notify import rules, service
-from notify.models import Notice
+from notify.models import Notice, Reminder
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
 
@@ -21,6 +21,11 @@ _STATES = {
     rules.NoticeState.ACKNOWLEDGED: pb.NOTICE_STATE_ACKNOWLEDGED,
 }
 _STATE_FILTER = {v: k for k, v in _STATES.items()}
+_KINDS = {
+    rules.ReminderKind.REMINDER: pb.REMINDER_KIND_REMINDER,
+    rules.ReminderKind.ESCALATION: pb.REMINDER_KIND_ESCALATION,
+}
+_KIND_FILTER = {v: k for k, v in _KINDS.items()}
 
 
 def _notice_pb(n: Notice) -> pb.Notice:
@@ -37,6 +42,25 @@ def _notice_pb(n: Notice) -> pb.Notice:
         acknowledged_at=ts(n.acknowledged_at),
         acknowledged_by_agency=n.acknowledged_by_agency,
         source_event_id=n.source_event_id,
+    )
+
+
+def _reminder_pb(r: Reminder) -> pb.Reminder:
+    return pb.Reminder(
+        id=r.id,
+        kind=_KINDS[rules.ReminderKind(r.kind)],
+        obligation_id=r.obligation_id,
+        producer=r.producer,
+        rule=r.rule,
+        subject=r.subject,
+        territory=r.territory,
+        responsible_agency=r.responsible_agency,
+        responsible_person=r.responsible_person,
+        recipient_agency=r.recipient_agency,
+        recipient_role=r.recipient_role,
+        text=r.text,
+        due_at=ts(r.due_at),
+        created_at=ts(r.created_at),
     )
 
 
@@ -72,3 +96,18 @@ class NotifyServicer(notify_pb2_grpc.NotifyServiceServicer):
                 session, principal=current_principal(), notice_id=request.notice_id
             )
         return pb.AcknowledgeNoticeResponse(notice=_notice_pb(row))
+
+    async def ListReminders(
+        self, request: pb.ListRemindersRequest, context: Ctx
+    ) -> pb.ListRemindersResponse:
+        async with self._w.transaction() as session:
+            rows, token = await service.list_reminders(
+                session,
+                principal=current_principal(),
+                kind=_KIND_FILTER.get(request.kind),
+                page_token=request.page_token,
+                page_size=page_size(request.page_size),
+            )
+        return pb.ListRemindersResponse(
+            reminders=[_reminder_pb(r) for r in rows], next_page_token=token
+        )

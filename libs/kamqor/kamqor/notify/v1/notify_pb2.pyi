@@ -38,6 +38,28 @@ NOTICE_STATE_PENDING: NoticeState.ValueType  # 1
 NOTICE_STATE_ACKNOWLEDGED: NoticeState.ValueType  # 2
 Global___NoticeState: _TypeAlias = NoticeState  # noqa: Y015
 
+class _ReminderKind:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ReminderKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ReminderKind.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    REMINDER_KIND_UNSPECIFIED: _ReminderKind.ValueType  # 0
+    REMINDER_KIND_REMINDER: _ReminderKind.ValueType  # 1
+    """An obligation is approaching its due time: to the responsible agency."""
+    REMINDER_KIND_ESCALATION: _ReminderKind.ValueType  # 2
+    """An obligation is overdue: to the head of the territory's center."""
+
+class ReminderKind(_ReminderKind, metaclass=_ReminderKindEnumTypeWrapper):
+    """ReminderKind says whom a reminder is for."""
+
+REMINDER_KIND_UNSPECIFIED: ReminderKind.ValueType  # 0
+REMINDER_KIND_REMINDER: ReminderKind.ValueType  # 1
+"""An obligation is approaching its due time: to the responsible agency."""
+REMINDER_KIND_ESCALATION: ReminderKind.ValueType  # 2
+"""An obligation is overdue: to the head of the territory's center."""
+Global___ReminderKind: _TypeAlias = ReminderKind  # noqa: Y015
+
 @_typing.final
 class Notice(_message.Message):
     """Notice is one written notice to one agency (NTF-7)."""
@@ -237,3 +259,124 @@ class AcknowledgeNoticeResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___AcknowledgeNoticeResponse: _TypeAlias = AcknowledgeNoticeResponse  # noqa: Y015
+
+@_typing.final
+class Reminder(_message.Message):
+    """Reminder is one reminder or escalation about one obligation."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    OBLIGATION_ID_FIELD_NUMBER: _builtins.int
+    PRODUCER_FIELD_NUMBER: _builtins.int
+    RULE_FIELD_NUMBER: _builtins.int
+    SUBJECT_FIELD_NUMBER: _builtins.int
+    TERRITORY_FIELD_NUMBER: _builtins.int
+    RESPONSIBLE_AGENCY_FIELD_NUMBER: _builtins.int
+    RESPONSIBLE_PERSON_FIELD_NUMBER: _builtins.int
+    RECIPIENT_AGENCY_FIELD_NUMBER: _builtins.int
+    RECIPIENT_ROLE_FIELD_NUMBER: _builtins.int
+    TEXT_FIELD_NUMBER: _builtins.int
+    DUE_AT_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    kind: Global___ReminderKind.ValueType
+    obligation_id: _builtins.str
+    """The obligation, as its owning service knows it."""
+    producer: _builtins.str
+    """Service that owns the obligation: intake, plans, registry, shelter, notify."""
+    rule: _builtins.str
+    """Term key, e.g. "INT-3/primary"."""
+    subject: _builtins.str
+    """What the obligation is about, e.g. "appeal/<id>"."""
+    territory: _builtins.str
+    responsible_agency: _builtins.str
+    responsible_person: _builtins.str
+    recipient_agency: _builtins.str
+    """Agency the reminder is addressed to."""
+    recipient_role: _builtins.str
+    """Audience within that agency: "agency" (its staff) or "center-head"."""
+    text: _builtins.str
+    @_builtins.property
+    def due_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        kind: Global___ReminderKind.ValueType = ...,
+        obligation_id: _builtins.str = ...,
+        producer: _builtins.str = ...,
+        rule: _builtins.str = ...,
+        subject: _builtins.str = ...,
+        territory: _builtins.str = ...,
+        responsible_agency: _builtins.str = ...,
+        responsible_person: _builtins.str = ...,
+        recipient_agency: _builtins.str = ...,
+        recipient_role: _builtins.str = ...,
+        text: _builtins.str = ...,
+        due_at: _timestamp_pb2.Timestamp | None = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "due_at", b"due_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "due_at", b"due_at", "id", b"id", "kind", b"kind", "obligation_id", b"obligation_id", "producer", b"producer", "recipient_agency", b"recipient_agency", "recipient_role", b"recipient_role", "responsible_agency", b"responsible_agency", "responsible_person", b"responsible_person", "rule", b"rule", "subject", b"subject", "territory", b"territory", "text", b"text"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Reminder: _TypeAlias = Reminder  # noqa: Y015
+
+@_typing.final
+class ListRemindersRequest(_message.Message):
+    """ListRemindersRequest pages through the caller's reminders."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    page_size: _builtins.int
+    page_token: _builtins.str
+    kind: Global___ReminderKind.ValueType
+    """Only this kind when set."""
+    def __init__(
+        self,
+        *,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+        kind: Global___ReminderKind.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["kind", b"kind", "page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListRemindersRequest: _TypeAlias = ListRemindersRequest  # noqa: Y015
+
+@_typing.final
+class ListRemindersResponse(_message.Message):
+    """ListRemindersResponse is one page of reminders."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REMINDERS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    @_builtins.property
+    def reminders(self) -> _containers.RepeatedCompositeFieldContainer[Global___Reminder]: ...
+    def __init__(
+        self,
+        *,
+        reminders: _abc.Iterable[Global___Reminder] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "reminders", b"reminders"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListRemindersResponse: _TypeAlias = ListRemindersResponse  # noqa: Y015

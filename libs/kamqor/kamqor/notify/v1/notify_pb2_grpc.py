@@ -51,6 +51,11 @@ class NotifyServiceStub:
                 request_serializer=kamqor_dot_notify_dot_v1_dot_notify__pb2.AcknowledgeNoticeRequest.SerializeToString,
                 response_deserializer=kamqor_dot_notify_dot_v1_dot_notify__pb2.AcknowledgeNoticeResponse.FromString,
                 _registered_method=True)
+        self.ListReminders = channel.unary_unary(
+                '/kamqor.notify.v1.NotifyService/ListReminders',
+                request_serializer=kamqor_dot_notify_dot_v1_dot_notify__pb2.ListRemindersRequest.SerializeToString,
+                response_deserializer=kamqor_dot_notify_dot_v1_dot_notify__pb2.ListRemindersResponse.FromString,
+                _registered_method=True)
 
 
 class NotifyServiceServicer:
@@ -80,6 +85,16 @@ class NotifyServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListReminders(self, request, context):
+        """ListReminders lists the reminders addressed to the caller's agency (or to
+        the caller as the responsible person) and, for a center head, the
+        escalations of overdue obligations of the caller's center, newest first
+        (NTF-7, MON-3).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_NotifyServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -97,6 +112,11 @@ def add_NotifyServiceServicer_to_server(servicer, server):
                     servicer.AcknowledgeNotice,
                     request_deserializer=kamqor_dot_notify_dot_v1_dot_notify__pb2.AcknowledgeNoticeRequest.FromString,
                     response_serializer=kamqor_dot_notify_dot_v1_dot_notify__pb2.AcknowledgeNoticeResponse.SerializeToString,
+            ),
+            'ListReminders': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListReminders,
+                    request_deserializer=kamqor_dot_notify_dot_v1_dot_notify__pb2.ListRemindersRequest.FromString,
+                    response_serializer=kamqor_dot_notify_dot_v1_dot_notify__pb2.ListRemindersResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -182,6 +202,33 @@ class NotifyService:
             '/kamqor.notify.v1.NotifyService/AcknowledgeNotice',
             kamqor_dot_notify_dot_v1_dot_notify__pb2.AcknowledgeNoticeRequest.SerializeToString,
             kamqor_dot_notify_dot_v1_dot_notify__pb2.AcknowledgeNoticeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListReminders(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.notify.v1.NotifyService/ListReminders',
+            kamqor_dot_notify_dot_v1_dot_notify__pb2.ListRemindersRequest.SerializeToString,
+            kamqor_dot_notify_dot_v1_dot_notify__pb2.ListRemindersResponse.FromString,
             options,
             channel_credentials,
             insecure,

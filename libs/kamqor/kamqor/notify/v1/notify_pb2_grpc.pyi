@@ -43,6 +43,12 @@ class NotifyServiceStub:
     """GetNotice returns one notice addressed to the caller."""
     AcknowledgeNotice: _grpc.UnaryUnaryMultiCallable[_notify_pb2.AcknowledgeNoticeRequest, _notify_pb2.AcknowledgeNoticeResponse]
     """AcknowledgeNotice records the receiving agency's acknowledgement (NTF-7)."""
+    ListReminders: _grpc.UnaryUnaryMultiCallable[_notify_pb2.ListRemindersRequest, _notify_pb2.ListRemindersResponse]
+    """ListReminders lists the reminders addressed to the caller's agency (or to
+    the caller as the responsible person) and, for a center head, the
+    escalations of overdue obligations of the caller's center, newest first
+    (NTF-7, MON-3).
+    """
 
 @_typing.type_check_only
 class NotifyServiceAsyncStub(NotifyServiceStub):
@@ -59,6 +65,12 @@ class NotifyServiceAsyncStub(NotifyServiceStub):
     """GetNotice returns one notice addressed to the caller."""
     AcknowledgeNotice: _aio.UnaryUnaryMultiCallable[_notify_pb2.AcknowledgeNoticeRequest, _notify_pb2.AcknowledgeNoticeResponse]  # type: ignore[assignment]
     """AcknowledgeNotice records the receiving agency's acknowledgement (NTF-7)."""
+    ListReminders: _aio.UnaryUnaryMultiCallable[_notify_pb2.ListRemindersRequest, _notify_pb2.ListRemindersResponse]  # type: ignore[assignment]
+    """ListReminders lists the reminders addressed to the caller's agency (or to
+    the caller as the responsible person) and, for a center head, the
+    escalations of overdue obligations of the caller's center, newest first
+    (NTF-7, MON-3).
+    """
 
 class NotifyServiceServicer(metaclass=_abc_1.ABCMeta):
     """NotifyService keeps the written notices between agencies (NTF-*): created
@@ -90,5 +102,17 @@ class NotifyServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_notify_pb2.AcknowledgeNoticeResponse, _abc.Awaitable[_notify_pb2.AcknowledgeNoticeResponse]]:
         """AcknowledgeNotice records the receiving agency's acknowledgement (NTF-7)."""
+
+    @_abc_1.abstractmethod
+    def ListReminders(
+        self,
+        request: _notify_pb2.ListRemindersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notify_pb2.ListRemindersResponse, _abc.Awaitable[_notify_pb2.ListRemindersResponse]]:
+        """ListReminders lists the reminders addressed to the caller's agency (or to
+        the caller as the responsible person) and, for a center head, the
+        escalations of overdue obligations of the caller's center, newest first
+        (NTF-7, MON-3).
+        """
 
 def add_NotifyServiceServicer_to_server(servicer: NotifyServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
