@@ -16,6 +16,7 @@ import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from kamqor.auth import AuthError, KeySetUnavailable, Principal, TokenVerifier
+from kamqor.deadlines.v1 import deadlines_pb2
 from kamqor.errors import DomainError
 from kamqor.grpcserver import status_for
 from kamqor.intake.v1 import intake_pb2, intake_pb2_grpc
@@ -171,11 +172,14 @@ class FakeIntake(intake_pb2_grpc.IntakeServiceServicer):
         self.rec = recorder
 
     def _appeal(self, request: intake_pb2.RegisterAppealRequest) -> intake_pb2.Appeal:
-        obligation = intake_pb2.Obligation(
+        obligation = deadlines_pb2.Obligation(
             id=str(uuid.uuid4()),
             rule="INT-3/threat",
+            subject="appeal/1",
+            responsible_agency="fc-ast-1",
             due_at=ts(NOW + timedelta(days=1)),
             state="open",
+            profile="kz",
             profile_version="kz-2026.1",
             calendar_version="kz-2026",
         )

@@ -18,6 +18,7 @@ from gateway.app import create_app
 from gateway.schemas.plans import AgencyType
 from gateway.settings import GatewaySettings
 from kamqor.auth import AGENCY_TYPES
+from kamqor.deadlines.v1 import deadlines_pb2
 from kamqor.errors import Conflict, Forbidden, Invalid, NotFound
 from kamqor.plans.v1 import plans_pb2 as pb
 from kamqor.plans.v1 import plans_pb2_grpc
@@ -52,7 +53,7 @@ def measure_pb(**kw: Any) -> pb.Measure:
         "state": pb.MEASURE_STATE_SENT,
         "sent_at": ts(NOW),
         "obligations": [
-            pb.Obligation(
+            deadlines_pb2.Obligation(
                 id=str(uuid.uuid4()),
                 rule="PLN-6",
                 responsible_agency="edu-ast-1",

@@ -16,6 +16,7 @@ from grpc_health.v1 import health, health_pb2_grpc
 
 from gateway.app import create_app
 from gateway.settings import GatewaySettings
+from kamqor.deadlines.v1 import deadlines_pb2
 from kamqor.errors import Conflict, Forbidden, Invalid, NotFound
 from kamqor.registry.v1 import registry_pb2 as pb
 from kamqor.registry.v1 import registry_pb2_grpc
@@ -53,7 +54,7 @@ def decision_pb(**kw: Any) -> pb.Decision:
         "recorded_by": "commission",
         "recorded_at": ts(NOW),
         "obligations": [
-            pb.Obligation(
+            deadlines_pb2.Obligation(
                 id=str(uuid.uuid4()),
                 rule="REG-4/send",
                 responsible_agency="com-irk-1",

@@ -187,6 +187,11 @@ async def test_register_appeal(intake_up: Gateway) -> None:
     ]
     [obligation] = appeal["obligations"]
     assert (obligation["rule"], obligation["due_at"]) == ("INT-3/threat", "2026-03-03T09:30:00Z")
+    assert (obligation["subject"], obligation["met_at"], obligation["on_time"]) == (
+        "appeal/1",
+        None,
+        None,
+    )
     [(_, request, _)] = intake_up.services.recorder.calls
     assert request.idempotency_key == "a-1"
     assert request.persons[0].birth_date == ""

@@ -1,4 +1,5 @@
-"""Conversions shared by the schema modules: proto enums, timestamps, dates, pages."""
+"""Conversions shared by the schema modules: proto enums, timestamps, dates, pages; and the
+obligation every service presents the same way."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from google.protobuf.message import Message
-from pydantic import ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+from kamqor.deadlines.v1 import deadlines_pb2
 
 if TYPE_CHECKING:
     from google.protobuf.internal.enum_type_wrapper import _EnumTypeWrapper
@@ -64,3 +67,37 @@ def iso_date(value: date | None) -> str:
 
 def parse_date(value: str) -> date | None:
     return date.fromisoformat(value) if value else None
+
+
+class Obligation(BaseModel):
+    """A legal term with its due time, computed once when it arose (MON-3)."""
+
+    id: str
+    rule: str = Field(examples=["INT-3/primary"], description="Term key of DOMAIN.md.")
+    subject: str = Field(description="The entity the term is about, e.g. `family/<id>`.")
+    responsible_agency: str
+    responsible_person: str = Field(description="Empty when no one person is named.")
+    due_at: datetime
+    state: str = Field(examples=["open"], description="open, met or cancelled")
+    met_at: datetime | None
+    on_time: bool | None = Field(description="null until met.")
+    profile: str
+    profile_version: str
+    calendar_version: str
+
+    @classmethod
+    def from_proto(cls, msg: deadlines_pb2.Obligation) -> Obligation:
+        return cls(
+            id=msg.id,
+            rule=msg.rule,
+            subject=msg.subject,
+            responsible_agency=msg.responsible_agency,
+            responsible_person=msg.responsible_person,
+            due_at=at(msg, "due_at"),
+            state=msg.state,
+            met_at=when(msg, "met_at"),
+            on_time=msg.on_time if msg.HasField("on_time") else None,
+            profile=msg.profile,
+            profile_version=msg.profile_version,
+            calendar_version=msg.calendar_version,
+        )

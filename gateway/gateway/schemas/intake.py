@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field, StrictBool
 
-from gateway.schemas.common import EnumMap, at, input_config, iso_date, parse_date
+from gateway.schemas.common import EnumMap, Obligation, at, input_config, iso_date, parse_date
 from kamqor.intake.v1 import intake_pb2 as pb
 
 Channel = Literal[
@@ -85,17 +85,6 @@ class Person(BaseModel):
     birth_date: date | None
 
 
-class Obligation(BaseModel):
-    """A legal term the entry opened, with its due time."""
-
-    id: str
-    rule: str = Field(examples=["INT-3/primary"])
-    due_at: datetime
-    state: str = Field(examples=["open"], description="open, met or cancelled")
-    profile_version: str
-    calendar_version: str
-
-
 class Appeal(BaseModel):
     """One entry of the electronic journal."""
 
@@ -132,17 +121,7 @@ class Appeal(BaseModel):
             ],
             threat_to_life=msg.threat_to_life,
             domestic_violence=msg.domestic_violence,
-            obligations=[
-                Obligation(
-                    id=o.id,
-                    rule=o.rule,
-                    due_at=at(o, "due_at"),
-                    state=o.state,
-                    profile_version=o.profile_version,
-                    calendar_version=o.calendar_version,
-                )
-                for o in msg.obligations
-            ],
+            obligations=[Obligation.from_proto(o) for o in msg.obligations],
             registered_by=msg.registered_by,
         )
 

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
-from gateway.schemas.common import EnumMap, at, input_config, parse_date, when
+from gateway.schemas.common import EnumMap, Obligation, at, input_config, parse_date, when
 from kamqor.plans.v1 import plans_pb2 as pb
 
 Situation = Literal["dls", "sdp"]
@@ -197,31 +197,6 @@ class ReturnIn(BaseModel):
 
 
 # --- responses ------------------------------------------------------------------------------
-
-
-class Obligation(BaseModel):
-    """A legal term opened for a measure, with its due time."""
-
-    id: str
-    rule: str = Field(examples=["PLN-6"])
-    responsible_agency: str
-    due_at: datetime
-    state: str = Field(examples=["open"], description="open, met or cancelled")
-    met_at: datetime | None
-    on_time: bool | None = Field(description="null until met.")
-
-    @classmethod
-    def from_proto(cls, msg: pb.Obligation) -> Obligation:
-        met_at = when(msg, "met_at")
-        return cls(
-            id=msg.id,
-            rule=msg.rule,
-            responsible_agency=msg.responsible_agency,
-            due_at=at(msg, "due_at"),
-            state=msg.state,
-            met_at=met_at,
-            on_time=msg.on_time if met_at is not None else None,
-        )
 
 
 class Measure(BaseModel):

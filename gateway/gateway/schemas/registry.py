@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field, StrictBool, StrictInt
 
-from gateway.schemas.common import EnumMap, at, input_config, iso_date, parse_date, when
+from gateway.schemas.common import EnumMap, Obligation, at, input_config, iso_date, parse_date, when
 from kamqor.registry.v1 import registry_pb2 as pb
 
 DecisionKind = Literal["registration", "deregistration"]
@@ -265,31 +265,6 @@ class Hearing(BaseModel):
     prevention_bodies_heard: bool
     minor_opinion_heard: bool
     parents_opinion_heard: bool
-
-
-class Obligation(BaseModel):
-    """A legal term opened by a decision, with its due time."""
-
-    id: str
-    rule: str = Field(examples=["REG-4/send"])
-    responsible_agency: str
-    due_at: datetime
-    state: str = Field(examples=["open"], description="open, met or cancelled")
-    met_at: datetime | None
-    on_time: bool | None = Field(description="null until met.")
-
-    @classmethod
-    def from_proto(cls, msg: pb.Obligation) -> Obligation:
-        met_at = when(msg, "met_at")
-        return cls(
-            id=msg.id,
-            rule=msg.rule,
-            responsible_agency=msg.responsible_agency,
-            due_at=at(msg, "due_at"),
-            state=msg.state,
-            met_at=met_at,
-            on_time=msg.on_time if met_at is not None else None,
-        )
 
 
 class Decision(BaseModel):

@@ -16,8 +16,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kamqor.clock import utcnow
 from kamqor.db import UTCDateTime
+from kamqor.deadlines.v1 import deadlines_pb2
 from kamqor.ids import new_id
 from kamqor.profiles import get_profile
+from kamqor.protoconv import ts
 from kamqor.territories import territory as territory_of
 
 
@@ -104,6 +106,25 @@ def cancel(session: AsyncSession, obligation: Obligation) -> None:
     obligation.state = ObligationState.CANCELLED
     obligation.next_check_at = None
     session.add(obligation)
+
+
+def to_pb(row: Obligation) -> deadlines_pb2.Obligation:
+    """The row as every service presents it (`kamqor.deadlines.v1.Obligation`)."""
+    return deadlines_pb2.Obligation(
+        id=row.id,
+        rule=row.rule,
+        subject=row.subject,
+        responsible_agency=row.responsible_agency,
+        responsible_person=row.responsible_person,
+        due_at=ts(row.due_at),
+        state=row.state,
+        met_at=ts(row.met_at),
+        # Unset (not false) until the obligation is met.
+        on_time=row.on_time,
+        profile=row.profile,
+        profile_version=row.profile_version,
+        calendar_version=row.calendar_version,
+    )
 
 
 async def for_subject(

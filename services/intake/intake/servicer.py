@@ -7,6 +7,7 @@ from typing import Any
 import grpc
 
 from intake import rules, service
+from kamqor import obligations
 from kamqor.errors import Invalid
 from kamqor.grpcserver import current_principal
 from kamqor.intake.v1 import intake_pb2 as pb
@@ -66,17 +67,7 @@ def _appeal_pb(view: service.AppealView) -> pb.Appeal:
         ],
         threat_to_life=a.threat_to_life,
         domestic_violence=a.domestic_violence,
-        obligations=[
-            pb.Obligation(
-                id=o.id,
-                rule=o.rule,
-                due_at=ts(o.due_at),
-                state=o.state,
-                profile_version=o.profile_version,
-                calendar_version=o.calendar_version,
-            )
-            for o in view.obligations
-        ],
+        obligations=[obligations.to_pb(o) for o in view.obligations],
         registered_by=a.registered_by,
     )
 

@@ -9,9 +9,9 @@ from typing import Any, TypeVar
 
 import grpc
 
+from kamqor import obligations
 from kamqor.errors import Invalid
 from kamqor.grpcserver import current_principal
-from kamqor.obligations import Obligation
 from kamqor.plans.v1 import plans_pb2 as pb
 from kamqor.plans.v1 import plans_pb2_grpc
 from kamqor.protoconv import parse_date, ts
@@ -85,18 +85,6 @@ def _measure_in(msg: pb.MeasureDraft, i: int) -> rules.MeasureIn:
     )
 
 
-def _obligation_pb(row: Obligation) -> pb.Obligation:
-    return pb.Obligation(
-        id=row.id,
-        rule=row.rule,
-        responsible_agency=row.responsible_agency,
-        due_at=ts(row.due_at),
-        state=row.state,
-        met_at=ts(row.met_at),
-        on_time=bool(row.on_time),
-    )
-
-
 def _measure_pb(view: service.MeasureView) -> pb.Measure:
     m = view.measure
     return pb.Measure(
@@ -123,7 +111,7 @@ def _measure_pb(view: service.MeasureView) -> pb.Measure:
         else pb.RETURN_MODE_UNSPECIFIED,
         returns=m.returns,
         completed_on=m.completed_on.isoformat() if m.completed_on else "",
-        obligations=[_obligation_pb(o) for o in view.obligations],
+        obligations=[obligations.to_pb(o) for o in view.obligations],
         case_id=view.case_id,
     )
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import grpc
 
+from kamqor import obligations
 from kamqor.errors import Invalid
 from kamqor.grpcserver import current_principal
-from kamqor.obligations import Obligation
 from kamqor.protoconv import parse_date, ts
 from kamqor.registry.v1 import registry_pb2 as pb
 from kamqor.registry.v1 import registry_pb2_grpc
@@ -114,18 +114,6 @@ def _person_pb(m: FamilyMember) -> pb.Person:
     )
 
 
-def _obligation_pb(row: Obligation) -> pb.Obligation:
-    return pb.Obligation(
-        id=row.id,
-        rule=row.rule,
-        responsible_agency=row.responsible_agency,
-        due_at=ts(row.due_at),
-        state=row.state,
-        met_at=ts(row.met_at),
-        on_time=bool(row.on_time),
-    )
-
-
 def _decision_pb(view: service.DecisionView) -> pb.Decision:
     d: Decision = view.decision
     return pb.Decision(
@@ -151,7 +139,7 @@ def _decision_pb(view: service.DecisionView) -> pb.Decision:
         office_id=d.office_id,
         received_at=ts(d.received_at),
         entered_at=ts(d.entered_at),
-        obligations=[_obligation_pb(o) for o in view.obligations],
+        obligations=[obligations.to_pb(o) for o in view.obligations],
     )
 
 

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#kamqor/deadlines/v1/deadlines.proto\x12\x13kamqor.deadlines.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"O\n\x16ReportDeadlinesRequest\x12\x11\n\tfrom_date\x18\x01 \x01(\t\x12\x0f\n\x07to_date\x18\x02 \x01(\t\x12\x11\n\tterritory\x18\x03 \x01(\t\"\xc7\x01\n\x0b\x44\x65\x61\x64lineRow\x12\x0c\n\x04rule\x18\x01 \x01(\t\x12\x1a\n\x12responsible_agency\x18\x02 \x01(\t\x12\r\n\x05total\x18\x03 \x01(\x03\x12\x13\n\x0bmet_on_time\x18\x04 \x01(\x03\x12\x10\n\x08met_late\x18\x05 \x01(\x03\x12\x14\n\x0copen_overdue\x18\x06 \x01(\x03\x12\x14\n\x0copen_not_due\x18\x07 \x01(\x03\x12\x1a\n\ron_time_share\x18\x08 \x01(\x01H\x00\x88\x01\x01\x42\x10\n\x0e_on_time_share\"\xe9\x01\n\x17ReportDeadlinesResponse\x12.\n\x04rows\x18\x01 \x03(\x0b\x32 .kamqor.deadlines.v1.DeadlineRow\x12\x11\n\tterritory\x18\x02 \x01(\t\x12\x30\n\x0cperiod_start\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nperiod_end\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05\x61s_of\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp2\x80\x01\n\x10\x44\x65\x61\x64linesService\x12l\n\x0fReportDeadlines\x12+.kamqor.deadlines.v1.ReportDeadlinesRequest\x1a,.kamqor.deadlines.v1.ReportDeadlinesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#kamqor/deadlines/v1/deadlines.proto\x12\x13kamqor.deadlines.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"O\n\x16ReportDeadlinesRequest\x12\x11\n\tfrom_date\x18\x01 \x01(\t\x12\x0f\n\x07to_date\x18\x02 \x01(\t\x12\x11\n\tterritory\x18\x03 \x01(\t\"\xc7\x01\n\x0b\x44\x65\x61\x64lineRow\x12\x0c\n\x04rule\x18\x01 \x01(\t\x12\x1a\n\x12responsible_agency\x18\x02 \x01(\t\x12\r\n\x05total\x18\x03 \x01(\x03\x12\x13\n\x0bmet_on_time\x18\x04 \x01(\x03\x12\x10\n\x08met_late\x18\x05 \x01(\x03\x12\x14\n\x0copen_overdue\x18\x06 \x01(\x03\x12\x14\n\x0copen_not_due\x18\x07 \x01(\x03\x12\x1a\n\ron_time_share\x18\x08 \x01(\x01H\x00\x88\x01\x01\x42\x10\n\x0e_on_time_share\"\xe9\x01\n\x17ReportDeadlinesResponse\x12.\n\x04rows\x18\x01 \x03(\x0b\x32 .kamqor.deadlines.v1.DeadlineRow\x12\x11\n\tterritory\x18\x02 \x01(\t\x12\x30\n\x0cperiod_start\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nperiod_end\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05\x61s_of\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xbc\x02\n\nObligation\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04rule\x18\x02 \x01(\t\x12\x0f\n\x07subject\x18\x03 \x01(\t\x12\x1a\n\x12responsible_agency\x18\x04 \x01(\t\x12\x1a\n\x12responsible_person\x18\x05 \x01(\t\x12*\n\x06\x64ue_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05state\x18\x07 \x01(\t\x12*\n\x06met_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x07on_time\x18\t \x01(\x08H\x00\x88\x01\x01\x12\x0f\n\x07profile\x18\n \x01(\t\x12\x17\n\x0fprofile_version\x18\x0b \x01(\t\x12\x18\n\x10\x63\x61lendar_version\x18\x0c \x01(\tB\n\n\x08_on_time2\x80\x01\n\x10\x44\x65\x61\x64linesService\x12l\n\x0fReportDeadlines\x12+.kamqor.deadlines.v1.ReportDeadlinesRequest\x1a,.kamqor.deadlines.v1.ReportDeadlinesResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,6 +38,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_DEADLINEROW']._serialized_end=374
   _globals['_REPORTDEADLINESRESPONSE']._serialized_start=377
   _globals['_REPORTDEADLINESRESPONSE']._serialized_end=610
-  _globals['_DEADLINESSERVICE']._serialized_start=613
-  _globals['_DEADLINESSERVICE']._serialized_end=741
+  _globals['_OBLIGATION']._serialized_start=613
+  _globals['_OBLIGATION']._serialized_end=929
+  _globals['_DEADLINESSERVICE']._serialized_start=932
+  _globals['_DEADLINESSERVICE']._serialized_end=1060
 # @@protoc_insertion_point(module_scope)

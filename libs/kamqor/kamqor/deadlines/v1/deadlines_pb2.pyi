@@ -142,3 +142,71 @@ class ReportDeadlinesResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ReportDeadlinesResponse: _TypeAlias = ReportDeadlinesResponse  # noqa: Y015
+
+@_typing.final
+class Obligation(_message.Message):
+    """Obligation is one legal term with its due time, computed once when it arose
+    (MON-3): the kit's obligations row as every service presents it.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    RULE_FIELD_NUMBER: _builtins.int
+    SUBJECT_FIELD_NUMBER: _builtins.int
+    RESPONSIBLE_AGENCY_FIELD_NUMBER: _builtins.int
+    RESPONSIBLE_PERSON_FIELD_NUMBER: _builtins.int
+    DUE_AT_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    MET_AT_FIELD_NUMBER: _builtins.int
+    ON_TIME_FIELD_NUMBER: _builtins.int
+    PROFILE_FIELD_NUMBER: _builtins.int
+    PROFILE_VERSION_FIELD_NUMBER: _builtins.int
+    CALENDAR_VERSION_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    rule: _builtins.str
+    """Term key of DOMAIN.md, e.g. "INT-3/threat"."""
+    subject: _builtins.str
+    """The entity the term is about, e.g. "family/<id>"."""
+    responsible_agency: _builtins.str
+    responsible_person: _builtins.str
+    """Empty when no one person is named."""
+    state: _builtins.str
+    """"open", "met" or "cancelled"."""
+    on_time: _builtins.bool
+    """Whether it was met by due_at; unset while not met."""
+    profile: _builtins.str
+    """The policy profile, its version and the calendar version that computed due_at."""
+    profile_version: _builtins.str
+    calendar_version: _builtins.str
+    @_builtins.property
+    def due_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def met_at(self) -> _timestamp_pb2.Timestamp:
+        """Set once met."""
+
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        rule: _builtins.str = ...,
+        subject: _builtins.str = ...,
+        responsible_agency: _builtins.str = ...,
+        responsible_person: _builtins.str = ...,
+        due_at: _timestamp_pb2.Timestamp | None = ...,
+        state: _builtins.str = ...,
+        met_at: _timestamp_pb2.Timestamp | None = ...,
+        on_time: _builtins.bool | None = ...,
+        profile: _builtins.str = ...,
+        profile_version: _builtins.str = ...,
+        calendar_version: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_on_time", b"_on_time", "due_at", b"due_at", "met_at", b"met_at", "on_time", b"on_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_on_time", b"_on_time", "calendar_version", b"calendar_version", "due_at", b"due_at", "id", b"id", "met_at", b"met_at", "on_time", b"on_time", "profile", b"profile", "profile_version", b"profile_version", "responsible_agency", b"responsible_agency", "responsible_person", b"responsible_person", "rule", b"rule", "state", b"state", "subject", b"subject"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__on_time: _TypeAlias = _typing.Literal["on_time"]  # noqa: Y015
+    _WhichOneofArgType__on_time: _TypeAlias = _typing.Literal["_on_time", b"_on_time"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__on_time) -> _WhichOneofReturnType__on_time | None: ...
+
+Global___Obligation: _TypeAlias = Obligation  # noqa: Y015

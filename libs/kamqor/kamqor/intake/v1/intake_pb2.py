@@ -23,37 +23,36 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from kamqor.deadlines.v1 import deadlines_pb2 as kamqor_dot_deadlines_dot_v1_dot_deadlines__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dkamqor/intake/v1/intake.proto\x12\x10kamqor.intake.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"]\n\x06Person\x12\x11\n\tfull_name\x18\x01 \x01(\t\x12,\n\x08relation\x18\x02 \x01(\x0e\x32\x1a.kamqor.intake.v1.Relation\x12\x12\n\nbirth_date\x18\x03 \x01(\t\"\x94\x01\n\nObligation\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04rule\x18\x02 \x01(\t\x12*\n\x06\x64ue_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05state\x18\x04 \x01(\t\x12\x17\n\x0fprofile_version\x18\x05 \x01(\t\x12\x18\n\x10\x63\x61lendar_version\x18\x06 \x01(\t\"\xea\x02\n\x06\x41ppeal\x12\n\n\x02id\x18\x01 \x01(\t\x12\x16\n\x0ejournal_number\x18\x02 \x01(\t\x12\x11\n\tcenter_id\x18\x03 \x01(\t\x12\x11\n\tterritory\x18\x04 \x01(\t\x12*\n\x07\x63hannel\x18\x05 \x01(\x0e\x32\x19.kamqor.intake.v1.Channel\x12\x31\n\rregistered_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07summary\x18\x07 \x01(\t\x12)\n\x07persons\x18\x08 \x03(\x0b\x32\x18.kamqor.intake.v1.Person\x12\x16\n\x0ethreat_to_life\x18\t \x01(\x08\x12\x19\n\x11\x64omestic_violence\x18\n \x01(\x08\x12\x31\n\x0bobligations\x18\x0b \x03(\x0b\x32\x1c.kamqor.intake.v1.Obligation\x12\x15\n\rregistered_by\x18\x0c \x01(\t\"\xcb\x01\n\x15RegisterAppealRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12*\n\x07\x63hannel\x18\x02 \x01(\x0e\x32\x19.kamqor.intake.v1.Channel\x12\x0f\n\x07summary\x18\x03 \x01(\t\x12)\n\x07persons\x18\x04 \x03(\x0b\x32\x18.kamqor.intake.v1.Person\x12\x16\n\x0ethreat_to_life\x18\x05 \x01(\x08\x12\x19\n\x11\x64omestic_violence\x18\x06 \x01(\x08\"B\n\x16RegisterAppealResponse\x12(\n\x06\x61ppeal\x18\x01 \x01(\x0b\x32\x18.kamqor.intake.v1.Appeal\"%\n\x10GetAppealRequest\x12\x11\n\tappeal_id\x18\x01 \x01(\t\"=\n\x11GetAppealResponse\x12(\n\x06\x61ppeal\x18\x01 \x01(\x0b\x32\x18.kamqor.intake.v1.Appeal\";\n\x12ListAppealsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"Y\n\x13ListAppealsResponse\x12)\n\x07\x61ppeals\x18\x01 \x03(\x0b\x32\x18.kamqor.intake.v1.Appeal\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\xed\x01\n\x07\x43hannel\x12\x17\n\x13\x43HANNEL_UNSPECIFIED\x10\x00\x12\x15\n\x11\x43HANNEL_IN_PERSON\x10\x01\x12\x11\n\rCHANNEL_PHONE\x10\x02\x12\x12\n\x0e\x43HANNEL_ONLINE\x10\x03\x12\x17\n\x13\x43HANNEL_HOTLINE_111\x10\x04\x12\x18\n\x14\x43HANNEL_STATE_SYSTEM\x10\x05\x12\x12\n\x0e\x43HANNEL_REPORT\x10\x06\x12\x11\n\rCHANNEL_MEDIA\x10\x07\x12\x18\n\x14\x43HANNEL_MOBILE_GROUP\x10\x08\x12\x17\n\x13\x43HANNEL_SIGNAL_CARD\x10\t*\x8e\x01\n\x08Relation\x12\x18\n\x14RELATION_UNSPECIFIED\x10\x00\x12\x16\n\x12RELATION_APPLICANT\x10\x01\x12\x13\n\x0fRELATION_MOTHER\x10\x02\x12\x13\n\x0fRELATION_FATHER\x10\x03\x12\x12\n\x0eRELATION_CHILD\x10\x04\x12\x12\n\x0eRELATION_OTHER\x10\x05\x32\xa6\x02\n\rIntakeService\x12\x63\n\x0eRegisterAppeal\x12\'.kamqor.intake.v1.RegisterAppealRequest\x1a(.kamqor.intake.v1.RegisterAppealResponse\x12T\n\tGetAppeal\x12\".kamqor.intake.v1.GetAppealRequest\x1a#.kamqor.intake.v1.GetAppealResponse\x12Z\n\x0bListAppeals\x12$.kamqor.intake.v1.ListAppealsRequest\x1a%.kamqor.intake.v1.ListAppealsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dkamqor/intake/v1/intake.proto\x12\x10kamqor.intake.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a#kamqor/deadlines/v1/deadlines.proto\"]\n\x06Person\x12\x11\n\tfull_name\x18\x01 \x01(\t\x12,\n\x08relation\x18\x02 \x01(\x0e\x32\x1a.kamqor.intake.v1.Relation\x12\x12\n\nbirth_date\x18\x03 \x01(\t\"\xed\x02\n\x06\x41ppeal\x12\n\n\x02id\x18\x01 \x01(\t\x12\x16\n\x0ejournal_number\x18\x02 \x01(\t\x12\x11\n\tcenter_id\x18\x03 \x01(\t\x12\x11\n\tterritory\x18\x04 \x01(\t\x12*\n\x07\x63hannel\x18\x05 \x01(\x0e\x32\x19.kamqor.intake.v1.Channel\x12\x31\n\rregistered_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07summary\x18\x07 \x01(\t\x12)\n\x07persons\x18\x08 \x03(\x0b\x32\x18.kamqor.intake.v1.Person\x12\x16\n\x0ethreat_to_life\x18\t \x01(\x08\x12\x19\n\x11\x64omestic_violence\x18\n \x01(\x08\x12\x34\n\x0bobligations\x18\x0b \x03(\x0b\x32\x1f.kamqor.deadlines.v1.Obligation\x12\x15\n\rregistered_by\x18\x0c \x01(\t\"\xcb\x01\n\x15RegisterAppealRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12*\n\x07\x63hannel\x18\x02 \x01(\x0e\x32\x19.kamqor.intake.v1.Channel\x12\x0f\n\x07summary\x18\x03 \x01(\t\x12)\n\x07persons\x18\x04 \x03(\x0b\x32\x18.kamqor.intake.v1.Person\x12\x16\n\x0ethreat_to_life\x18\x05 \x01(\x08\x12\x19\n\x11\x64omestic_violence\x18\x06 \x01(\x08\"B\n\x16RegisterAppealResponse\x12(\n\x06\x61ppeal\x18\x01 \x01(\x0b\x32\x18.kamqor.intake.v1.Appeal\"%\n\x10GetAppealRequest\x12\x11\n\tappeal_id\x18\x01 \x01(\t\"=\n\x11GetAppealResponse\x12(\n\x06\x61ppeal\x18\x01 \x01(\x0b\x32\x18.kamqor.intake.v1.Appeal\";\n\x12ListAppealsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"Y\n\x13ListAppealsResponse\x12)\n\x07\x61ppeals\x18\x01 \x03(\x0b\x32\x18.kamqor.intake.v1.Appeal\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\xed\x01\n\x07\x43hannel\x12\x17\n\x13\x43HANNEL_UNSPECIFIED\x10\x00\x12\x15\n\x11\x43HANNEL_IN_PERSON\x10\x01\x12\x11\n\rCHANNEL_PHONE\x10\x02\x12\x12\n\x0e\x43HANNEL_ONLINE\x10\x03\x12\x17\n\x13\x43HANNEL_HOTLINE_111\x10\x04\x12\x18\n\x14\x43HANNEL_STATE_SYSTEM\x10\x05\x12\x12\n\x0e\x43HANNEL_REPORT\x10\x06\x12\x11\n\rCHANNEL_MEDIA\x10\x07\x12\x18\n\x14\x43HANNEL_MOBILE_GROUP\x10\x08\x12\x17\n\x13\x43HANNEL_SIGNAL_CARD\x10\t*\x8e\x01\n\x08Relation\x12\x18\n\x14RELATION_UNSPECIFIED\x10\x00\x12\x16\n\x12RELATION_APPLICANT\x10\x01\x12\x13\n\x0fRELATION_MOTHER\x10\x02\x12\x13\n\x0fRELATION_FATHER\x10\x03\x12\x12\n\x0eRELATION_CHILD\x10\x04\x12\x12\n\x0eRELATION_OTHER\x10\x05\x32\xa6\x02\n\rIntakeService\x12\x63\n\x0eRegisterAppeal\x12\'.kamqor.intake.v1.RegisterAppealRequest\x1a(.kamqor.intake.v1.RegisterAppealResponse\x12T\n\tGetAppeal\x12\".kamqor.intake.v1.GetAppealRequest\x1a#.kamqor.intake.v1.GetAppealResponse\x12Z\n\x0bListAppeals\x12$.kamqor.intake.v1.ListAppealsRequest\x1a%.kamqor.intake.v1.ListAppealsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'kamqor.intake.v1.intake_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CHANNEL']._serialized_start=1224
-  _globals['_CHANNEL']._serialized_end=1461
-  _globals['_RELATION']._serialized_start=1464
-  _globals['_RELATION']._serialized_end=1606
-  _globals['_PERSON']._serialized_start=84
-  _globals['_PERSON']._serialized_end=177
-  _globals['_OBLIGATION']._serialized_start=180
-  _globals['_OBLIGATION']._serialized_end=328
-  _globals['_APPEAL']._serialized_start=331
-  _globals['_APPEAL']._serialized_end=693
-  _globals['_REGISTERAPPEALREQUEST']._serialized_start=696
-  _globals['_REGISTERAPPEALREQUEST']._serialized_end=899
-  _globals['_REGISTERAPPEALRESPONSE']._serialized_start=901
-  _globals['_REGISTERAPPEALRESPONSE']._serialized_end=967
-  _globals['_GETAPPEALREQUEST']._serialized_start=969
-  _globals['_GETAPPEALREQUEST']._serialized_end=1006
-  _globals['_GETAPPEALRESPONSE']._serialized_start=1008
-  _globals['_GETAPPEALRESPONSE']._serialized_end=1069
-  _globals['_LISTAPPEALSREQUEST']._serialized_start=1071
-  _globals['_LISTAPPEALSREQUEST']._serialized_end=1130
-  _globals['_LISTAPPEALSRESPONSE']._serialized_start=1132
-  _globals['_LISTAPPEALSRESPONSE']._serialized_end=1221
-  _globals['_INTAKESERVICE']._serialized_start=1609
-  _globals['_INTAKESERVICE']._serialized_end=1903
+  _globals['_CHANNEL']._serialized_start=1113
+  _globals['_CHANNEL']._serialized_end=1350
+  _globals['_RELATION']._serialized_start=1353
+  _globals['_RELATION']._serialized_end=1495
+  _globals['_PERSON']._serialized_start=121
+  _globals['_PERSON']._serialized_end=214
+  _globals['_APPEAL']._serialized_start=217
+  _globals['_APPEAL']._serialized_end=582
+  _globals['_REGISTERAPPEALREQUEST']._serialized_start=585
+  _globals['_REGISTERAPPEALREQUEST']._serialized_end=788
+  _globals['_REGISTERAPPEALRESPONSE']._serialized_start=790
+  _globals['_REGISTERAPPEALRESPONSE']._serialized_end=856
+  _globals['_GETAPPEALREQUEST']._serialized_start=858
+  _globals['_GETAPPEALREQUEST']._serialized_end=895
+  _globals['_GETAPPEALRESPONSE']._serialized_start=897
+  _globals['_GETAPPEALRESPONSE']._serialized_end=958
+  _globals['_LISTAPPEALSREQUEST']._serialized_start=960
+  _globals['_LISTAPPEALSREQUEST']._serialized_end=1019
+  _globals['_LISTAPPEALSRESPONSE']._serialized_start=1021
+  _globals['_LISTAPPEALSRESPONSE']._serialized_end=1110
+  _globals['_INTAKESERVICE']._serialized_start=1498
+  _globals['_INTAKESERVICE']._serialized_end=1792
 # @@protoc_insertion_point(module_scope)

@@ -9,6 +9,7 @@ from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from kamqor.deadlines.v1 import deadlines_pb2 as _deadlines_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -105,45 +106,6 @@ class Person(_message.Message):
 Global___Person: _TypeAlias = Person  # noqa: Y015
 
 @_typing.final
-class Obligation(_message.Message):
-    """Obligation is a legal term opened by an entry, with its due time (INT-3)."""
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    ID_FIELD_NUMBER: _builtins.int
-    RULE_FIELD_NUMBER: _builtins.int
-    DUE_AT_FIELD_NUMBER: _builtins.int
-    STATE_FIELD_NUMBER: _builtins.int
-    PROFILE_VERSION_FIELD_NUMBER: _builtins.int
-    CALENDAR_VERSION_FIELD_NUMBER: _builtins.int
-    id: _builtins.str
-    rule: _builtins.str
-    """Term key of DOMAIN.md, e.g. "INT-3/threat"."""
-    state: _builtins.str
-    """open, met, cancelled."""
-    profile_version: _builtins.str
-    calendar_version: _builtins.str
-    @_builtins.property
-    def due_at(self) -> _timestamp_pb2.Timestamp: ...
-    def __init__(
-        self,
-        *,
-        id: _builtins.str = ...,
-        rule: _builtins.str = ...,
-        due_at: _timestamp_pb2.Timestamp | None = ...,
-        state: _builtins.str = ...,
-        profile_version: _builtins.str = ...,
-        calendar_version: _builtins.str = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["due_at", b"due_at"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["calendar_version", b"calendar_version", "due_at", b"due_at", "id", b"id", "profile_version", b"profile_version", "rule", b"rule", "state", b"state"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___Obligation: _TypeAlias = Obligation  # noqa: Y015
-
-@_typing.final
 class Appeal(_message.Message):
     """Appeal is one entry of the electronic journal (INT-2)."""
 
@@ -176,7 +138,7 @@ class Appeal(_message.Message):
     @_builtins.property
     def persons(self) -> _containers.RepeatedCompositeFieldContainer[Global___Person]: ...
     @_builtins.property
-    def obligations(self) -> _containers.RepeatedCompositeFieldContainer[Global___Obligation]: ...
+    def obligations(self) -> _containers.RepeatedCompositeFieldContainer[_deadlines_pb2.Obligation]: ...
     def __init__(
         self,
         *,
@@ -190,7 +152,7 @@ class Appeal(_message.Message):
         persons: _abc.Iterable[Global___Person] | None = ...,
         threat_to_life: _builtins.bool = ...,
         domestic_violence: _builtins.bool = ...,
-        obligations: _abc.Iterable[Global___Obligation] | None = ...,
+        obligations: _abc.Iterable[_deadlines_pb2.Obligation] | None = ...,
         registered_by: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["registered_at", b"registered_at"]  # noqa: Y015

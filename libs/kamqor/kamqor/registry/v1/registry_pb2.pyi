@@ -9,6 +9,7 @@ from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from kamqor.deadlines.v1 import deadlines_pb2 as _deadlines_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -247,49 +248,6 @@ class Hearing(_message.Message):
 Global___Hearing: _TypeAlias = Hearing  # noqa: Y015
 
 @_typing.final
-class Obligation(_message.Message):
-    """Obligation is a legal term opened by a decision, with its due time."""
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    ID_FIELD_NUMBER: _builtins.int
-    RULE_FIELD_NUMBER: _builtins.int
-    RESPONSIBLE_AGENCY_FIELD_NUMBER: _builtins.int
-    DUE_AT_FIELD_NUMBER: _builtins.int
-    STATE_FIELD_NUMBER: _builtins.int
-    MET_AT_FIELD_NUMBER: _builtins.int
-    ON_TIME_FIELD_NUMBER: _builtins.int
-    id: _builtins.str
-    rule: _builtins.str
-    """Term key of DOMAIN.md, e.g. "REG-4/send"."""
-    responsible_agency: _builtins.str
-    state: _builtins.str
-    """open, met, cancelled."""
-    on_time: _builtins.bool
-    @_builtins.property
-    def due_at(self) -> _timestamp_pb2.Timestamp: ...
-    @_builtins.property
-    def met_at(self) -> _timestamp_pb2.Timestamp: ...
-    def __init__(
-        self,
-        *,
-        id: _builtins.str = ...,
-        rule: _builtins.str = ...,
-        responsible_agency: _builtins.str = ...,
-        due_at: _timestamp_pb2.Timestamp | None = ...,
-        state: _builtins.str = ...,
-        met_at: _timestamp_pb2.Timestamp | None = ...,
-        on_time: _builtins.bool = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["due_at", b"due_at", "met_at", b"met_at"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["due_at", b"due_at", "id", b"id", "met_at", b"met_at", "on_time", b"on_time", "responsible_agency", b"responsible_agency", "rule", b"rule", "state", b"state"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___Obligation: _TypeAlias = Obligation  # noqa: Y015
-
-@_typing.final
 class Decision(_message.Message):
     """Decision is a commission's registration or deregistration decision (REG-2)."""
 
@@ -338,7 +296,7 @@ class Decision(_message.Message):
     @_builtins.property
     def entered_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
-    def obligations(self) -> _containers.RepeatedCompositeFieldContainer[Global___Obligation]: ...
+    def obligations(self) -> _containers.RepeatedCompositeFieldContainer[_deadlines_pb2.Obligation]: ...
     def __init__(
         self,
         *,
@@ -358,7 +316,7 @@ class Decision(_message.Message):
         office_id: _builtins.str = ...,
         received_at: _timestamp_pb2.Timestamp | None = ...,
         entered_at: _timestamp_pb2.Timestamp | None = ...,
-        obligations: _abc.Iterable[Global___Obligation] | None = ...,
+        obligations: _abc.Iterable[_deadlines_pb2.Obligation] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["entered_at", b"entered_at", "hearing", b"hearing", "received_at", b"received_at", "recorded_at", b"recorded_at", "vote", b"vote"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
