@@ -7,6 +7,7 @@ PostgreSQL binaries, ...) fails the tests that need it with one line, not a trac
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
@@ -18,6 +19,16 @@ from devstack.nats import NatsServer, start_nats
 from devstack.postgres import SERVICE_DATABASES, PostgresCluster, start_postgres
 
 T = TypeVar("T")
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # A run stopped with SIGTERM (a CI time limit, `timeout`) tears its servers down like Ctrl-C
+    # does, instead of leaving PostgreSQL and Keycloak behind on a shared machine.
+    signal.signal(signal.SIGTERM, _interrupt)
 
 
 def _start(part: str, start: Callable[[], T]) -> T:
