@@ -168,6 +168,12 @@ async def test_foundation_scenario(suite: Suite) -> None:
     assert "kamqor.shelter.stay.admitted publish" in names
     assert "kamqor.shelter.stay.admitted process" in names
     assert any(n.endswith("ShelterService/Admit") for n in names)
+    # The database work is in the trace too, and no span carries personal data (REG-9).
+    db_spans = [s for s in spans if any(k.startswith("db.") for k in (s.attributes or {}))]
+    assert db_spans, "the database work of the services is traced"
+    for span in spans:
+        for value in (span.attributes or {}).values():
+            assert "Aigerim" not in str(value), span.name
 
 
 async def test_shl3_admission_without_minors_sends_no_notice(suite: Suite) -> None:
