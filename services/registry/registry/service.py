@@ -198,20 +198,12 @@ async def record_registration_decision(
         arose_at=decided_at,
         responsible_agency=principal.agency,
     )
-    obligations.open_obligation(
+    _stage_sending(
         session,
-        rule=rules.SEND_RULE[DecisionKind.REGISTRATION],
-        subject=f"decision/{decision.id}",
-        territory=family.territory,
-        arose_at=decided_at,
-        responsible_agency=principal.agency,
-        responsible_person=principal.subject,
-    )
-    outbox.append(
-        session,
-        source=SOURCE,
-        subject="kamqor.registry.decision.recorded",
-        entity=f"decision/{decision.id}",
+        principal=principal,
+        decision=decision,
+        family=family,
+        decided_at=decided_at,
         payload=DecisionRecorded(
             decision_id=decision.id,
             family_id=family.id,
@@ -376,20 +368,12 @@ async def record_deregistration(
         session, f"family/{family.id}", rule=rules.REVIEW_RULE
     ):
         obligations.meet(session, row, at=max(decided_at, row.arose_at))
-    obligations.open_obligation(
+    _stage_sending(
         session,
-        rule=rules.SEND_RULE[kind],
-        subject=f"decision/{decision.id}",
-        territory=family.territory,
-        arose_at=decided_at,
-        responsible_agency=principal.agency,
-        responsible_person=principal.subject,
-    )
-    outbox.append(
-        session,
-        source=SOURCE,
-        subject="kamqor.registry.decision.recorded",
-        entity=f"decision/{decision.id}",
+        principal=principal,
+        decision=decision,
+        family=family,
+        decided_at=decided_at,
         payload=DecisionRecorded(
             decision_id=decision.id,
             family_id=family.id,
@@ -567,4 +551,33 @@ async def _family_view(session: AsyncSession, family_id: str) -> FamilyView:
         members=await models.members_of(session, family.id),
         decisions=[DecisionView(d, found.get(f"decision/{d.id}", [])) for d in decisions],
         obligations=await obligations.for_subject(session, f"family/{family.id}"),
+    )
+
+
+def _stage_sending(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    decision: Decision,
+    family: Family,
+    decided_at: datetime,
+    payload: DecisionRecorded,
+) -> None:
+    """A recorded decision must reach the registry office in 7 working days (REG-4, REG-6):
+    open that term for the commission and announce the decision."""
+    obligations.open_obligation(
+        session,
+        rule=rules.SEND_RULE[DecisionKind(decision.kind)],
+        subject=f"decision/{decision.id}",
+        territory=family.territory,
+        arose_at=decided_at,
+        responsible_agency=principal.agency,
+        responsible_person=principal.subject,
+    )
+    outbox.append(
+        session,
+        source=SOURCE,
+        subject="kamqor.registry.decision.recorded",
+        entity=f"decision/{decision.id}",
+        payload=payload,
     )
