@@ -1,10 +1,10 @@
-"""Data bank use cases: authorise, validate, apply rules, persist, stage events. Never commits."""
+"""Data bank decisions: the commission records registration and deregistration decisions,
+the registry office receives them and enters or removes the family."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -13,7 +13,7 @@ from kamqor.access import require_role, require_territory
 from kamqor.auth import Principal
 from kamqor.calendar.terms import local_date
 from kamqor.clock import utcnow
-from kamqor.errors import Forbidden, NotFound
+from kamqor.errors import NotFound
 from kamqor.events.v1.registry_pb2 import (
     DecisionReceived,
     DecisionRecorded,
@@ -21,109 +21,20 @@ from kamqor.events.v1.registry_pb2 import (
     FamilyRegistered,
 )
 from kamqor.ids import new_id, parse_id
-from kamqor.obligations import Obligation
-from kamqor.profiles import Profile, get_profile
-from kamqor.protoconv import page_size as check_page_size
 from kamqor.protoconv import ts
-from kamqor.territories import territory as territory_of
 from registry import models, rules
-from registry.models import Decision, Family, FamilyMember
+from registry.models import Decision, Family
 from registry.rules import DecisionKind, DecisionState, FamilyState
-
-SOURCE = "kamqor.registry"
-
-
-@dataclass(frozen=True)
-class DecisionView:
-    decision: Decision
-    obligations: list[Obligation]
-
-
-@dataclass(frozen=True)
-class FamilyView:
-    family: Family
-    members: list[FamilyMember]
-    decisions: list[DecisionView]
-    obligations: list[Obligation]
-
-
-@dataclass(frozen=True)
-class FamilySummary:
-    family: Family
-    members: list[FamilyMember]
-
-
-def _profile_for(territory: str, *rule_keys: str) -> Profile:
-    """The territory's profile, refusing where the data bank rules do not apply."""
-    name = territory_of(territory).profile
-    profile = get_profile(name)
-    rules.require_registry(profile.has_rule, rule_keys or rules.REGISTRATION_RULES, profile=name)
-    return profile
-
-
-def _local_start(profile: Profile, day: date) -> datetime:
-    """The session date as an instant (local midnight): terms count from the next day."""
-    return datetime.combine(day, time(), tzinfo=profile.zone)
-
-
-def _members(
-    family_id: str, minors: Sequence[rules.PersonIn], relatives: Sequence[rules.PersonIn]
-) -> list[FamilyMember]:
-    people = [(True, p) for p in minors] + [(False, p) for p in relatives]
-    return [
-        FamilyMember(
-            id=new_id(),
-            family_id=family_id,
-            position=i,
-            is_minor=is_minor,
-            full_name=p.full_name,
-            search_name=rules.search_key(p.full_name),
-            relation=p.relation,
-            birth_date=p.birth_date,
-            birth_place=p.birth_place,
-            registered_address=p.registered_address,
-            actual_address=p.actual_address,
-            document_kind=p.document.kind if p.document else "",
-            document_series=p.document.series if p.document else "",
-            document_number=p.document.number if p.document else "",
-            document_issued_on=p.document.issued_on if p.document else None,
-            disability=p.disability,
-            work_or_study=p.work_or_study,
-        )
-        for i, (is_minor, p) in enumerate(people)
-    ]
-
-
-def _decision(
-    *,
-    principal: Principal,
-    family_id: str,
-    kind: DecisionKind,
-    decided_on: date,
-    number: str,
-    vote: rules.Vote,
-    hearing: rules.Hearing,
-    grounds: str,
-    now: datetime,
-) -> Decision:
-    return Decision(
-        id=new_id(),
-        family_id=family_id,
-        territory=principal.territory,
-        kind=kind,
-        commission_id=principal.agency,
-        decided_on=decided_on,
-        number=rules.check_text(number, field="number", limit=100),
-        members_present=vote.members_present,
-        votes_for=vote.votes_for,
-        votes_against=vote.votes_against,
-        prevention_bodies_heard=hearing.prevention_bodies_heard,
-        minor_opinion_heard=hearing.minor_opinion_heard,
-        parents_opinion_heard=hearing.parents_opinion_heard,
-        grounds=rules.check_text(grounds, field="grounds", limit=rules.MAX_GROUNDS),
-        recorded_by=principal.subject,
-        recorded_at=now,
-    )
+from registry.service._common import SOURCE, _profile_for
+from registry.service._decision_steps import (
+    _decision,
+    _local_start,
+    _members,
+    _office_entry,
+    _require_office,
+    _stage_sending,
+)
+from registry.service.families import DecisionView, FamilyView, _decision_view, _family_view
 
 
 async def record_registration_decision(
@@ -420,164 +331,3 @@ async def remove_family(
     )
     await session.flush()
     return await _decision_view(session, decision)
-
-
-async def get_family(
-    session: AsyncSession,
-    *,
-    principal: Principal,
-    family_id: str,
-    purpose: str,
-) -> FamilyView:
-    """One family of the caller's territory, on need to know, the read logged with its purpose
-    (REG-9); a removed family only from the archive, for auditors (REG-6)."""
-    _profile_for(principal.territory)
-    purpose = rules.check_purpose(purpose)
-    family = await session.get(Family, parse_id(family_id, field="family_id"))
-    if family is None:
-        raise NotFound("family not found")
-    require_territory(principal, family.territory, entity="family")
-    if not rules.may_read(
-        principal, family_state=family.state, responsible_agency_id=family.responsible_agency_id
-    ):
-        if family.state == FamilyState.DEREGISTERED:
-            raise NotFound("family not found")
-        raise Forbidden("no need to know this family (REG-9)")
-    audit.record(
-        session, principal=principal, action="read", entity=f"family/{family.id}", purpose=purpose
-    )
-    return await _family_view(session, family.id)
-
-
-async def search_families(
-    session: AsyncSession,
-    *,
-    principal: Principal,
-    name: str,
-    birth_date: date | None,
-    purpose: str,
-    page_size: int,
-    page_token: str,
-) -> tuple[list[FamilySummary], str]:
-    """Registered families of the caller's territory with a member matching; families not yet
-    entered or removed never appear (REG-4, REG-6); each hit is logged with the purpose (REG-9).
-    """
-    if not rules.may_search(principal):
-        raise Forbidden("no need to know the data bank (REG-9)")
-    _profile_for(principal.territory)
-    purpose = rules.check_purpose(purpose)
-    name_key = rules.check_search(name)
-    limit = check_page_size(page_size)
-    after = parse_id(page_token, field="page_token") if page_token else ""
-    families = await models.search(
-        session,
-        territory=principal.territory,
-        name_key=name_key,
-        birth_date=birth_date,
-        after=after,
-        limit=limit + 1,
-    )
-    more = len(families) > limit
-    families = families[:limit]
-    members = await models.members_of_many(session, [f.id for f in families])
-    for f in families:
-        audit.record(
-            session, principal=principal, action="read", entity=f"family/{f.id}", purpose=purpose
-        )
-    return (
-        [FamilySummary(family=f, members=members[f.id]) for f in families],
-        families[-1].id if more else "",
-    )
-
-
-def _require_office(principal: Principal) -> None:
-    if not rules.is_registry_office(principal):
-        raise Forbidden("only the registry office receives and enters decisions (REG-4, REG-6)")
-
-
-async def _office_entry(
-    session: AsyncSession,
-    principal: Principal,
-    decision_id: str,
-    *,
-    expected: DecisionKind,
-    now: datetime | None,
-) -> tuple[Decision, Family]:
-    """Carry out a received decision in the bank: the office's 3-working-day term is met."""
-    _require_office(principal)
-    decision = await models.lock_decision(session, parse_id(decision_id, field="decision_id"))
-    if decision is None:
-        raise NotFound("decision not found")
-    require_territory(principal, decision.territory, entity="decision")
-    _profile_for(decision.territory, rules.ENTER_RULE[expected])
-    rules.check_enterable(decision.state, decision.kind, expected)
-    if decision.office_id != principal.agency:
-        raise Forbidden("the decision was received by another registry office")
-    family = await models.lock_family(session, decision.family_id)
-    assert family is not None
-    now = now or utcnow()
-    entity = f"decision/{decision.id}"
-    for row in await obligations.for_subject(session, entity, rule=rules.ENTER_RULE[expected]):
-        obligations.meet(session, row, at=now)
-    decision.state = DecisionState.ENTERED
-    decision.entered_by = principal.subject
-    decision.entered_at = now
-    session.add(decision)
-    audit.record(
-        session,
-        principal=principal,
-        action="update",
-        entity=f"family/{family.id}",
-        purpose=f"{rules.ENTER_RULE[expected]} entry",
-    )
-    return decision, family
-
-
-async def _decision_view(session: AsyncSession, decision: Decision) -> DecisionView:
-    return DecisionView(
-        decision=decision,
-        obligations=await obligations.for_subject(session, f"decision/{decision.id}"),
-    )
-
-
-async def _family_view(session: AsyncSession, family_id: str) -> FamilyView:
-    family = await session.get(Family, family_id)
-    if family is None:
-        raise NotFound("family not found")
-    decisions = await models.decisions_of(session, family.id)
-    found = await obligations.for_subjects(session, [f"decision/{d.id}" for d in decisions])
-    return FamilyView(
-        family=family,
-        members=await models.members_of(session, family.id),
-        decisions=[DecisionView(d, found.get(f"decision/{d.id}", [])) for d in decisions],
-        obligations=await obligations.for_subject(session, f"family/{family.id}"),
-    )
-
-
-def _stage_sending(
-    session: AsyncSession,
-    *,
-    principal: Principal,
-    decision: Decision,
-    family: Family,
-    decided_at: datetime,
-    payload: DecisionRecorded,
-) -> None:
-    """A recorded decision must reach the registry office in 7 working days (REG-4, REG-6):
-    open that term for the commission and announce the decision."""
-    obligations.open_obligation(
-        session,
-        rule=rules.SEND_RULE[DecisionKind(decision.kind)],
-        subject=f"decision/{decision.id}",
-        territory=family.territory,
-        arose_at=decided_at,
-        responsible_agency=principal.agency,
-        responsible_person=principal.subject,
-    )
-    outbox.append(
-        session,
-        source=SOURCE,
-        subject="kamqor.registry.decision.recorded",
-        entity=f"decision/{decision.id}",
-        payload=payload,
-    )

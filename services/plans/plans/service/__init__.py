@@ -1,0 +1,29 @@
+"""Plan use cases: authorise, validate, apply rules, persist, stage events. Never commits.
+
+Split by aggregate (ARCHITECTURE.md): `plans` drafts, reads and approves a plan and holds the
+views; `measures` follows its measures up with the agencies and the center.
+"""
+
+from plans.service._common import SOURCE
+from plans.service.measures import (
+    complete_measure,
+    designate_assignee,
+    list_my_measures,
+    report_measure,
+    return_measure,
+)
+from plans.service.plans import MeasureView, PlanView, approve_plan, create_plan, get_plan
+
+__all__ = [
+    "SOURCE",
+    "MeasureView",
+    "PlanView",
+    "approve_plan",
+    "complete_measure",
+    "create_plan",
+    "designate_assignee",
+    "get_plan",
+    "list_my_measures",
+    "report_measure",
+    "return_measure",
+]
