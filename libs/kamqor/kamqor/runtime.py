@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
-from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -30,7 +29,7 @@ from kamqor.settings import ServiceSettings
 from kamqor.streams import ensure_stream
 from kamqor.sweeping import Sweeper
 from kamqor.tasks import cancel_and_wait
-from kamqor.telemetry import configure_logging, set_global
+from kamqor.telemetry import configure_logging, set_global, trace_engine
 from kamqor.telemetry import tracer_provider as make_tracer_provider
 
 log = logging.getLogger(__name__)
@@ -101,12 +100,7 @@ class ServiceApp:
         # than surfacing as a wrong deadline later.
         load_all_profiles()
         engine = make_engine(settings.database_url)
-        # Statements are traced with their placeholders, never the bound values (REG-9). The
-        # instrumentor is a process-wide singleton: one service per process in production; where
-        # tests run several in one process, the first one's database is the one traced.
-        instrumentor = SQLAlchemyInstrumentor()
-        if not instrumentor.is_instrumented_by_opentelemetry:
-            instrumentor.instrument(engine=engine.sync_engine, tracer_provider=self.tracer_provider)
+        trace_engine(engine, self.tracer_provider)
         await migrate(engine, spec.migrations_dir)
         broker = Broker(settings.nats_url, name=f"kamqor-{spec.name}")
         tracer = self.tracer_provider.get_tracer(f"kamqor.{spec.name}")
