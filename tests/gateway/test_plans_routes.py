@@ -11,19 +11,16 @@ from typing import Any, get_args
 import grpc
 import httpx
 import pytest
-from fastapi import FastAPI
-from grpc_health.v1 import health, health_pb2_grpc
 
-from gateway.app import create_app
 from gateway.schemas.plans import AgencyType
-from gateway.settings import GatewaySettings
 from kamqor.auth import AGENCY_TYPES
 from kamqor.deadlines.v1 import deadlines_pb2
 from kamqor.errors import Conflict, Forbidden, Invalid, NotFound
 from kamqor.plans.v1 import plans_pb2 as pb
 from kamqor.plans.v1 import plans_pb2_grpc
-from tests.gateway.conftest import CLOSED_PORT, bearer
-from tests.gateway.doubles import NOW, Ctx, FakeVerifier, Recorder, principal, ts
+from tests.gateway.conftest import bearer
+from tests.gateway.doubles import NOW, Ctx, Recorder, principal, ts
+from tests.gateway.one_service import Api, gateway_before
 
 TYPE = "https://kamqor.dev/problems/"
 PRINCIPALS = {
@@ -174,42 +171,13 @@ class FakePlans(plans_pb2_grpc.PlansServiceServicer):
         )
 
 
-class Api:
-    def __init__(self, app: FastAPI, http: httpx.AsyncClient, recorder: Recorder) -> None:
-        self.app = app
-        self.http = http
-        self.recorder = recorder
-
-    def only_call(self) -> tuple[str, Any, dict[str, str]]:
-        [call] = self.recorder.calls
-        return call
-
-
 @pytest.fixture
 async def api() -> AsyncIterator[Api]:
-    recorder = Recorder()
-    server = grpc.aio.server()
-    plans_pb2_grpc.add_PlansServiceServicer_to_server(FakePlans(recorder), server)
-    health_pb2_grpc.add_HealthServicer_to_server(health.aio.HealthServicer(), server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    await server.start()
-    settings = GatewaySettings(
-        intake_addr=CLOSED_PORT,
-        registry_addr=CLOSED_PORT,
-        shelter_addr=CLOSED_PORT,
-        notify_addr=CLOSED_PORT,
-        plans_addr=f"127.0.0.1:{port}",
-        nats_url=f"nats://{CLOSED_PORT}",
-        call_timeout_seconds=5,
-    )
-    app = create_app(settings, verifier=FakeVerifier(PRINCIPALS))
-    try:
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
-                yield Api(app, http, recorder)
-    finally:
-        await server.stop(0)
+    def add_fake(server: grpc.aio.Server, recorder: Recorder) -> None:
+        plans_pb2_grpc.add_PlansServiceServicer_to_server(FakePlans(recorder), server)
+
+    async with gateway_before("plans", add_fake, PRINCIPALS) as api:
+        yield api
 
 
 def in_days(days: int) -> str:

@@ -11,17 +11,14 @@ from typing import Any
 import grpc
 import httpx
 import pytest
-from fastapi import FastAPI
-from grpc_health.v1 import health, health_pb2_grpc
 
-from gateway.app import create_app
-from gateway.settings import GatewaySettings
 from kamqor.deadlines.v1 import deadlines_pb2
 from kamqor.errors import Conflict, Forbidden, Invalid, NotFound
 from kamqor.registry.v1 import registry_pb2 as pb
 from kamqor.registry.v1 import registry_pb2_grpc
-from tests.gateway.conftest import CLOSED_PORT, bearer
-from tests.gateway.doubles import NOW, Ctx, FakeVerifier, Recorder, principal, ts
+from tests.gateway.conftest import bearer
+from tests.gateway.doubles import NOW, Ctx, Recorder, principal, ts
+from tests.gateway.one_service import Api, gateway_before
 
 TYPE = "https://kamqor.dev/problems/"
 PRINCIPALS = {
@@ -171,42 +168,13 @@ class FakeRegistry(registry_pb2_grpc.RegistryServiceServicer):
         return pb.SearchFamiliesResponse(families=[hit], next_page_token="f2")
 
 
-class Api:
-    def __init__(self, app: FastAPI, http: httpx.AsyncClient, recorder: Recorder) -> None:
-        self.app = app
-        self.http = http
-        self.recorder = recorder
-
-    def only_call(self) -> tuple[str, Any, dict[str, str]]:
-        [call] = self.recorder.calls
-        return call
-
-
 @pytest.fixture
 async def api() -> AsyncIterator[Api]:
-    recorder = Recorder()
-    server = grpc.aio.server()
-    registry_pb2_grpc.add_RegistryServiceServicer_to_server(FakeRegistry(recorder), server)
-    health_pb2_grpc.add_HealthServicer_to_server(health.aio.HealthServicer(), server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    await server.start()
-    settings = GatewaySettings(
-        intake_addr=CLOSED_PORT,
-        plans_addr=CLOSED_PORT,
-        shelter_addr=CLOSED_PORT,
-        notify_addr=CLOSED_PORT,
-        registry_addr=f"127.0.0.1:{port}",
-        nats_url=f"nats://{CLOSED_PORT}",
-        call_timeout_seconds=5,
-    )
-    app = create_app(settings, verifier=FakeVerifier(PRINCIPALS))
-    try:
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
-                yield Api(app, http, recorder)
-    finally:
-        await server.stop(0)
+    def add_fake(server: grpc.aio.Server, recorder: Recorder) -> None:
+        registry_pb2_grpc.add_RegistryServiceServicer_to_server(FakeRegistry(recorder), server)
+
+    async with gateway_before("registry", add_fake, PRINCIPALS) as api:
+        yield api
 
 
 def person(**kw: Any) -> dict[str, Any]:
