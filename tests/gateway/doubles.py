@@ -222,6 +222,10 @@ class FakeNotify(notify_pb2_grpc.NotifyServiceServicer):
         await self.rec.record("ListNotices", request, context)
         return notify_pb2.ListNoticesResponse(notices=[notice_pb()], next_page_token="p2")
 
+    async def ListReminders(self, request: notify_pb2.ListRemindersRequest, context: Ctx) -> Any:
+        await self.rec.record("ListReminders", request, context)
+        return notify_pb2.ListRemindersResponse()
+
     async def GetNotice(self, request: notify_pb2.GetNoticeRequest, context: Ctx) -> Any:
         await self.rec.record("GetNotice", request, context)
         return notify_pb2.GetNoticeResponse(notice=notice_pb(id=request.notice_id))

@@ -42,9 +42,10 @@ async def gateway_before(
     health_pb2_grpc.add_HealthServicer_to_server(health.aio.HealthServicer(), server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
-    addrs = {f"{name}_addr": CLOSED_PORT for name in SERVICES}
-    addrs[f"{service}_addr"] = f"127.0.0.1:{port}"
-    settings = GatewaySettings(nats_url=f"nats://{CLOSED_PORT}", call_timeout_seconds=5, **addrs)
+    values: dict[str, Any] = {f"{name}_addr": CLOSED_PORT for name in SERVICES}
+    values[f"{service}_addr"] = f"127.0.0.1:{port}"
+    values.update(nats_url=f"nats://{CLOSED_PORT}", call_timeout_seconds=5)
+    settings = GatewaySettings.model_validate(values)
     app = create_app(settings, verifier=FakeVerifier(principals))
     try:
         async with app.router.lifespan_context(app):
