@@ -6,6 +6,8 @@ import uuid
 
 from uuid6 import uuid7
 
+from kamqor.errors import Invalid
+
 
 def new_id() -> str:
     return str(uuid7())
@@ -13,8 +15,6 @@ def new_id() -> str:
 
 def parse_id(value: str, *, field: str) -> str:
     """Return the canonical form of a UUID string or raise `Invalid` naming the field."""
-    from kamqor.errors import Invalid
-
     try:
         return str(uuid.UUID(value))
     except (ValueError, AttributeError, TypeError):
