@@ -22,8 +22,10 @@ $(UV):
 	touch $@
 
 node_modules/.installed: package-lock.json
-	# `npm ci` refuses this lock: npm 11 leaves the other platforms' optional buf binaries out of it.
-	npm install --no-audit --no-fund --loglevel=error
+	# `npm ci` installs exactly the lock and never rewrites it. The lock lists buf's optional
+	# binaries for every platform (npm installs only this machine's): regenerate it with
+	# `npm install --package-lock-only` after changing package.json.
+	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 protos: setup ## Generate Python stubs (+ typed .pyi) from protos/ into libs/kamqor
@@ -43,14 +45,20 @@ protos-check: ## Fail when the committed stubs are stale
 lint: setup ## ruff format check, ruff check, mypy, buf lint
 	$(PY) ruff format --check .
 	$(PY) ruff check .
-	$(PY) mypy libs/kamqor/kamqor $(foreach s,$(SERVICES),services/$(s)/$(s)) gateway/gateway tools/devstack/devstack bench
+	$(PY) mypy libs/kamqor/kamqor $(foreach s,$(SERVICES),services/$(s)/$(s)) gateway/gateway console/console tools/devstack/devstack bench
 	cd protos && ../node_modules/.bin/buf lint
 
 test: setup ## Start PostgreSQL, NATS JetStream and Keycloak for the tests, then run every suite
 	$(PY) pytest
 
-run: setup ## The whole suite on this machine: SQLite, local NATS and Keycloak, demo data
+run: setup ## The whole suite on this machine: embedded PostgreSQL, NATS and Keycloak, demo data
 	$(PY) python -m devstack.run
+
+console-messages: setup ## Extract the console's strings and merge them into the ru/kk/en catalogs
+	$(PY) pybabel extract -F console/babel.cfg -k N_ --no-location --sort-output \
+	  --project "Kamqor console" --copyright-holder Kamqor -o console/console/locales/messages.pot console/console
+	$(PY) pybabel update -i console/console/locales/messages.pot -d console/console/locales \
+	  --width=100 --ignore-obsolete --ignore-pot-creation-date
 
 bench: setup ## Benchmarks: ratios against a baseline measured in the same run
 	$(PY) python -m bench
@@ -58,4 +66,4 @@ bench: setup ## Benchmarks: ratios against a baseline measured in the same run
 k8s-check: setup ## Build every kustomize overlay and validate it offline
 	$(PY) python -m devstack.k8s_check deploy/k8s
 
-.PHONY: help setup protos protos-check lint test run bench k8s-check
+.PHONY: help setup protos protos-check lint test run console-messages bench k8s-check

@@ -7,8 +7,10 @@ PostgreSQL binaries, ...) fails the tests that need it with one line, not a trac
 
 from __future__ import annotations
 
+import os
 import signal
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import TypeVar
 
 import pytest
@@ -17,6 +19,7 @@ from devstack import DevstackError
 from devstack.keycloak import KeycloakServer, start_keycloak
 from devstack.nats import NatsServer, start_nats
 from devstack.postgres import SERVICE_DATABASES, PostgresCluster, start_postgres
+from kamqor.clock import clock_at
 
 T = TypeVar("T")
 
@@ -29,6 +32,20 @@ def pytest_configure(config: pytest.Config) -> None:
     # A run stopped with SIGTERM (a CI time limit, `timeout`) tears its servers down like Ctrl-C
     # does, instead of leaving PostgreSQL and Keycloak behind on a shared machine.
     signal.signal(signal.SIGTERM, _interrupt)
+
+
+# The instant the suite's domain clock starts at: an ordinary working Tuesday morning in Astana,
+# far from holidays and month ends, so a test that does not pin its own instant cannot depend on
+# the day it runs. `KAMQOR_TEST_CLOCK` moves it (New Year's Eve, a transferred day off) to show
+# the suite does not depend on it either; tests about particular days pin their own instants.
+DEFAULT_TEST_CLOCK = "2026-11-17T10:00:00+05:00"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def domain_clock() -> Iterator[datetime]:
+    start = datetime.fromisoformat(os.environ.get("KAMQOR_TEST_CLOCK") or DEFAULT_TEST_CLOCK)
+    with clock_at(start):
+        yield start
 
 
 def _start(part: str, start: Callable[[], T]) -> T:

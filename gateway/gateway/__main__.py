@@ -6,12 +6,15 @@ import uvicorn
 
 from gateway.app import create_app
 from gateway.settings import GatewaySettings
+from kamqor.clock import set_clock
 from kamqor.telemetry import configure_logging, set_global, tracer_provider
 
 
 def main() -> None:
     settings = GatewaySettings()
     configure_logging(settings.log_level)
+    if settings.clock_start is not None:
+        set_clock(settings.clock_start)
     provider = tracer_provider("kamqor-gateway", otlp_endpoint=settings.otel_exporter_endpoint)
     set_global(provider)
     app = create_app(settings, tracer_provider=provider)

@@ -18,6 +18,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.trace import TracerProvider
 
 from gateway import health, openapi, problems
+from gateway.bodies import BodyLimitMiddleware
 from gateway.grpc_clients import Clients
 from gateway.routes import ROUTERS
 from gateway.settings import SERVICES, GatewaySettings
@@ -32,6 +33,15 @@ REST API of Kamqor, the case-management platform of family support centers.
 Every `/v1` route needs a Keycloak access token (`Authorization: Bearer ...`) and one of the
 roles listed on the route. Errors are RFC 9457 problem details (`application/problem+json`)
 whose `type` is stable per error; invalid input lists each field in `errors`.
+
+Request bodies are `application/json` in UTF-8 (415 otherwise) of at most 1 MiB (1048576
+bytes; 413 otherwise, decided from `Content-Length` before the body is read, or as a chunked
+body arrives). A name given twice in one JSON object is a 422 naming it. Text fields refuse
+control characters (Unicode Cc; free-text fields such as a summary or a reason keep line
+breaks and tabs) and lone surrogates; birth dates are neither in the future nor more than 120
+years back. A create route with an `Idempotency-Key` returns the first result for a retry with
+the same body, answers 422 `idempotency-key-reused` for the same key with another body, and
+409 `idempotency-key-in-flight` while the first request is still being processed.
 """
 
 
@@ -80,7 +90,10 @@ def create_app(
         issuer=settings.keycloak_issuer,
         audience=settings.keycloak_audience,
         jwks_url=settings.jwks_url,
+        allowed_clients=settings.allowed_clients,
     )
+    # Inside the catch-all, so its own 413 is never mistaken for a fault.
+    app.add_middleware(BodyLimitMiddleware)
     problems.install(app)
     if settings.cors_origins:
         app.add_middleware(

@@ -18,6 +18,7 @@ from opentelemetry.instrumentation.grpc import aio_client_interceptors
 from opentelemetry.trace import TracerProvider
 
 from kamqor.auth import Principal
+from kamqor.grpcserver import MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,9 @@ _CHANNEL_OPTIONS = (
     # Spread calls over every address the name resolves to (a headless Service in Kubernetes);
     # the services cap connection age, so new replicas are picked up too.
     ("grpc.lb_policy_name", "round_robin"),
+    # The services' own limits (kit `grpcserver`): a request as large as an accepted HTTP body.
+    ("grpc.max_send_message_length", MAX_REQUEST_BYTES),
+    ("grpc.max_receive_message_length", MAX_RESPONSE_BYTES),
 )
 
 

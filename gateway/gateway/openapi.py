@@ -9,16 +9,15 @@ from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 
 from gateway.auth import RoleCheck
+from gateway.bodies import MAX_BODY_BYTES
 from gateway.problems import MEDIA_TYPE, Problem
 
 
 def route_roles(route: APIRoute) -> frozenset[str]:
-    """The roles a route admits, from `require_roles` on it or on its router."""
-    roles: frozenset[str] = frozenset()
-    for dep in route.dependencies:
-        if isinstance(dep.dependency, RoleCheck):
-            roles |= dep.dependency.roles
-    return roles
+    """The roles a route admits, from `require_roles` on it or on its router: a principal must
+    pass every check, so with checks on both only the roles they share admit on their own."""
+    checks = [d.dependency.roles for d in route.dependencies if isinstance(d.dependency, RoleCheck)]
+    return frozenset.intersection(*checks) if checks else frozenset()
 
 
 def _problem_media(operation: dict[str, Any]) -> None:
@@ -26,6 +25,27 @@ def _problem_media(operation: dict[str, Any]) -> None:
         content = response.get("content", {})
         if str(code)[0] in "45" and "application/json" in content:
             content[MEDIA_TYPE] = content.pop("application/json")
+
+
+def _problem_ref(description: str) -> dict[str, Any]:
+    schema = {"$ref": "#/components/schemas/Problem"}
+    return {"description": description, "content": {MEDIA_TYPE: {"schema": schema}}}
+
+
+def _document_bodies(operation: dict[str, Any]) -> None:
+    """What any route with a body may answer before it runs (`gateway.bodies`), and what the
+    `Idempotency-Key` header may bring."""
+    responses = operation.setdefault("responses", {})
+    if "requestBody" in operation:
+        for code in (413, 415, 422):
+            responses.setdefault(str(code), _problem_ref(_DESCRIPTIONS[code]))
+    headers = {p["name"] for p in operation.get("parameters", []) if p.get("in") == "header"}
+    if "Idempotency-Key" in headers:
+        for code in (409, 422):
+            response = responses.setdefault(str(code), _problem_ref(_DESCRIPTIONS[code]))
+            note = _IDEMPOTENCY[code]
+            if note not in response["description"]:
+                response["description"] += f"; {note}"
 
 
 def _document_roles(schema: dict[str, Any], routers: Iterable[APIRouter]) -> None:
@@ -59,6 +79,7 @@ def install(app: FastAPI, routers: Iterable[APIRouter]) -> None:
             for operations in schema.get("paths", {}).values():
                 for operation in operations.values():
                     _problem_media(operation)
+                    _document_bodies(operation)
             _document_roles(schema, routers)
             done.update(schema)
         return done
@@ -71,8 +92,15 @@ _DESCRIPTIONS = {
     403: "The caller's roles do not allow this",
     404: "No such resource in the caller's territory",
     409: "Conflicts with the current state (the `type` names the rule)",
-    422: "Invalid input; `errors` names each field",
+    413: f"The body is larger than {MAX_BODY_BYTES} bytes (1 MiB)",
+    415: "The body is not `application/json` in UTF-8",
+    422: "Invalid input; `errors` names each field (a duplicated JSON name included)",
     503: "A service is unavailable; retry later",
+}
+_IDEMPOTENCY = {
+    409: "`idempotency-key-in-flight`: a request with this `Idempotency-Key` is still being "
+    "processed; retry it later",
+    422: "`idempotency-key-reused`: this `Idempotency-Key` came with a different body before",
 }
 
 

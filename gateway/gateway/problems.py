@@ -115,6 +115,8 @@ _GRPC: dict[grpc.StatusCode, tuple[int, str]] = {
     grpc.StatusCode.UNAUTHENTICATED: (401, "unauthenticated"),
     grpc.StatusCode.UNAVAILABLE: (503, "service-unavailable"),
     grpc.StatusCode.DEADLINE_EXCEEDED: (503, "service-unavailable"),
+    # A request over the services' message limit (the gateway refuses bodies over it first).
+    grpc.StatusCode.RESOURCE_EXHAUSTED: (413, "payload-too-large"),
 }
 
 

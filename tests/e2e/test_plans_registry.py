@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
+from kamqor.clock import utcnow
 from kamqor.profiles import get_profile
 from tests.e2e.harness import Suite, running_suite
 from tests.support.factories import years_ago
@@ -34,7 +35,7 @@ async def suite(postgres, nats_server, keycloak) -> AsyncIterator[Suite]:  # typ
 
 
 def today_in(zone: Any) -> date:
-    return datetime.now(zone).date()
+    return utcnow().astimezone(zone).date()
 
 
 def mine(page: httpx.Response, plan_id: str) -> list[dict[str, Any]]:
@@ -275,7 +276,8 @@ async def test_irkutsk_registry_round_trip(suite: Suite) -> None:
         assert resp.json()["minors"][0]["full_name"] == f"{surname} Pyotr Sergeevich"
 
     # 6. No need to know: the center head and the analyst are refused at the gateway; nobody in
-    #    Kazakhstan sees the family, by search or by id (REG-9).
+    #    Kazakhstan sees the family, by search or by id (REG-9): their territory's profile has no
+    #    data bank at all, so the service refuses before reading anything (409 no-registry-rule).
     for outsider in ("head.irk", "analyst.irk"):
         async with suite.client(outsider) as client:
             resp = await client.get("/v1/registry/families", params=search)
@@ -288,7 +290,8 @@ async def test_irkutsk_registry_round_trip(suite: Suite) -> None:
                     f"/v1/registry/families/{family['id']}", params={"purpose": "home visit"}
                 ),
             ):
-                assert resp.status_code in (403, 404, 409), (outsider, resp.text)
+                assert resp.status_code == 409, (outsider, resp.text)
+                assert resp.json()["type"] == "https://kamqor.dev/problems/no-registry-rule"
                 assert surname not in resp.text
 
 
@@ -325,3 +328,5 @@ async def test_irkutsk_sdp_plan_is_approved_by_the_commission(suite: Suite) -> N
     async with suite.client("guardianship.irk") as guardianship:
         seen = mine(await guardianship.get("/v1/measures"), plan["id"])
         assert [m["state"] for m in seen] == ["sent"]
+        # Sent with no legal term: Irkutsk's profile sets none for sending or designating.
+        assert seen[0]["obligations"] == []

@@ -1,18 +1,22 @@
 """MON-3 through the gateway: the deadline report fans out to the five services and merges
 their rows. After the hotline registers an appeal (INT-3) and the police acknowledges the
 written notice of an admission with minors (SHL-3, NTF-7), the analyst sees SHL-3 met on time
-for the center and INT-3 open. Also the reminders route (NTF-7) and bad periods (422)."""
+for the center and INT-3 open. Also a reminder through the reminders route (NTF-7) and bad
+periods (422)."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from sqlmodel import select
 
 from kamqor.clock import utcnow
+from kamqor.obligations import Obligation
 from kamqor.profiles import get_profile
 from tests.e2e.harness import Suite, running_suite
 from tests.e2e.test_scenario import family, new_shelter, wait_for_notices
@@ -124,9 +128,50 @@ async def test_mon3_bad_period_is_a_422_naming_the_field(
 
 
 async def test_ntf7_reminders_route(suite: Suite) -> None:
+    """NTF-7: an appeal's INT-3/primary term reaches its approaching time (the intake sweeper
+    run at that instant), and the center's case worker finds the reminder through the gateway."""
+    async with suite.client("hotline.ast") as hotline:
+        resp = await hotline.post(
+            "/v1/appeals",
+            json={
+                "channel": "hotline_111",
+                "summary": "A teacher reports a pupil sleeping in the stairwell",
+                "persons": [
+                    {"full_name": "Child One", "relation": "child", "birth_date": years_ago(9)}
+                ],
+                "threat_to_life": False,
+                "domestic_violence": False,
+            },
+            headers={"Idempotency-Key": uuid.uuid4().hex},
+        )
+    assert resp.status_code == 201, resp.text
+    subject = f"appeal/{resp.json()['id']}"
+    intake = suite.apps["intake"]
+    assert intake.wiring is not None
+    async with intake.wiring.uow() as session:
+        (term,) = (
+            await session.exec(select(Obligation).where(Obligation.subject == subject))
+        ).all()
+    assert term.rule == "INT-3/primary"
+    assert await intake.sweeper.sweep_once(now=term.approaching_at) >= 1
+
     async with suite.client("caseworker.ast") as worker, suite.client("analyst.ast") as analyst:
-        resp = await worker.get("/v1/reminders", params={"kind": "reminder"})
-        assert resp.status_code == 200, resp.text
-        assert set(resp.json()) == {"items", "next_page_token"}
+        found: list[dict[str, Any]] = []
+        for _ in range(100):
+            resp = await worker.get("/v1/reminders", params={"kind": "reminder"})
+            assert resp.status_code == 200, resp.text
+            assert set(resp.json()) == {"items", "next_page_token"}
+            found = [r for r in resp.json()["items"] if r["subject"] == subject]
+            if found:
+                break
+            await asyncio.sleep(0.1)
+        assert len(found) == 1, "no reminder reached the case worker"
+        (reminder,) = found
+        assert (reminder["kind"], reminder["rule"], reminder["obligation_id"]) == (
+            "reminder",
+            "INT-3/primary",
+            term.id,
+        )
+        assert (reminder["producer"], reminder["recipient_agency"]) == ("intake", "fc-ast-1")
         assert (await analyst.get("/v1/reminders")).status_code == 403
         assert (await worker.get("/v1/reminders", params={"kind": "late"})).status_code == 422

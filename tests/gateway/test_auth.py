@@ -55,7 +55,7 @@ async def test_403_comes_before_validation(gateway: Gateway) -> None:
     [
         ("shelter-op", "POST", "/v1/shelters", 403),
         ("head", "POST", "/v1/stays", 403),
-        ("shelter-op", "GET", "/v1/notices", 403),
+        ("hotline", "GET", "/v1/notices", 403),
         ("police", "GET", "/v1/shelters", 403),
         ("hotline", "GET", "/v1/stays/2b1f7f5e-6d9c-4d44-9a53-6e0f0f5f5d10", 403),
         ("head", "GET", "/v1/notices", 200),

@@ -1,5 +1,6 @@
 """One obligation shape for every service: the kit's row through `kamqor.obligations.to_pb`
-and the gateway's `Obligation.from_proto` to the REST JSON (MON-3)."""
+and the gateway's `Obligation.from_proto` to the REST JSON (a mapping test: no rule is
+exercised here)."""
 
 from __future__ import annotations
 

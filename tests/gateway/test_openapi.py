@@ -23,6 +23,7 @@ ROUTES = {
     ("get", "/v1/shelters"): {"shelter-operator", "center-head", "case-worker"},
     ("post", "/v1/shelters"): {"center-head"},
     ("post", "/v1/stays"): {"shelter-operator"},
+    ("get", "/v1/stays"): {"shelter-operator", "center-head", "case-worker"},
     ("get", "/v1/stays/{stay_id}"): {"shelter-operator", "center-head", "case-worker"},
     ("get", "/v1/reminders"): {
         "agency-coordinator",
@@ -40,17 +41,19 @@ ROUTES = {
         "agency-assignee",
         "center-head",
         "partner-system",
+        "shelter-operator",
     },
     ("get", "/v1/notices/{notice_id}"): {
         "agency-coordinator",
         "agency-assignee",
         "center-head",
         "partner-system",
+        "shelter-operator",
     },
+    # The receiving agency acknowledges; the sending center's head only reads.
     ("post", "/v1/notices/{notice_id}/ack"): {
         "agency-coordinator",
         "agency-assignee",
-        "center-head",
         "partner-system",
     },
     ("post", "/v1/plans"): {"case-worker"},

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any, get_args
 
 import grpc
@@ -21,6 +21,7 @@ from kamqor.plans.v1 import plans_pb2_grpc
 from tests.gateway.conftest import bearer
 from tests.gateway.doubles import NOW, Ctx, Recorder, principal, ts
 from tests.gateway.one_service import Api, gateway_before
+from tests.support import clock
 
 TYPE = "https://kamqor.dev/problems/"
 PRINCIPALS = {
@@ -181,7 +182,7 @@ async def api() -> AsyncIterator[Api]:
 
 
 def in_days(days: int) -> str:
-    return (date.today() + timedelta(days=days)).isoformat()
+    return (clock.today() + timedelta(days=days)).isoformat()
 
 
 def plan_body(**kw: Any) -> dict[str, Any]:

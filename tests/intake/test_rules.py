@@ -18,20 +18,34 @@ def test_int2_journal_number_is_unique_per_center_and_year() -> None:
     assert rules.journal_number("fc-ala-1", 2026, 42) != rules.journal_number("fc-ast-1", 2026, 42)
 
 
+ALL_TRIAGE = set(rules.TRIAGE_KEYS)
+
+
 def test_int3_threat_to_life_shortens_the_primary_assessment() -> None:
-    assert rules.triage_rules(threat_to_life=True, domestic_violence=False, has_rule=set()) == [
-        "INT-3/threat"
-    ]
-    assert rules.triage_rules(threat_to_life=False, domestic_violence=False, has_rule=set()) == [
-        "INT-3/primary"
-    ]
+    assert rules.triage_rules(
+        threat_to_life=True, domestic_violence=False, has_rule=ALL_TRIAGE
+    ) == ["INT-3/threat"]
+    assert rules.triage_rules(
+        threat_to_life=False, domestic_violence=False, has_rule=ALL_TRIAGE
+    ) == ["INT-3/primary"]
 
 
 def test_int7_domestic_violence_adds_redirection_where_the_profile_has_it() -> None:
-    with_rule = rules.triage_rules(threat_to_life=True, domestic_violence=True, has_rule={"INT-7"})
+    with_rule = rules.triage_rules(threat_to_life=True, domestic_violence=True, has_rule=ALL_TRIAGE)
     assert with_rule == ["INT-3/threat", "INT-7"]
-    without = rules.triage_rules(threat_to_life=True, domestic_violence=True, has_rule=set())
+    without = rules.triage_rules(
+        threat_to_life=True, domestic_violence=True, has_rule={"INT-3/threat", "INT-3/primary"}
+    )
     assert without == ["INT-3/threat"]
+
+
+def test_int3_no_triage_obligation_where_the_profile_sets_no_term() -> None:
+    """The Terms index binds INT-3 and INT-7 to Kazakhstan only: elsewhere an entry opens none."""
+    for threat, violence in ((True, True), (False, False)):
+        assert (
+            rules.triage_rules(threat_to_life=threat, domestic_violence=violence, has_rule=set())
+            == []
+        )
 
 
 def test_int1_every_source_of_a_case_is_a_channel() -> None:

@@ -71,7 +71,8 @@ async def test_valid_token_gives_the_principal(keycloak: KeycloakServer) -> None
         "family_center",
         "kz-ast",
     )
-    assert principal.client_id == "kamqor-console"
+    # Tests get user tokens through the development-only direct-grant client.
+    assert principal.client_id == "kamqor-dev-tools"
     assert principal.token == token
     assert principal.subject
     assert principal.has_any("center-head", "case-worker")

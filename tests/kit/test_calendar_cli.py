@@ -1,4 +1,5 @@
-"""`python -m kamqor.calendar` (INT-3, SHL-3 and working-day counts from the shell)."""
+"""`python -m kamqor.calendar`: due times of term keys (INT-3/primary, SHL-3) and working-day
+counts from the shell."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
 
 
 def test_due_int3_bare_rule_is_the_primary_assessment(capsys: pytest.CaptureFixture[str]) -> None:
-    """INT-3 -> INT-3/primary, 3 working days from Friday 6 March 2026 (9 March is off)."""
+    """`--rule INT-3` names INT-3/primary: 3 working days from Friday 6 March 2026 (9 March off)."""
     code, out, err = _run(
         capsys, "due", "--profile", "kz", "--rule", "INT-3", "--at", "2026-03-06T15:00"
     )
@@ -32,7 +33,7 @@ def test_due_int3_threat(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_due_shl3_with_an_offset_in_at(capsys: pytest.CaptureFixture[str]) -> None:
-    """SHL-3: 24 hours; an aware --at keeps its instant and prints in the profile's zone."""
+    """Term SHL-3, 24 hours: an aware --at keeps its instant and prints in the profile's zone."""
     code, out, _ = _run(
         capsys, "due", "--profile", "kz", "--rule", "SHL-3", "--at", "2026-03-06T15:00+03:00"
     )
@@ -65,10 +66,10 @@ def test_working_days_in_january_2026_kz(capsys: pytest.CaptureFixture[str]) -> 
     [
         (["due", "--profile", "xx", "--rule", "INT-3", "--at", "2026-03-06"], "unknown profile"),
         (["due", "--profile", "kz", "--rule", "REG-8", "--at", "2026-03-06"], "no term for rule"),
-        (["due", "--profile", "kz", "--rule", "INT-3", "--at", "2031-03-06"], "covers 2024-2027"),
+        (["due", "--profile", "kz", "--rule", "INT-3", "--at", "2041-03-06"], "covers 2024-2037"),
         (
-            ["working-days", "--profile", "ru-ba", "--from", "2026-01-01", "--to", "2028-01-01"],
-            "covers 2024-2027",
+            ["working-days", "--profile", "ru-ba", "--from", "2026-01-01", "--to", "2038-01-01"],
+            "covers 2024-2037",
         ),
     ],
 )

@@ -1,4 +1,4 @@
-"""Properties of working-day and term arithmetic (DOMAIN.md "Working days"; INT-3, SHL-3)."""
+"""Properties of working-day and term arithmetic (DOMAIN.md "Working days")."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ def test_going_back_lands_on_the_last_working_day_not_after_the_start(
 
 @given(instants, st.integers(min_value=1, max_value=24 * 400))
 def test_hours_ignore_the_calendar(at: datetime, hours: int) -> None:
-    """SHL-3: a term in hours is elapsed time, whatever holidays it crosses."""
+    """A term in hours (SHL-3's kind) is elapsed time, whatever holidays it crosses."""
     due = add_hours(at, hours, zone=ZONES["kz"])
     assert due - at == timedelta(hours=hours)
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from kamqor.plans.v1 import plans_pb2 as pb
+from tests.support import clock
 
 
 def in_days(days: int) -> str:
-    return (date.today() + timedelta(days=days)).isoformat()
+    return (clock.today() + timedelta(days=days)).isoformat()
 
 
 def measure_draft(**kw: Any) -> pb.MeasureDraft:

@@ -1,13 +1,15 @@
-"""Plan use cases through a real gRPC channel on a real PostgreSQL, NATS and Keycloak.
+"""Plan use cases through a real gRPC channel on a real PostgreSQL, NATS and Keycloak, with the
+realm's users of Astana (kz) and Irkutsk (ru-irk).
 
-Irkutsk cases (SDP plans, support levels) run the use cases on the same running service's
-database with principals built here, because the demo realm has no ru-irk users yet.
+Due times are literal instants computed by hand from the production calendars, at clock
+instants pinned with `clock_at`; the services run in this process and read the same clock.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import grpc
 import pytest
@@ -15,18 +17,16 @@ from google.rpc import error_details_pb2, status_pb2
 from sqlmodel import col, select
 
 from kamqor.audit import AuditRecord
-from kamqor.auth import Principal
-from kamqor.errors import Forbidden, Invalid
+from kamqor.clock import clock_at
 from kamqor.grpcserver import STATUS_DETAILS_KEY
 from kamqor.obligations import Obligation
 from kamqor.outbox import OutboxEvent
 from kamqor.plans.v1 import plans_pb2 as pb
 from kamqor.plans.v1 import plans_pb2_grpc
-from kamqor.profiles import get_profile
 from kamqor.protoconv import dt
 from kamqor.runtime import ServiceApp
-from plans import rules, service
 from plans.app import create_app
+from plans.models import Plan
 from tests.plans.factories import (
     health_measure,
     in_days,
@@ -34,9 +34,24 @@ from tests.plans.factories import (
     participation_measure,
     plan_request,
 )
+from tests.support import clock
+from tests.support.clock import ASTANA, IRKUTSK
 from tests.support.services import bearer, channel_to, running_service
 
 Stub = plans_pb2_grpc.PlansServiceStub
+# Wednesday 30 December 2026, 17:00 in Astana: the next working days in Kazakhstan are
+# Thursday 31 December, then Tuesday 5 and Wednesday 6 January 2027 (1-2 January are New Year;
+# 2 January is a Saturday, so Monday 4 January is off; 3 January is a Sunday).
+BEFORE_NEW_YEAR = datetime(2026, 12, 30, 17, 0, tzinfo=ASTANA)
+# 23:00 UTC on 1 December 2026 is already 04:00 on 2 December in Astana.
+UTC_EVENING = datetime(2026, 12, 1, 23, 0, tzinfo=UTC)
+
+
+def end_of(day: date, zone: ZoneInfo) -> datetime:
+    """The last instant of `day` in `zone`, as terms in days end."""
+    return datetime.combine(day, time.max, tzinfo=zone)
+
+
 AGENCY_OF = {"education.ast": "edu-ast-1", "health.ast": "hlt-ast-1", "police.ast": "pol-ast-1"}
 USERS = (
     "caseworker.ast",
@@ -118,12 +133,13 @@ async def reported(stub: Stub, tokens: dict[str, str]) -> pb.Measure:
 
 
 async def test_pln1_a_draft_covers_one_family_for_at_most_a_year_in_kz(stub, tokens) -> None:  # type: ignore[no-untyped-def]
-    resp = await stub.CreatePlan(plan_request(), metadata=bearer(tokens["caseworker.ast"]))
+    with clock_at(BEFORE_NEW_YEAR):
+        resp = await stub.CreatePlan(plan_request(), metadata=bearer(tokens["caseworker.ast"]))
     plan = resp.plan
     assert plan.state == pb.PLAN_STATE_DRAFT
     assert (plan.center_id, plan.territory) == ("fc-ast-1", "kz-ast")
-    expected = get_profile("kz").plan_end(dt(plan.created_at)).due_at
-    assert dt(plan.term_ends_at) == expected
+    # One year from 30 December 2026: Thursday 30 December 2027, a working day.
+    assert dt(plan.term_ends_at) == end_of(date(2027, 12, 30), ASTANA)
     assert [m.state for m in plan.measures] == [pb.MEASURE_STATE_DRAFT] * 3
     assert all(not m.obligations for m in plan.measures)
 
@@ -181,12 +197,16 @@ async def test_pln4_sdp_plans_have_no_approver_in_kz(stub, tokens) -> None:  # t
 async def test_pln4_pln5_pln6_approval_sends_measures_and_starts_designation_terms(
     stub, tokens, plans_app
 ) -> None:  # type: ignore[no-untyped-def]
-    plan = await approved_plan(stub, tokens)
+    """Approved on 30 December 2026 at 17:00 in Astana: the agencies owe a responsible person
+    within 2 working days, 31 December and 5 January (New Year in between), so by the end of
+    Tuesday 5 January 2027; the plan runs one year, to the end of 30 December 2027."""
+    with clock_at(BEFORE_NEW_YEAR):
+        plan = await approved_plan(stub, tokens)
     assert plan.state == pb.PLAN_STATE_APPROVED
     assert plan.approval_decision == "Working group protocol 12"
     approved_at = dt(plan.approved_at)
-    kz = get_profile("kz")
-    assert dt(plan.term_ends_at) == kz.plan_end(approved_at).due_at
+    assert approved_at.astimezone(ASTANA).date() == date(2026, 12, 30)
+    assert dt(plan.term_ends_at) == end_of(date(2027, 12, 30), ASTANA)
     for agency in ("edu-ast-1", "hlt-ast-1"):
         m = by_agency(plan, agency)
         assert m.state == pb.MEASURE_STATE_SENT
@@ -196,7 +216,7 @@ async def test_pln4_pln5_pln6_approval_sends_measures_and_starts_designation_ter
         assert rows["PLN-5"].responsible_agency == "fc-ast-1"
         assert rows["PLN-6"].state == "open"
         assert rows["PLN-6"].responsible_agency == agency
-        assert dt(rows["PLN-6"].due_at) == kz.due("PLN-6", approved_at).due_at
+        assert dt(rows["PLN-6"].due_at) == end_of(date(2027, 1, 5), ASTANA)
     own = by_agency(plan, "fc-ast-1")
     assert own.state == pb.MEASURE_STATE_ASSIGNED
     assert not own.obligations
@@ -351,37 +371,46 @@ async def test_pln8_return_needs_a_reason_and_a_future_deadline(stub, tokens) ->
 
 
 async def test_pln9_completion_after_the_report_with_its_date(stub, tokens) -> None:  # type: ignore[no-untyped-def]
-    measure = await designated(stub, tokens)
-    request = pb.CompleteMeasureRequest(measure_id=measure.id, completed_on=in_days(0))
-    with pytest.raises(grpc.aio.AioRpcError) as err:
-        await stub.CompleteMeasure(request, metadata=bearer(tokens["caseworker.ast"]))
-    assert details(err.value)[0] == "measure-state"
-    await stub.ReportMeasure(
-        pb.ReportMeasureRequest(measure_id=measure.id, report="Done"),
-        metadata=bearer(tokens["teacher.ast"]),
-    )
-    with pytest.raises(grpc.aio.AioRpcError) as err:
-        await stub.CompleteMeasure(
-            pb.CompleteMeasureRequest(measure_id=measure.id, completed_on=in_days(1)),
-            metadata=bearer(tokens["caseworker.ast"]),
+    """At 23:00 UTC on 1 December it is 2 December in Astana: completion dates are Astana's.
+    The UTC date would be before the day the measure was sent, and Astana's tomorrow is future."""
+    with clock_at(UTC_EVENING):
+        today = clock.today(ASTANA)
+        assert (today, in_days(0)) == (date(2026, 12, 2), "2026-12-02")
+        measure = await designated(stub, tokens)
+        request = pb.CompleteMeasureRequest(measure_id=measure.id, completed_on=in_days(0))
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await stub.CompleteMeasure(request, metadata=bearer(tokens["caseworker.ast"]))
+        assert details(err.value)[0] == "measure-state"
+        await stub.ReportMeasure(
+            pb.ReportMeasureRequest(measure_id=measure.id, report="Done"),
+            metadata=bearer(tokens["teacher.ast"]),
         )
-    assert details(err.value)[1] == ["completed_on"]
-    with pytest.raises(grpc.aio.AioRpcError) as err:
-        await stub.CompleteMeasure(request, metadata=bearer(tokens["caseworker.ala"]))
-    assert err.value.code() == grpc.StatusCode.NOT_FOUND
-    resp = await stub.CompleteMeasure(request, metadata=bearer(tokens["caseworker.ast"]))
+        for wrong in ("2026-12-01", "2026-12-03"):  # UTC's date; Astana's tomorrow
+            with pytest.raises(grpc.aio.AioRpcError) as err:
+                await stub.CompleteMeasure(
+                    pb.CompleteMeasureRequest(measure_id=measure.id, completed_on=wrong),
+                    metadata=bearer(tokens["caseworker.ast"]),
+                )
+            assert details(err.value)[1] == ["completed_on"], wrong
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await stub.CompleteMeasure(request, metadata=bearer(tokens["caseworker.ala"]))
+        assert err.value.code() == grpc.StatusCode.NOT_FOUND
+        resp = await stub.CompleteMeasure(request, metadata=bearer(tokens["caseworker.ast"]))
     assert resp.measure.state == pb.MEASURE_STATE_COMPLETED
-    assert resp.measure.completed_on == in_days(0)
+    assert resp.measure.completed_on == "2026-12-02"
 
 
 async def test_pln9_the_familys_own_measure_is_completed_by_the_center(stub, tokens) -> None:  # type: ignore[no-untyped-def]
-    plan = await approved_plan(stub, tokens)
-    own = by_agency(plan, "fc-ast-1")
-    resp = await stub.CompleteMeasure(
-        pb.CompleteMeasureRequest(measure_id=own.id, completed_on=in_days(0)),
-        metadata=bearer(tokens["caseworker.ast"]),
-    )
+    """Sent and completed at 23:00 UTC on 1 December, 2 December in Astana: the local date."""
+    with clock_at(UTC_EVENING):
+        plan = await approved_plan(stub, tokens)
+        own = by_agency(plan, "fc-ast-1")
+        resp = await stub.CompleteMeasure(
+            pb.CompleteMeasureRequest(measure_id=own.id, completed_on=in_days(0)),
+            metadata=bearer(tokens["caseworker.ast"]),
+        )
     assert resp.measure.state == pb.MEASURE_STATE_COMPLETED
+    assert resp.measure.completed_on == "2026-12-02"
 
 
 async def test_reg9_get_plan_is_audited_and_territory_scoped(stub, tokens, plans_app) -> None:  # type: ignore[no-untyped-def]
@@ -415,94 +444,153 @@ async def test_unauthenticated_calls_are_refused(stub) -> None:  # type: ignore[
 
 # --- Irkutsk: SDP plans approved by the commission, terms by support level -------------------
 
-
-def irk(username: str, roles: tuple[str, ...], agency: str, agency_type: str) -> Principal:
-    return Principal(
-        subject=f"{username}-subject",
-        username=username,
-        roles=frozenset(roles),
-        agency=agency,
-        agency_type=agency_type,
-        territory="ru-irk",
-        client_id="tests",
-        token="not-a-token",
-    )
+IRK_USERS = ("caseworker.irk", "head.irk", "commission.irk", "education.irk")
 
 
-CASEWORKER_IRK = irk("caseworker.irk", ("case-worker",), "fc-irk-1", "family_center")
-HEAD_IRK = irk("head.irk", ("center-head",), "fc-irk-1", "family_center")
-COMMISSION_IRK = irk("commission.irk", ("commission-member",), "com-irk-1", "commission")
+@pytest.fixture(scope="module")
+def irk_tokens(keycloak) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {u: keycloak.token(u) for u in IRK_USERS}
 
 
-def irk_measure(days: int = 30) -> rules.MeasureIn:
-    return rules.MeasureIn(
+def irk_measure(days: int = 30) -> pb.MeasureDraft:
+    return measure_draft(
         agency_id="edu-irk-1",
         agency_type="education",
-        kind=rules.MeasureKind.PEDAGOGICAL,
         title="Daily attendance check",
         target="",
-        deadline=date.today() + timedelta(days=days),
+        deadline=(clock.today(IRKUTSK) + timedelta(days=days)).isoformat(),
     )
 
 
-async def test_pln4_irkutsk_sdp_plan_is_approved_by_the_commission_pln1_by_level(
-    plans_app,
-) -> None:  # type: ignore[no-untyped-def]
-    async with plans_app.wiring.uow() as session:
-        draft = await service.create_plan(
-            session,
-            principal=CASEWORKER_IRK,
-            case_id="",
-            situation=rules.Situation.SDP,
-            support_level=rules.SupportLevel.EMERGENCY,
-            measures=[irk_measure()],
-            idempotency_key="",
-        )
-    with pytest.raises(Forbidden):
-        async with plans_app.wiring.uow() as session:
-            await service.approve_plan(
-                session, principal=HEAD_IRK, plan_id=draft.plan.id, decision="n/a"
-            )
-    async with plans_app.wiring.uow() as session:
-        view = await service.approve_plan(
-            session, principal=COMMISSION_IRK, plan_id=draft.plan.id, decision="KDN 14/2"
-        )
-    plan = view.plan
-    assert plan.approved_at is not None
-    expected = get_profile("ru-irk").plan_end(plan.approved_at, "emergency").due_at
-    assert plan.term_ends_at == expected
-    assert 89 <= (plan.term_ends_at - plan.approved_at).days <= 95
+def irk_plan(**kw: object) -> pb.CreatePlanRequest:
+    values: dict[str, object] = {
+        "situation": pb.SITUATION_SDP,
+        "support_level": pb.SUPPORT_LEVEL_EMERGENCY,
+        "measures": [irk_measure()],
+    }
+    values.update(kw)
+    return plan_request(**values)
 
 
-async def test_pln1_irkutsk_needs_the_support_level_and_keeps_deadlines_within_it(
-    plans_app,
-) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(Invalid) as err:
+async def approved_irk_plan(stub: Stub, irk_tokens: dict[str, str]) -> pb.Plan:
+    draft = await stub.CreatePlan(irk_plan(), metadata=bearer(irk_tokens["caseworker.irk"]))
+    approved = await stub.ApprovePlan(
+        pb.ApprovePlanRequest(plan_id=draft.plan.id, decision="KDN 14/2"),
+        metadata=bearer(irk_tokens["commission.irk"]),
+    )
+    return approved.plan
+
+
+async def test_pln4_irkutsk_sdp_plan_is_approved_by_the_commission_pln1_by_level(  # type: ignore[no-untyped-def]
+    stub, irk_tokens
+) -> None:
+    """Approved on 30 December 2026 in Irkutsk at the emergency level: at most 3 months (INT-6),
+    to the end of Tuesday 30 March 2027; the center head may not approve an SDP plan."""
+    with clock_at(datetime(2026, 12, 30, 10, 0, tzinfo=IRKUTSK)):
+        draft = await stub.CreatePlan(irk_plan(), metadata=bearer(irk_tokens["caseworker.irk"]))
+        request = pb.ApprovePlanRequest(plan_id=draft.plan.id, decision="KDN 14/2")
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await stub.ApprovePlan(request, metadata=bearer(irk_tokens["head.irk"]))
+        assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        resp = await stub.ApprovePlan(request, metadata=bearer(irk_tokens["commission.irk"]))
+    plan = resp.plan
+    assert plan.state == pb.PLAN_STATE_APPROVED
+    assert dt(plan.approved_at).astimezone(IRKUTSK).date() == date(2026, 12, 30)
+    assert dt(plan.term_ends_at) == end_of(date(2027, 3, 30), IRKUTSK)
+
+
+async def test_pln1_irkutsk_needs_the_support_level_and_keeps_deadlines_within_it(  # type: ignore[no-untyped-def]
+    stub, irk_tokens, plans_app
+) -> None:
+    """No level, no plan; a deadline past the level's 3 months is refused; a refused draft
+    writes nothing, a valid one is written."""
+
+    async def written() -> tuple[int, int, int]:
         async with plans_app.wiring.uow() as session:
-            await service.create_plan(
-                session,
-                principal=CASEWORKER_IRK,
-                case_id="",
-                situation=rules.Situation.DLS,
-                support_level=None,
-                measures=[irk_measure()],
-                idempotency_key="",
-            )
-    assert err.value.field == "support_level"
-    with pytest.raises(Invalid) as err:
-        async with plans_app.wiring.uow() as session:
-            await service.create_plan(
-                session,
-                principal=CASEWORKER_IRK,
-                case_id="",
-                situation=rules.Situation.DLS,
-                support_level=rules.SupportLevel.EMERGENCY,
-                measures=[irk_measure(days=120)],
-                idempotency_key="",
-            )
-    assert err.value.field == "measures[0].deadline"
+            plans = (await session.exec(select(Plan.id).where(Plan.territory == "ru-irk"))).all()
+            terms = (
+                await session.exec(select(Obligation.id).where(Obligation.territory == "ru-irk"))
+            ).all()
+            created = (
+                await session.exec(
+                    select(OutboxEvent.id).where(OutboxEvent.subject == "kamqor.plans.plan.created")
+                )
+            ).all()
+        return len(plans), len(terms), len(created)
+
+    caseworker = bearer(irk_tokens["caseworker.irk"])
+    before = await written()
+    for request, field in (
+        (
+            irk_plan(situation=pb.SITUATION_DLS, support_level=pb.SUPPORT_LEVEL_UNSPECIFIED),
+            "support_level",
+        ),
+        (
+            irk_plan(situation=pb.SITUATION_DLS, measures=[irk_measure(days=120)]),
+            "measures[0].deadline",
+        ),
+    ):
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await stub.CreatePlan(request, metadata=caseworker)
+        assert details(err.value) == ("invalid", [field])
+    assert await written() == before
+    ok = await stub.CreatePlan(
+        irk_plan(situation=pb.SITUATION_DLS, measures=[irk_measure(days=80)]), metadata=caseworker
+    )
+    assert ok.plan.state == pb.PLAN_STATE_DRAFT
+    assert (
+        ok.plan.measures[0].deadline
+        <= dt(ok.plan.term_ends_at).astimezone(IRKUTSK).date().isoformat()
+    )
+    plans, terms, created = await written()
+    assert (plans, terms, created) == (before[0] + 1, before[1], before[2] + 1)
+
+
+async def test_pln5_pln6_irkutsk_sends_and_designates_with_no_legal_term(  # type: ignore[no-untyped-def]
+    stub, irk_tokens, plans_app
+) -> None:
+    """PLN-5 and PLN-6 set terms in Kazakhstan only; in Irkutsk the same steps happen with no
+    legal term (DOMAIN.md PLN-6): approval sends the measure to its agency, which lists it and
+    designates a responsible person, and no obligation is opened for either step."""
+    plan = await approved_irk_plan(stub, irk_tokens)
+    (measure,) = plan.measures
+    assert (measure.state, measure.agency_id) == (pb.MEASURE_STATE_SENT, "edu-irk-1")
+    assert dt(measure.sent_at) == dt(plan.approved_at)
+    assert list(measure.obligations) == []
+
+    school = bearer(irk_tokens["education.irk"])
+    seen: set[str] = set()
+    token = ""
+    while True:
+        page = await stub.ListMyMeasures(
+            pb.ListMyMeasuresRequest(page_size=50, page_token=token), metadata=school
+        )
+        seen |= {m.id for m in page.measures}
+        token = page.next_page_token
+        if not token:
+            break
+    assert measure.id in seen
+    resp = await stub.DesignateAssignee(
+        pb.DesignateAssigneeRequest(measure_id=measure.id, assignee="education.irk"),
+        metadata=school,
+    )
+    assert (resp.measure.state, resp.measure.assignee) == (
+        pb.MEASURE_STATE_ASSIGNED,
+        "education.irk",
+    )
+    assert list(resp.measure.obligations) == []
+
     async with plans_app.wiring.uow() as session:
-        opened = (
-            await session.exec(select(Obligation).where(Obligation.territory == "ru-irk"))
+        terms = (
+            await session.exec(
+                select(Obligation).where(Obligation.subject == f"measure/{measure.id}")
+            )
         ).all()
-    assert all(o.rule in ("PLN-5", "PLN-6") for o in opened)
+        events = (
+            await session.exec(
+                select(OutboxEvent).where(col(OutboxEvent.subject).like("kamqor.plans.measure.%"))
+            )
+        ).all()
+    assert terms == []
+    mine = {e.subject for e in events if measure.id.encode() in e.body}
+    assert {"kamqor.plans.measure.sent", "kamqor.plans.measure.assigned"} <= mine

@@ -11,8 +11,12 @@ from typing import Any
 from kamqor.auth import Principal
 from kamqor.registry.v1 import registry_pb2 as pb
 from registry import rules
+from tests.support import clock
 
-TODAY = date.today()
+
+def today() -> date:
+    """Irkutsk's date by the domain clock (the data bank's rules are ru-irk's)."""
+    return clock.today(clock.IRKUTSK)
 
 
 def principal(
@@ -39,8 +43,13 @@ ANALYST = principal("analyst.irk", ("analyst",), "min-irk-1", "ministry")
 SCHOOL = principal("education.irk", ("agency-coordinator",), "edu-irk-1", "education")
 
 
+def _years_back(years: int) -> date:
+    day = today()
+    return day.replace(year=day.year - years, day=min(day.day, 28))
+
+
 def years_ago(years: int) -> date:
-    return TODAY.replace(year=TODAY.year - years) - timedelta(days=3)
+    return _years_back(years) - timedelta(days=3)
 
 
 def minor(name: str = "Иванов Пётр Сергеевич", **kw: Any) -> rules.PersonIn:
@@ -75,17 +84,20 @@ def mother(name: str = "Иванова Мария Петровна", **kw: Any) 
 def registration(**kw: Any) -> dict[str, Any]:
     """Keyword arguments of `service.record_registration_decision`, minus session and principal."""
     values: dict[str, Any] = {
-        "decided_on": TODAY,
+        "decided_on": today(),
         "number": f"KDN-{uuid.uuid4().hex[:6]}",
         "vote": rules.Vote(members_present=7, votes_for=5, votes_against=1),
         "hearing": rules.Hearing(True, True, True),
         "grounds": "Neglect of the child's needs, confirmed by the school and the police",
         "responsible_agency_id": "fc-irk-1",
         "responsible_body": "Центр помощи семье и детям г. Иркутска",
-        "review_on": TODAY + timedelta(days=120),
+        "review_on": today() + timedelta(days=120),
         "minors": [minor()],
         "relatives": [mother()],
         "idempotency_key": uuid.uuid4().hex,
+        # What the servicer passes: a digest of the request (one per factory call, so a retry
+        # with the same keyword arguments is the same request).
+        "request_digest": uuid.uuid4().hex,
     }
     values.update(kw)
     return values
@@ -94,12 +106,13 @@ def registration(**kw: Any) -> dict[str, Any]:
 def deregistration(family_id: str, **kw: Any) -> dict[str, Any]:
     values: dict[str, Any] = {
         "family_id": family_id,
-        "decided_on": TODAY,
+        "decided_on": today(),
         "number": f"KDN-{uuid.uuid4().hex[:6]}",
         "vote": rules.Vote(members_present=5, votes_for=3, votes_against=0),
         "hearing": rules.Hearing(True, True, True),
         "grounds": "The situation improved: the child attends school, the home is safe",
         "idempotency_key": uuid.uuid4().hex,
+        "request_digest": uuid.uuid4().hex,
     }
     values.update(kw)
     return values
@@ -131,7 +144,7 @@ def person_pb(p: rules.PersonIn) -> pb.Person:
 def registration_request(**kw: Any) -> pb.RecordRegistrationDecisionRequest:
     values: dict[str, Any] = {
         "idempotency_key": uuid.uuid4().hex,
-        "decided_on": TODAY.isoformat(),
+        "decided_on": today().isoformat(),
         "number": f"KDN-{uuid.uuid4().hex[:6]}",
         "vote": pb.Vote(members_present=7, votes_for=5, votes_against=1),
         "hearing": pb.Hearing(
@@ -140,7 +153,7 @@ def registration_request(**kw: Any) -> pb.RecordRegistrationDecisionRequest:
         "grounds": "Neglect of the child's needs",
         "responsible_agency_id": "fc-irk-1",
         "responsible_body": "Центр помощи семье и детям г. Иркутска",
-        "review_on": (TODAY + timedelta(days=120)).isoformat(),
+        "review_on": (today() + timedelta(days=120)).isoformat(),
         "minors": [person_pb(minor())],
         "relatives": [person_pb(mother())],
     }

@@ -9,7 +9,7 @@ the same running service's database with ru-irk principals built in `factories`.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import grpc
@@ -18,10 +18,10 @@ from google.rpc import error_details_pb2, status_pb2
 from sqlmodel import col, select
 
 from kamqor.audit import AuditRecord
+from kamqor.clock import clock_at
 from kamqor.errors import Conflict, Forbidden, Invalid, NotFound
 from kamqor.grpcserver import STATUS_DETAILS_KEY
 from kamqor.outbox import OutboxEvent
-from kamqor.profiles import get_profile
 from kamqor.registry.v1 import registry_pb2 as pb
 from kamqor.registry.v1 import registry_pb2_grpc
 from kamqor.runtime import ServiceApp
@@ -36,13 +36,14 @@ from tests.registry.factories import (
     COMMISSION,
     OFFICE,
     SCHOOL,
-    TODAY,
     deregistration,
     minor,
     mother,
     registration,
     registration_request,
+    today,
 )
+from tests.support.clock import IRKUTSK
 from tests.support.services import bearer, channel_to, running_service
 
 Stub = registry_pb2_grpc.RegistryServiceStub
@@ -205,20 +206,38 @@ async def test_irkutsk_round_trip_over_grpc(stub, keycloak) -> None:  # type: ig
 # --- Irkutsk, through the use cases -------------------------------------------------------------
 
 
-async def test_reg2_reg3_reg4_a_registration_decision_opens_its_terms(bank) -> None:  # type: ignore[no-untyped-def]
-    view = await bank(service.record_registration_decision, principal=COMMISSION, **registration())
+@pytest.mark.parametrize(
+    ("decided_at", "send_due", "review_due"),
+    [
+        # Tuesday 30 December 2025: 31 December is off (transferred from Sunday 5 January 2025),
+        # 1-8 January are the New Year holidays, Friday 9 January 2026 is off (transferred from
+        # Saturday 3 January): the 7 working days are 12-16 and 19-20 January.
+        (datetime(2025, 12, 30, 10, 0, tzinfo=IRKUTSK), date(2026, 1, 20), date(2026, 6, 30)),
+        # Wednesday 30 December 2026: Thursday 31 December is off (transferred from Sunday
+        # 4 January 2026), 1-8 January 2027 the holidays, 9-10 a weekend: 11-15 and 18-19 January.
+        (datetime(2026, 12, 30, 10, 0, tzinfo=IRKUTSK), date(2027, 1, 19), date(2027, 6, 30)),
+    ],
+)
+async def test_reg2_reg3_reg4_a_registration_decision_opens_its_terms(  # type: ignore[no-untyped-def]
+    bank, decided_at, send_due, review_due
+) -> None:
+    """REG-4/send: 7 working days across the New Year holidays and Russia's transferred days off;
+    REG-3: the review no later than 6 months after the registration."""
+    with clock_at(decided_at):
+        view = await bank(
+            service.record_registration_decision, principal=COMMISSION, **registration()
+        )
     family, decision = view.family, view.decisions[0]
     assert family.state == FamilyState.PENDING
     assert decision.decision.state == DecisionState.RECORDED
     assert (decision.decision.members_present, decision.decision.votes_for) == (7, 5)
-    irk = get_profile("ru-irk")
-    decided_at = decision.obligations[0].arose_at
-    assert decided_at.astimezone(irk.zone).date() == TODAY
+    arose_at = decision.obligations[0].arose_at
+    assert arose_at.astimezone(IRKUTSK).date() == decided_at.date()
     send = {o.rule: o for o in decision.obligations}["REG-4/send"]
-    assert send.due_at == irk.due("REG-4/send", decided_at).due_at
+    assert send.due_at == datetime.combine(send_due, time.max, tzinfo=IRKUTSK)
     assert send.responsible_agency == "com-irk-1"
     review = {o.rule: o for o in view.obligations}["REG-3"]
-    assert review.due_at == irk.due("REG-3", decided_at).due_at
+    assert review.due_at == datetime.combine(review_due, time.max, tzinfo=IRKUTSK)
     assert [m.full_name for m in view.members] == [
         "Иванов Пётр Сергеевич",
         "Иванова Мария Петровна",
@@ -257,7 +276,7 @@ async def test_reg3_review_later_than_six_months_is_refused(bank) -> None:  # ty
         await bank(
             service.record_registration_decision,
             principal=COMMISSION,
-            **registration(review_on=TODAY + timedelta(days=200)),
+            **registration(review_on=today() + timedelta(days=200)),
         )
     assert err.value.field == "review_on"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
 
 import grpc
 import pytest
@@ -12,14 +13,18 @@ from google.rpc import error_details_pb2, status_pb2
 from sqlmodel import select
 
 from kamqor.audit import AuditRecord
+from kamqor.clock import clock_at
+from kamqor.events.v1.envelope_pb2 import Envelope
+from kamqor.events.v1.shelter_pb2 import StayDischarged
 from kamqor.grpcserver import STATUS_DETAILS_KEY
+from kamqor.obligations import Obligation
 from kamqor.outbox import OutboxEvent
-from kamqor.profiles import get_profile
 from kamqor.protoconv import dt
 from kamqor.runtime import ServiceApp
 from kamqor.shelter.v1 import shelter_pb2 as pb
 from kamqor.shelter.v1 import shelter_pb2_grpc
 from shelter.app import create_app
+from tests.support.clock import ASTANA
 from tests.support.factories import admit_request, resident
 from tests.support.services import bearer, channel_to, running_service
 
@@ -71,16 +76,36 @@ def details(err: grpc.aio.AioRpcError) -> tuple[str, list[str]]:
     return reason, fields
 
 
-async def test_shl1_stay_ends_at_most_one_month_after_admission(stub, tokens) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(
+    ("admitted", "ends"),
+    [
+        # The month's last day is a holiday (1 January): the cap is not moved to 5 January.
+        (datetime(2026, 12, 1, 14, 0, tzinfo=ASTANA), datetime(2027, 1, 1, tzinfo=ASTANA)),
+        # No 31 February: the month's last day (RF Civil Code art. 192; KZ likewise).
+        (datetime(2027, 1, 31, 9, 30, tzinfo=ASTANA), datetime(2027, 2, 28, tzinfo=ASTANA)),
+        # 20:00 UTC on New Year's Eve is 1 January in Astana: the local date counts.
+        (datetime(2026, 12, 31, 20, 0, tzinfo=UTC), datetime(2027, 2, 1, tzinfo=ASTANA)),
+    ],
+)
+async def test_shl1_stay_ends_one_calendar_month_after_admission(  # type: ignore[no-untyped-def]
+    stub, tokens, shelter_app, admitted, ends
+) -> None:
     shelter_id = await new_shelter(stub, tokens["head.ast"], capacity=10)
-    resp = await stub.Admit(admit_request(shelter_id), metadata=bearer(tokens["shelter.ast"]))
+    with clock_at(admitted):
+        resp = await stub.Admit(admit_request(shelter_id), metadata=bearer(tokens["shelter.ast"]))
     stay = resp.stay
-    admitted = dt(stay.admitted_at)
-    expected = get_profile("kz").due("SHL-1", admitted).due_at
-    assert dt(stay.latest_end_at) == expected
-    assert 28 <= (dt(stay.latest_end_at) - admitted).days <= 34
+    last_instant = ends.replace(hour=23, minute=59, second=59, microsecond=999999)
+    assert dt(stay.admitted_at) >= admitted
+    assert dt(stay.latest_end_at) == last_instant
     assert len(stay.minors) == 2
     assert stay.state == pb.STAY_STATE_ACTIVE
+    # The operator sees the date the rule computed: the SHL-1 obligation's due time.
+    async with shelter_app.wiring.uow() as session:
+        [term] = (
+            await session.exec(select(Obligation).where(Obligation.subject == f"stay/{stay.id}"))
+        ).all()
+    assert (term.rule, term.due_at) == ("SHL-1", last_instant)
+    assert "+provisional" not in term.calendar_version
 
 
 async def test_shl6_placement_never_exceeds_capacity(stub, tokens) -> None:  # type: ignore[no-untyped-def]
@@ -186,14 +211,15 @@ async def test_admission_event_is_published_with_its_id(stub, tokens, shelter_ap
         await stub.Admit(admit_request(shelter_id), metadata=bearer(tokens["shelter.ast"]))
     ).stay
     for _ in range(50):
+        # This stay's row, not the newest: other tests pin the clock, so created_at (domain time)
+        # does not follow the order in which the tests ran.
         async with shelter_app.wiring.uow() as session:
-            row = (
+            rows = (
                 await session.exec(
-                    select(OutboxEvent)
-                    .where(OutboxEvent.subject == "kamqor.shelter.stay.admitted")
-                    .order_by(OutboxEvent.created_at.desc())  # type: ignore[attr-defined]
+                    select(OutboxEvent).where(OutboxEvent.subject == "kamqor.shelter.stay.admitted")
                 )
-            ).first()
+            ).all()
+        row = next((r for r in rows if stay.id.encode() in r.body), None)
         if row is not None and row.sent_at is not None:
             break
         await asyncio.sleep(0.1)
@@ -203,23 +229,59 @@ async def test_admission_event_is_published_with_its_id(stub, tokens, shelter_ap
     assert stay.id in msg.data.decode("latin-1")
 
 
-async def test_discharge_meets_the_stay_term_and_frees_beds(stub, tokens) -> None:  # type: ignore[no-untyped-def]
+async def occupied(stub: shelter_pb2_grpc.ShelterServiceStub, token: str, shelter_id: str) -> int:
+    listed = await stub.ListShelters(pb.ListSheltersRequest(), metadata=bearer(token))
+    return next(s.occupied for s in listed.shelters if s.id == shelter_id)
+
+
+async def test_discharge_meets_the_stay_term_counts_bed_days_and_frees_beds(  # type: ignore[no-untyped-def]
+    stub, tokens, shelter_app
+) -> None:
+    """SHL-1, SHL-5, SHL-6: the discharge meets the stay's SHL-1 obligation on time, the stay's
+    bed-days (4 days x 3 persons) go out with the discharge event, and the beds are free again."""
+    operator = bearer(tokens["shelter.ast"])
     shelter_id = await new_shelter(stub, tokens["head.ast"], capacity=3)
-    stay = (
-        await stub.Admit(admit_request(shelter_id), metadata=bearer(tokens["shelter.ast"]))
-    ).stay
-    done = await stub.Discharge(
-        pb.DischargeRequest(stay_id=stay.id, reason="redirected to a special social service"),
-        metadata=bearer(tokens["shelter.ast"]),
-    )
+    # Mid-morning in Astana, so the UTC and local dates agree: bed-days count whole days.
+    with clock_at(datetime(2026, 11, 17, 10, 0, tzinfo=ASTANA)):
+        stay = (await stub.Admit(admit_request(shelter_id, minors=2), metadata=operator)).stay
+    assert await occupied(stub, tokens["head.ast"], shelter_id) == 3
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stub.Admit(admit_request(shelter_id, minors=0), metadata=operator)
+    assert details(err.value)[0] == "shelter-full"
+
+    with clock_at(datetime(2026, 11, 21, 9, 0, tzinfo=ASTANA)):
+        done = await stub.Discharge(
+            pb.DischargeRequest(stay_id=stay.id, reason="redirected to a special social service"),
+            metadata=operator,
+        )
     assert done.stay.state == pb.STAY_STATE_DISCHARGED
+    discharged_at = dt(done.stay.discharged_at)
+    assert discharged_at.astimezone(ASTANA).date() == date(2026, 11, 21)
+    assert await occupied(stub, tokens["head.ast"], shelter_id) == 0
+
+    entity = f"stay/{stay.id}"
+    async with shelter_app.wiring.uow() as session:
+        (term,) = (await session.exec(select(Obligation).where(Obligation.subject == entity))).all()
+        events = (
+            await session.exec(
+                select(OutboxEvent).where(OutboxEvent.subject == "kamqor.shelter.stay.discharged")
+            )
+        ).all()
+    (event,) = [e for e in events if stay.id.encode() in e.body]
+    assert (term.rule, term.state, term.on_time) == ("SHL-1", "met", True)
+    assert term.met_at == discharged_at
+    assert term.due_at == dt(stay.latest_end_at)
+    payload = StayDischarged()
+    assert Envelope.FromString(event.body).data.Unpack(payload)
+    assert (payload.stay_id, payload.bed_days) == (stay.id, 12)
+
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await stub.Discharge(
-            pb.DischargeRequest(stay_id=stay.id, reason="again"),
-            metadata=bearer(tokens["shelter.ast"]),
+            pb.DischargeRequest(stay_id=stay.id, reason="again"), metadata=operator
         )
     assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
-    await stub.Admit(admit_request(shelter_id), metadata=bearer(tokens["shelter.ast"]))
+    await stub.Admit(admit_request(shelter_id, minors=2), metadata=operator)
+    assert await occupied(stub, tokens["head.ast"], shelter_id) == 3
 
 
 async def test_shl2_admission_names_who_referred_the_person(stub, tokens) -> None:  # type: ignore[no-untyped-def]

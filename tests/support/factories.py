@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from kamqor.intake.v1 import intake_pb2
 from kamqor.shelter.v1 import shelter_pb2
+from tests.support import clock
 
 
 def years_ago(years: int, days: int = 0) -> str:
-    today = date.today()
+    today = clock.today()
     try:
         d = today.replace(year=today.year - years)
     except ValueError:  # 29 February

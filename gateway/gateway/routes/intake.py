@@ -7,6 +7,7 @@ from uuid import UUID
 from fastapi import APIRouter, Response
 
 from gateway.auth import CurrentPrincipal, require_roles
+from gateway.bodies import JSONRoute
 from gateway.grpc_clients import Clients, GrpcClients
 from gateway.openapi import responses
 from gateway.routes.params import IdempotencyKey, PageSize, PageToken, created
@@ -18,7 +19,12 @@ SERVICE = "intake"
 REGISTRARS = ("hotline-operator", "intake-operator")
 READERS = ("hotline-operator", "intake-operator", "case-worker", "center-head")
 
-router = APIRouter(prefix="/v1/appeals", tags=["appeals"], responses=responses(401, 403, 503))
+router = APIRouter(
+    route_class=JSONRoute,
+    prefix="/v1/appeals",
+    tags=["appeals"],
+    responses=responses(401, 403, 503),
+)
 
 
 def _stub(clients: Clients) -> intake_pb2_grpc.IntakeServiceAsyncStub:

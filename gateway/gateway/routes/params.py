@@ -6,13 +6,17 @@ from typing import Annotated, Any
 
 from fastapi import Header, Query
 
+from gateway.schemas.common import Line
+
 IdempotencyKey = Annotated[
-    str | None,
+    Line | None,
     Header(
         alias="Idempotency-Key",
         min_length=1,
         max_length=200,
-        description="Client-chosen key; a retry with the same key returns the first result.",
+        description="Client-chosen key; a retry with the same key and body returns the first "
+        "result, the same key with another body is a 422 `idempotency-key-reused`, and a retry "
+        "while the first is still being processed a 409 `idempotency-key-in-flight`.",
         examples=["6f1c2a52-5a1e-4d55-9a43-1f0f3b8f2c11"],
     ),
 ]
@@ -20,7 +24,7 @@ PageSize = Annotated[
     int | None, Query(ge=1, le=200, description="Items per page; default 50, at most 200.")
 ]
 PageToken = Annotated[
-    str | None, Query(max_length=500, description="`next_page_token` of the previous page.")
+    Line | None, Query(max_length=500, description="`next_page_token` of the previous page.")
 ]
 
 

@@ -8,6 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 
 from gateway.auth import CurrentPrincipal, require_roles
+from gateway.bodies import JSONRoute
 from gateway.grpc_clients import Clients, GrpcClients
 from gateway.openapi import responses
 from gateway.routes.params import IdempotencyKey, PageSize, PageToken, created
@@ -36,7 +37,7 @@ AGENCY_STAFF = ("agency-coordinator", "agency-assignee")
 COORDINATORS = ("agency-coordinator",)
 ASSIGNEES = ("agency-assignee",)
 
-router = APIRouter(prefix="/v1", responses=responses(401, 403, 503))
+router = APIRouter(route_class=JSONRoute, prefix="/v1", responses=responses(401, 403, 503))
 
 
 def _stub(clients: Clients) -> plans_pb2_grpc.PlansServiceAsyncStub:

@@ -13,10 +13,11 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 
 from gateway.auth import CurrentPrincipal, require_roles
+from gateway.bodies import JSONRoute
 from gateway.grpc_clients import Clients, GrpcClients
 from gateway.openapi import responses
 from gateway.routes.params import IdempotencyKey, PageSize, PageToken, created
-from gateway.schemas.common import iso_date
+from gateway.schemas.common import Line, iso_date
 from gateway.schemas.registry import (
     Decision,
     DeregistrationIn,
@@ -36,10 +37,15 @@ OFFICE = ("agency-coordinator", "agency-assignee")
 SEARCHERS = ("commission-member", "case-worker", *OFFICE)
 READERS = (*SEARCHERS, "auditor")
 
-router = APIRouter(prefix="/v1/registry", tags=["registry"], responses=responses(401, 403, 503))
+router = APIRouter(
+    route_class=JSONRoute,
+    prefix="/v1/registry",
+    tags=["registry"],
+    responses=responses(401, 403, 503),
+)
 
 Purpose = Annotated[
-    str,
+    Line,
     Query(
         min_length=1,
         max_length=200,
@@ -178,7 +184,7 @@ async def search_families(
     principal: CurrentPrincipal,
     clients: GrpcClients,
     name: Annotated[
-        str | None,
+        Line | None,
         Query(
             min_length=3,
             max_length=200,

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from gateway.auth import CurrentPrincipal, require_roles
+from gateway.bodies import JSONRoute
 from gateway.grpc_clients import Clients, GrpcClients
 from gateway.openapi import responses
 from gateway.routes.params import PageSize, PageToken
@@ -28,6 +29,7 @@ READERS = (
 )
 
 router = APIRouter(
+    route_class=JSONRoute,
     prefix="/v1/reminders",
     tags=["reminders"],
     dependencies=[require_roles(*READERS)],

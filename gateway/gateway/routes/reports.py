@@ -11,8 +11,10 @@ from fastapi import APIRouter, Query
 from fastapi.exceptions import RequestValidationError
 
 from gateway.auth import CurrentPrincipal, require_roles
+from gateway.bodies import JSONRoute
 from gateway.grpc_clients import GrpcClients
 from gateway.openapi import responses
+from gateway.schemas.common import Line
 from gateway.schemas.reports import DeadlineReport
 from gateway.settings import SERVICES
 from kamqor.deadline_report import READERS, period
@@ -22,7 +24,12 @@ from kamqor.errors import Invalid
 
 NAME = "reports"
 
-router = APIRouter(prefix="/v1/reports", tags=["reports"], responses=responses(401, 403, 503))
+router = APIRouter(
+    route_class=JSONRoute,
+    prefix="/v1/reports",
+    tags=["reports"],
+    responses=responses(401, 403, 503),
+)
 
 
 def check_period(from_: date, to: date) -> None:
@@ -47,7 +54,7 @@ async def report_deadlines(
     from_: Annotated[date, Query(alias="from", description="First day, YYYY-MM-DD (inclusive).")],
     to: Annotated[date, Query(description="Day after the period, YYYY-MM-DD (exclusive).")],
     territory: Annotated[
-        str | None,
+        Line | None,
         Query(max_length=50, description="The caller's own territory (the default)."),
     ] = None,
 ) -> DeadlineReport:

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 
 from gateway.auth import CurrentPrincipal, require_roles
+from gateway.bodies import JSONRoute
 from gateway.grpc_clients import Clients, GrpcClients
 from gateway.openapi import responses
-from gateway.routes.params import IdempotencyKey, created
-from gateway.schemas.shelter import DischargeIn, Shelter, ShelterIn, ShelterList, Stay, StayIn
+from gateway.routes.params import IdempotencyKey, PageSize, PageToken, created
+from gateway.schemas.shelter import (
+    STAY_STATES,
+    DischargeIn,
+    Shelter,
+    ShelterIn,
+    ShelterList,
+    Stay,
+    StayIn,
+    StayPage,
+    StayState,
+)
 from kamqor.shelter.v1 import shelter_pb2 as pb
 from kamqor.shelter.v1 import shelter_pb2_grpc
 
@@ -19,7 +31,7 @@ SHELTER_READERS = ("shelter-operator", "center-head", "case-worker")
 SHELTER_ADMINS = ("center-head",)
 OPERATORS = ("shelter-operator",)
 
-router = APIRouter(prefix="/v1", responses=responses(401, 403, 503))
+router = APIRouter(route_class=JSONRoute, prefix="/v1", responses=responses(401, 403, 503))
 
 
 def _stub(clients: Clients) -> shelter_pb2_grpc.ShelterServiceAsyncStub:
@@ -53,7 +65,9 @@ async def register_shelter(
     clients: GrpcClients,
     idempotency_key: IdempotencyKey = None,
 ) -> Shelter:
-    """A shelter with its capacity in beds; placements never exceed it (SHL-6)."""
+    """A shelter with its capacity in beds; placements never exceed it (SHL-6). Its name is
+    unique in the center, case and spacing ignored: a second one is a 409
+    `shelter-name-taken`."""
     reply = await _stub(clients).RegisterShelter(
         body.to_proto(idempotency_key), **clients.options(principal)
     )
@@ -81,6 +95,33 @@ async def admit(
     stay = Stay.from_proto(reply.stay)
     response.headers["Location"] = f"{router.prefix}/stays/{stay.id}"
     return stay
+
+
+@router.get(
+    "/stays",
+    tags=["stays"],
+    summary="Page through one shelter's stays",
+    dependencies=[require_roles(*SHELTER_READERS)],
+    responses=responses(404, 422),
+)
+async def list_stays(
+    shelter_id: Annotated[UUID, Query(description="A shelter of the caller's territory.")],
+    principal: CurrentPrincipal,
+    clients: GrpcClients,
+    state: Annotated[StayState | None, Query(description="Only this state.")] = None,
+    page_size: PageSize = None,
+    page_token: PageToken = None,
+) -> StayPage:
+    """The latest admission first, each with its minors and days left (SHL-1); every read of
+    residents' data is audited (REG-9)."""
+    request = pb.ListStaysRequest(
+        shelter_id=str(shelter_id),
+        state=STAY_STATES.to_proto(state) if state else pb.STAY_STATE_UNSPECIFIED,
+        page_size=page_size or 0,
+        page_token=page_token or "",
+    )
+    reply = await _stub(clients).ListStays(request, **clients.options(principal))
+    return StayPage.from_proto(reply)
 
 
 @router.get(

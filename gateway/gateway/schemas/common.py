@@ -3,13 +3,16 @@ obligation every service presents the same way."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar, cast
 
 from google.protobuf.message import Message
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
+from kamqor.clock import utcnow
 from kamqor.deadlines.v1 import deadlines_pb2
+from kamqor.inputs import MAX_AGE_YEARS, text_fault, years_before
 
 if TYPE_CHECKING:
     from google.protobuf.internal.enum_type_wrapper import _EnumTypeWrapper
@@ -23,6 +26,43 @@ def input_config(*examples: dict[str, Any]) -> ConfigDict:
     if not examples:
         return ConfigDict(extra="forbid")
     return ConfigDict(extra="forbid", json_schema_extra={"examples": list(examples)})
+
+
+def _line(value: str) -> str:
+    if (fault := text_fault(value)) is not None:
+        raise PydanticCustomError("control_character", fault)
+    return value
+
+
+def _free_text(value: str) -> str:
+    if (fault := text_fault(value, free_text=True)) is not None:
+        raise PydanticCustomError("control_character", fault)
+    return value
+
+
+# Every text a client sends is one of these two (`kamqor.inputs` says why): a `Line` (names,
+# numbers, ids, titles, addresses, query parameters) has no control character at all; `FreeText`
+# (a summary, a report, a reason, grounds) may keep line breaks and tabs. The services refuse
+# the same again, naming the same field.
+Line = Annotated[str, AfterValidator(_line)]
+FreeText = Annotated[str, AfterValidator(_free_text)]
+
+# The day is the territory's, which the schema does not know: the gateway takes the widest day
+# on Earth (UTC-12 to UTC+14) and lets the service decide at the edges in the territory's zone.
+_EARLIEST_ZONE = timedelta(hours=-12)
+_LATEST_ZONE = timedelta(hours=14)
+
+
+def _birth_date(value: date) -> date:
+    now = utcnow()
+    if value > (now + _LATEST_ZONE).date():
+        raise PydanticCustomError("birth_date", "is in the future")
+    if value < years_before((now + _EARLIEST_ZONE).date(), MAX_AGE_YEARS):
+        raise PydanticCustomError("birth_date", f"is more than {MAX_AGE_YEARS} years ago")
+    return value
+
+
+BirthDate = Annotated[date, AfterValidator(_birth_date)]
 
 
 class EnumMap(Generic[V, L]):

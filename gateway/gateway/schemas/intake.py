@@ -8,7 +8,17 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field, StrictBool
 
-from gateway.schemas.common import EnumMap, Obligation, at, input_config, iso_date, parse_date
+from gateway.schemas.common import (
+    BirthDate,
+    EnumMap,
+    FreeText,
+    Line,
+    Obligation,
+    at,
+    input_config,
+    iso_date,
+    parse_date,
+)
 from kamqor.intake.v1 import intake_pb2 as pb
 
 Channel = Literal[
@@ -32,9 +42,11 @@ class PersonIn(BaseModel):
 
     model_config = input_config()
 
-    full_name: str = Field(min_length=1, max_length=200, examples=["Aigerim Nurlanovna S."])
+    full_name: Line = Field(min_length=1, max_length=200, examples=["Aigerim Nurlanovna S."])
     relation: Relation
-    birth_date: date | None = Field(default=None, description="Omit when unknown.")
+    birth_date: BirthDate | None = Field(
+        default=None, description="Omit when unknown; not in the future, at most 120 years ago."
+    )
 
 
 class AppealIn(BaseModel):
@@ -54,7 +66,7 @@ class AppealIn(BaseModel):
     )
 
     channel: Channel
-    summary: str = Field(min_length=1, max_length=4000)
+    summary: FreeText = Field(min_length=1, max_length=4000)
     persons: list[PersonIn] = Field(max_length=30)
     threat_to_life: StrictBool = Field(
         default=False, description="A direct threat to life or health (INT-3: 1 working day)."

@@ -8,7 +8,16 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
-from gateway.schemas.common import EnumMap, Obligation, at, input_config, parse_date, when
+from gateway.schemas.common import (
+    EnumMap,
+    FreeText,
+    Line,
+    Obligation,
+    at,
+    input_config,
+    parse_date,
+    when,
+)
 from kamqor.plans.v1 import plans_pb2 as pb
 
 Situation = Literal["dls", "sdp"]
@@ -62,7 +71,7 @@ class MeasureDraftIn(BaseModel):
 
     kind: MeasureKind
     # `validate_default`: a missing agency is reported on the field itself.
-    agency_id: str | None = Field(
+    agency_id: Line | None = Field(
         default=None,
         validate_default=True,
         min_length=1,
@@ -76,8 +85,8 @@ class MeasureDraftIn(BaseModel):
         validate_default=True,
         description="Omit for the family's own participation.",
     )
-    title: str = Field(min_length=1, max_length=500)
-    target: str = Field(
+    title: Line = Field(min_length=1, max_length=500)
+    target: Line = Field(
         default="", max_length=200, description="Whom it targets; empty for the whole family."
     )
     deadline: date = Field(description="Within the plan term (PLN-1).")
@@ -153,7 +162,7 @@ class PlanIn(BaseModel):
 class ApprovalIn(BaseModel):
     model_config = input_config({"decision": "Working group protocol 12 of 2026-03-02"})
 
-    decision: str = Field(
+    decision: Line = Field(
         min_length=1, max_length=200, description="The approving body's decision (PLN-4)."
     )
 
@@ -161,7 +170,7 @@ class ApprovalIn(BaseModel):
 class AssigneeIn(BaseModel):
     model_config = input_config({"assignee": "teacher.ast"})
 
-    assignee: str = Field(
+    assignee: Line = Field(
         min_length=1, max_length=100, description="Username of a person of the caller's agency."
     )
 
@@ -169,7 +178,7 @@ class AssigneeIn(BaseModel):
 class ReportIn(BaseModel):
     model_config = input_config({"report": "Eight lessons given; grades up from 3 to 4"})
 
-    report: str = Field(min_length=1, max_length=4000)
+    report: FreeText = Field(min_length=1, max_length=4000)
 
 
 class CompletionIn(BaseModel):
@@ -184,7 +193,7 @@ class ReturnIn(BaseModel):
     )
 
     mode: ReturnMode
-    reason: str = Field(min_length=1, max_length=4000)
+    reason: FreeText = Field(min_length=1, max_length=4000)
     new_deadline: date = Field(description="After today and within the plan term (PLN-8).")
 
     def to_proto(self, measure_id: UUID) -> pb.ReturnMeasureRequest:

@@ -9,7 +9,18 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field, StrictBool, StrictInt
 
-from gateway.schemas.common import EnumMap, Obligation, at, input_config, iso_date, parse_date, when
+from gateway.schemas.common import (
+    BirthDate,
+    EnumMap,
+    FreeText,
+    Line,
+    Obligation,
+    at,
+    input_config,
+    iso_date,
+    parse_date,
+    when,
+)
 from kamqor.registry.v1 import registry_pb2 as pb
 
 DecisionKind = Literal["registration", "deregistration"]
@@ -42,8 +53,8 @@ class DocumentIn(BaseModel):
     model_config = input_config()
 
     kind: DocumentKind
-    series: str = Field(default="", max_length=20)
-    number: str = Field(min_length=1, max_length=50)
+    series: Line = Field(default="", max_length=20)
+    number: Line = Field(min_length=1, max_length=50)
     issued_on: date | None = None
 
     def to_proto(self) -> pb.IdentityDocument:
@@ -60,20 +71,20 @@ class PersonIn(BaseModel):
 
     model_config = input_config()
 
-    full_name: str = Field(min_length=1, max_length=200)
-    relation: str = Field(
+    full_name: Line = Field(min_length=1, max_length=200)
+    relation: Line = Field(
         default="",
         max_length=200,
         examples=["mother"],
         description="Relation to the minor; required for relatives, empty for minors.",
     )
-    birth_date: date
-    birth_place: str = Field(min_length=1, max_length=500)
-    registered_address: str = Field(default="", max_length=500)
-    actual_address: str = Field(min_length=1, max_length=500)
+    birth_date: BirthDate = Field(description="Not in the future, at most 120 years ago.")
+    birth_place: Line = Field(min_length=1, max_length=500)
+    registered_address: Line = Field(default="", max_length=500)
+    actual_address: Line = Field(min_length=1, max_length=500)
     document: DocumentIn | None = Field(default=None, description="Omit when there is none.")
     disability: StrictBool = False
-    work_or_study: str = Field(default="", max_length=500, description="Place of work or study.")
+    work_or_study: Line = Field(default="", max_length=500, description="Place of work or study.")
 
     def to_proto(self) -> pb.Person:
         return pb.Person(
@@ -150,12 +161,12 @@ class RegistrationIn(BaseModel):
     )
 
     decided_on: date = Field(description="The session date, not in the future.")
-    number: str = Field(min_length=1, max_length=100)
+    number: Line = Field(min_length=1, max_length=100)
     vote: VoteIn
     hearing: HearingIn
-    grounds: str = Field(min_length=1, max_length=4000)
-    responsible_agency_id: str = Field(min_length=1, max_length=100, examples=["fc-irk-1"])
-    responsible_body: str = Field(min_length=1, max_length=500)
+    grounds: FreeText = Field(min_length=1, max_length=4000)
+    responsible_agency_id: Line = Field(min_length=1, max_length=100, examples=["fc-irk-1"])
+    responsible_body: Line = Field(min_length=1, max_length=500)
     review_on: date = Field(description="Repeat review, at most 6 months after (REG-3).")
     minors: list[PersonIn] = Field(min_length=1, max_length=30)
     relatives: list[PersonIn] = Field(default_factory=list, max_length=30)
@@ -192,10 +203,10 @@ class DeregistrationIn(BaseModel):
 
     family_id: UUID
     decided_on: date = Field(description="The session date, not in the future.")
-    number: str = Field(min_length=1, max_length=100)
+    number: Line = Field(min_length=1, max_length=100)
     vote: VoteIn
     hearing: HearingIn
-    grounds: str = Field(min_length=1, max_length=4000)
+    grounds: FreeText = Field(min_length=1, max_length=4000)
 
     def to_proto(self, idempotency_key: str | None) -> pb.RecordDeregistrationRequest:
         return pb.RecordDeregistrationRequest(

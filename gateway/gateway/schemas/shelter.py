@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field, StrictInt
 
-from gateway.schemas.common import EnumMap, at, input_config, when
+from gateway.schemas.common import BirthDate, EnumMap, FreeText, Line, at, input_config, when
 from kamqor.shelter.v1 import shelter_pb2 as pb
 
 Referral = Literal["self_application", "employment_and_social_programmes", "health", "police"]
@@ -20,7 +20,11 @@ STAY_STATES = EnumMap[pb.StayState.ValueType, StayState](pb.StayState, "STAY_STA
 class ShelterIn(BaseModel):
     model_config = input_config({"name": "Crisis unit", "capacity": 12})
 
-    name: str = Field(min_length=1, max_length=200)
+    name: Line = Field(
+        min_length=1,
+        max_length=200,
+        description="Unique in the center, case and spacing ignored (409 `shelter-name-taken`).",
+    )
     capacity: StrictInt = Field(ge=1, le=10000, description="Beds (SHL-6).")
 
     def to_proto(self, idempotency_key: str | None) -> pb.RegisterShelterRequest:
@@ -56,8 +60,8 @@ class ShelterList(BaseModel):
 class ResidentIn(BaseModel):
     model_config = input_config()
 
-    full_name: str = Field(min_length=1, max_length=200)
-    birth_date: date
+    full_name: Line = Field(min_length=1, max_length=200)
+    birth_date: BirthDate = Field(description="Not in the future, at most 120 years ago.")
 
     def to_proto(self) -> pb.Resident:
         return pb.Resident(full_name=self.full_name, birth_date=self.birth_date.isoformat())
@@ -95,7 +99,7 @@ class StayIn(BaseModel):
 class DischargeIn(BaseModel):
     model_config = input_config({"reason": "moved to relatives"})
 
-    reason: str = Field(min_length=1, max_length=500)
+    reason: FreeText = Field(min_length=1, max_length=500)
 
 
 class Resident(BaseModel):
@@ -121,6 +125,10 @@ class Stay(BaseModel):
     discharge_reason: str | None
     appeal_id: UUID | None
     admitted_by: str
+    days_left: int | None = Field(
+        description="Whole days from today to the last day (SHL-1) in the territory's local "
+        "time: 0 on the last day, negative past it; null once discharged."
+    )
 
     @classmethod
     def from_proto(cls, msg: pb.Stay) -> Stay:
@@ -138,4 +146,19 @@ class Stay(BaseModel):
             discharge_reason=msg.discharge_reason or None,
             appeal_id=msg.appeal_id or None,
             admitted_by=msg.admitted_by,
+            days_left=msg.days_left if msg.state == pb.STAY_STATE_ACTIVE else None,
+        )
+
+
+class StayPage(BaseModel):
+    """One page of a shelter's stays, the latest admission first."""
+
+    items: list[Stay]
+    next_page_token: str | None = Field(description="null on the last page.")
+
+    @classmethod
+    def from_proto(cls, msg: pb.ListStaysResponse) -> StayPage:
+        return cls(
+            items=[Stay.from_proto(s) for s in msg.stays],
+            next_page_token=msg.next_page_token or None,
         )

@@ -45,6 +45,16 @@ AGENCY_TYPES: frozenset[str] = frozenset(
     }
 )
 _AGENCY_CLAIMS = ("agency", "agency_type", "territory")
+# Kamqor's own clients of the realm: the only authorized parties (`azp`) whose tokens are
+# accepted by default. A token that another client of the realm obtained is refused even when it
+# carries the gateway's audience. `kamqor-dev-tools` and `kamqor-test-short` exist only in the
+# development realm; production narrows the list (`KAMQOR_ALLOWED_CLIENTS`).
+KAMQOR_CLIENTS: tuple[str, ...] = (
+    "kamqor-console",
+    "kamqor-dev-tools",
+    "kamqor-partner",
+    "kamqor-test-short",
+)
 
 
 @dataclass(frozen=True)
@@ -78,7 +88,8 @@ class KeySetUnavailable(AuthError):
 
 
 class TokenVerifier:
-    """Verifies Keycloak access tokens for one issuer and audience."""
+    """Verifies Keycloak access tokens for one issuer and audience, issued to one of the
+    `allowed_clients` (the token's `azp`)."""
 
     def __init__(
         self,
@@ -91,7 +102,10 @@ class TokenVerifier:
         algorithms: Collection[str] = DEFAULT_ALGORITHMS,
         http_timeout_seconds: float = 5.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        allowed_clients: Collection[str] = KAMQOR_CLIENTS,
     ) -> None:
+        if isinstance(allowed_clients, str) or not allowed_clients:
+            raise ValueError("allowed_clients: give at least one client id (a collection)")
         unsupported = set(algorithms) - SUPPORTED_ALGORITHMS
         if unsupported or not algorithms:
             raise ValueError(f"unsupported algorithms: {sorted(unsupported) or 'none given'}")
@@ -101,6 +115,7 @@ class TokenVerifier:
         self.leeway_seconds = leeway_seconds
         self.jwks_min_refresh_seconds = jwks_min_refresh_seconds
         self.algorithms = frozenset(algorithms)
+        self.allowed_clients = frozenset(allowed_clients)
         self._http_timeout = http_timeout_seconds
         self._transport = transport
         self._keys: dict[str, jwt.PyJWK] = {}
@@ -131,7 +146,10 @@ class TokenVerifier:
         if key.algorithm_name != alg:
             raise AuthError("token algorithm does not match its key")
         claims = self._decode(token, key, alg)
-        return _principal(claims, token)
+        principal = _principal(claims, token)
+        if principal.client_id not in self.allowed_clients:
+            raise AuthError("client not allowed")
+        return principal
 
     async def refresh_keys(self) -> None:
         """Fetch the key set now (e.g. at start-up), ignoring the throttle."""

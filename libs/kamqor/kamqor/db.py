@@ -10,7 +10,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.types import DateTime, TypeDecorator
@@ -20,7 +20,7 @@ UnitOfWork = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
 
 class UTCDateTime(TypeDecorator[datetime]):
-    """Aware UTC datetimes on every backend (SQLite keeps no offset of its own)."""
+    """Aware datetimes only, stored as `timestamptz` and read back in UTC."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
@@ -30,8 +30,7 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime reached the database")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+        return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
@@ -40,18 +39,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
-
-        @event.listens_for(engine.sync_engine, "connect")
-        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-            # WAL lets the relay read while a use case writes; foreign keys are off by default.
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.close()
-
-        return engine
+    """An async engine for a PostgreSQL URL (`postgresql+asyncpg://...`)."""
     return create_async_engine(url, pool_pre_ping=True, **kwargs)
 
 
@@ -97,6 +85,6 @@ def run_env() -> None:
     conn = context.config.attributes.get("connection")
     if conn is None:
         raise RuntimeError("migrations run through kamqor.db.migrate(), which passes a connection")
-    context.configure(connection=conn, target_metadata=None, render_as_batch=True)
+    context.configure(connection=conn, target_metadata=None)
     with context.begin_transaction():
         context.run_migrations()

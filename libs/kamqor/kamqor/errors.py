@@ -25,8 +25,8 @@ class Invalid(DomainError):
 
     code = "invalid"
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
+    def __init__(self, field: str, message: str, *, code: str | None = None) -> None:
+        super().__init__(f"{field}: {message}", code=code)
         self.field = field
         self.reason = message
 

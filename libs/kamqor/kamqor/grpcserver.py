@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextvars
 import logging
 import traceback
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from typing import Any
 
 import grpc
@@ -28,6 +28,7 @@ from kamqor.errors import (
     Unauthenticated,
     Unavailable,
 )
+from kamqor.inputs import message_text_fault
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,11 @@ _principal: contextvars.ContextVar[Principal | None] = contextvars.ContextVar(
 )
 _OPEN_PREFIXES = ("/grpc.health.", "/grpc.reflection.")
 STATUS_DETAILS_KEY = "grpc-status-details-bin"
+# The gateway refuses HTTP bodies over MAX_REQUEST_BYTES (413); the same bound holds for a
+# request message on every server and on the gateway's channels. Responses (pages of plans
+# with their measures) may be larger, up to gRPC's default receive limit.
+MAX_REQUEST_BYTES = 1024 * 1024
+MAX_RESPONSE_BYTES = 4 * 1024 * 1024
 
 
 def current_principal() -> Principal:
@@ -81,10 +87,13 @@ def status_for(exc: DomainError) -> tuple[grpc.StatusCode, str, tuple[tuple[str,
 
 
 class KitInterceptor(grpc.aio.ServerInterceptor):
-    """Verifies the bearer token, makes the principal current, maps domain errors to status."""
+    """Verifies the bearer token, makes the principal current, refuses text with control
+    characters in any string field of the request (`kamqor.inputs`), maps domain errors to
+    status. `free_text` names the string fields (full names) that may keep line breaks."""
 
-    def __init__(self, verifier: TokenVerifier) -> None:
+    def __init__(self, verifier: TokenVerifier, *, free_text: Collection[str] = ()) -> None:
         self._verifier = verifier
+        self._free_text = frozenset(free_text)
 
     async def intercept_service(
         self,
@@ -112,6 +121,9 @@ class KitInterceptor(grpc.aio.ServerInterceptor):
                     raise Unavailable("the identity provider's keys cannot be fetched") from None
                 except AuthError as exc:
                     raise Unauthenticated(exc.reason) from None
+                fault = message_text_fault(request, free_text=self._free_text)
+                if fault is not None:
+                    raise Invalid(*fault)
                 reset = _principal.set(principal)
                 try:
                     return await inner(request, context)
@@ -121,8 +133,9 @@ class KitInterceptor(grpc.aio.ServerInterceptor):
                 code, message, trailing = status_for(exc)
                 await context.abort(code, message, trailing)
             except IntegrityError:
-                # A concurrent twin (same idempotency key, same first journal number) won the
-                # race; nothing of this call was written, and a retry returns the twin's result.
+                # A concurrent twin (same shelter name, same first journal number) won the race
+                # on a unique key; nothing of this call was written. (A twin with the same
+                # idempotency key is refused earlier, by `idempotency.claim`.)
                 code, message, trailing = status_for(
                     Aborted("a concurrent change won; retry the request", code="concurrent-change")
                 )
@@ -151,15 +164,18 @@ def build_server(
     verifier: TokenVerifier,
     tracer_provider: TracerProvider,
     service_names: Sequence[str],
+    free_text: Collection[str] = (),
 ) -> tuple[grpc.aio.Server, health.aio.HealthServicer]:
     """A server with tracing outermost, then the kit interceptor; health starts NOT_SERVING."""
     server = grpc.aio.server(
         interceptors=[
             aio_server_interceptor(tracer_provider=tracer_provider),  # type: ignore[no-untyped-call]
-            KitInterceptor(verifier),
+            KitInterceptor(verifier, free_text=free_text),
         ],
         options=[
             ("grpc.so_reuseport", 0),
+            ("grpc.max_receive_message_length", MAX_REQUEST_BYTES),
+            ("grpc.max_send_message_length", MAX_RESPONSE_BYTES),
             # Clients reconnect every few minutes, so load spreads onto replicas added later.
             ("grpc.max_connection_age_ms", 5 * 60 * 1000),
             ("grpc.max_connection_age_grace_ms", 30 * 1000),
@@ -191,6 +207,8 @@ async def set_serving(
 
 
 __all__ = [
+    "MAX_REQUEST_BYTES",
+    "MAX_RESPONSE_BYTES",
     "KitInterceptor",
     "build_server",
     "current_principal",

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import nats.errors
 from google.protobuf.message import Message
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
@@ -103,7 +102,10 @@ class Consumer:
             while generation == self._broker.generation:
                 try:
                     msgs = await psub.fetch(batch=16, timeout=1)
-                except nats.errors.TimeoutError:
+                except TimeoutError:
+                    # Nothing to fetch: normal while idle, the subscription stays. nats-py raises
+                    # its own TimeoutError or a bare asyncio.TimeoutError (when its no-wait probe
+                    # used up the time); both are TimeoutError.
                     continue
                 for msg in msgs:
                     await self._process(msg)

@@ -18,7 +18,7 @@ from kamqor.clock import utcnow
 from kamqor.db import UTCDateTime
 from kamqor.deadlines.v1 import deadlines_pb2
 from kamqor.ids import new_id
-from kamqor.profiles import get_profile
+from kamqor.profiles import Deadline, get_profile
 from kamqor.protoconv import ts
 from kamqor.territories import territory as territory_of
 
@@ -50,7 +50,12 @@ class Obligation(SQLModel, table=True):
     on_time: bool | None = None
     profile: str = Field(max_length=20)
     profile_version: str = Field(max_length=50)
-    calendar_version: str = Field(max_length=50)
+    # Ends in `+provisional:<years>` while the due time rests on a year with no decree yet.
+    calendar_version: str = Field(max_length=120)
+    # The term as computed, so a provisional due time can be computed again (`kamqor.replanning`);
+    # empty on rows from before these columns, which take the profile's term instead.
+    term_kind: str = Field(default="", max_length=30)
+    term_amount: int | None = None
     approaching_sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     overdue_sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
@@ -64,10 +69,12 @@ def open_obligation(
     arose_at: datetime,
     responsible_agency: str,
     responsible_person: str = "",
+    deadline: Deadline | None = None,
 ) -> Obligation:
-    """Stage an obligation whose due time follows from `rule` in the territory's profile."""
+    """Stage an obligation whose due time follows from `rule` in the territory's profile, or is
+    `deadline` when the use case computed it otherwise (PLN-1 by support level)."""
     profile = get_profile(territory_of(territory).profile)
-    deadline = profile.due(rule, arose_at)
+    deadline = deadline or profile.due(rule, arose_at)
     approaching = profile.approaching_at(rule, arose_at, deadline.due_at)
     row = Obligation(
         id=new_id(),
@@ -83,6 +90,8 @@ def open_obligation(
         profile=deadline.profile,
         profile_version=deadline.profile_version,
         calendar_version=deadline.calendar_version,
+        term_kind=deadline.kind,
+        term_amount=deadline.amount,
     )
     session.add(row)
     return row

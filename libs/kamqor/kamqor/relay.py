@@ -63,7 +63,7 @@ class Relay:
         sent = 0
         async with self._uow() as session:
             # SKIP LOCKED lets several replicas relay side by side without sending a row twice
-            # at once; SQLite (one writer) ignores it.
+            # at once.
             rows = (
                 await session.exec(
                     select(OutboxEvent)

@@ -6,12 +6,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
+from google.protobuf.descriptor import FieldDescriptor
 from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -19,12 +20,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from kamqor import deadline_report
 from kamqor.auth import TokenVerifier
 from kamqor.broker import Broker
+from kamqor.clock import set_clock, utcnow
 from kamqor.db import UnitOfWork, make_engine, migrate, unit_of_work
 from kamqor.deadlines.v1 import deadlines_pb2_grpc
 from kamqor.grpcserver import build_server, set_serving
 from kamqor.inbox import Consumer, Subscription
 from kamqor.profiles import load_all_profiles
 from kamqor.relay import Relay
+from kamqor.replanning import Replanned, replan_provisional
 from kamqor.settings import ServiceSettings
 from kamqor.streams import ensure_stream
 from kamqor.sweeping import Sweeper
@@ -65,6 +68,12 @@ class ServiceSpec:
     add_servicers: Callable[[grpc.aio.Server, Wiring], None]
     sweeper: Callable[[Wiring], Sweeper]
     subscriptions: Callable[[Wiring], list[Subscription]] = field(default=lambda _w: [])
+    # Updates the service's own copies of due times moved by `replan_provisional` (a plan's
+    # term end), in the same transaction as the obligations.
+    on_replanned: Callable[[AsyncSession, list[Replanned]], Awaitable[None]] | None = None
+    # String fields of the service's requests that may keep line breaks and tabs (prose such as
+    # a summary); every other string field is one line (`kamqor.inputs`).
+    free_text: Sequence[FieldDescriptor] = ()
 
 
 class ServiceApp:
@@ -85,6 +94,7 @@ class ServiceApp:
             issuer=settings.keycloak_issuer,
             audience=settings.keycloak_audience,
             jwks_url=settings.jwks_url,
+            allowed_clients=settings.allowed_clients,
         )
         self.port: int = 0
         self.ready = asyncio.Event()
@@ -105,6 +115,7 @@ class ServiceApp:
         broker = Broker(settings.nats_url, name=f"kamqor-{spec.name}")
         tracer = self.tracer_provider.get_tracer(f"kamqor.{spec.name}")
         uow = unit_of_work(engine)
+        await self._replan(uow)
         relay = Relay(
             uow=uow, broker=broker, tracer=tracer, poll_seconds=settings.relay_poll_seconds
         )
@@ -122,6 +133,7 @@ class ServiceApp:
             verifier=self.verifier,
             tracer_provider=self.tracer_provider,
             service_names=self.service_names,
+            free_text=[f.full_name for f in spec.free_text],
         )
         spec.add_servicers(server, wiring)
         deadlines_pb2_grpc.add_DeadlinesServiceServicer_to_server(
@@ -149,6 +161,13 @@ class ServiceApp:
         self._tasks.append(asyncio.create_task(self.sweeper.run(), name=f"{spec.name}-sweeper"))
         self._tasks.append(asyncio.create_task(self._serve_when_connected(), name="readiness"))
         log.info("%s listening for gRPC on port %s", spec.name, self.port)
+
+    async def _replan(self, uow: UnitOfWork) -> None:
+        """New calendar data (a decree's year added) re-plans what was computed provisionally."""
+        async with uow() as session:
+            changed = await replan_provisional(session, now=utcnow())
+            if changed and self.spec.on_replanned is not None:
+                await self.spec.on_replanned(session, changed)
 
     async def _serve_when_connected(self) -> None:
         """SERVING once the broker answers and this service's stream exists; until then the
@@ -201,6 +220,8 @@ def standard_sweeper(service: str) -> Callable[[Wiring], Sweeper]:
 def run_main(app: ServiceApp) -> None:
     """Body of every service's `__main__`: logging, the global tracer, serve until SIGTERM."""
     configure_logging(app.settings.log_level)
+    if app.settings.clock_start is not None:
+        set_clock(app.settings.clock_start)
     set_global(app.tracer_provider)
     asyncio.run(serve_forever(app))
 

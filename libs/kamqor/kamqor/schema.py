@@ -76,3 +76,41 @@ def create_kit_tables() -> None:
     op.create_index("ix_obligations_rule", "obligations", ["rule"])
     op.create_index("ix_obligations_subject", "obligations", ["subject"])
     op.create_index("ix_obligations_responsible_agency", "obligations", ["responsible_agency"])
+
+
+def add_replanning() -> None:
+    """Obligations keep their term (kind, amount) and a longer calendar version, which marks a
+    provisional calendar; `obligation_replans` records each due time moved by new calendar data."""
+    op.alter_column(
+        "obligations", "calendar_version", type_=sa.String(120), existing_nullable=False
+    )
+    op.add_column(
+        "obligations",
+        sa.Column("term_kind", sa.String(30), nullable=False, server_default=""),
+    )
+    op.add_column("obligations", sa.Column("term_amount", sa.Integer()))
+    op.create_table(
+        "obligation_replans",
+        sa.Column("id", sa.String(64), primary_key=True),
+        sa.Column("obligation_id", sa.String(64), nullable=False),
+        sa.Column("rule", sa.String(50), nullable=False),
+        sa.Column("at", TS, nullable=False),
+        sa.Column("old_due_at", TS, nullable=False),
+        sa.Column("new_due_at", TS, nullable=False),
+        sa.Column("old_calendar_version", sa.String(120), nullable=False),
+        sa.Column("new_calendar_version", sa.String(120), nullable=False),
+    )
+    op.create_index("ix_obligation_replans_obligation_id", "obligation_replans", ["obligation_id"])
+
+
+def add_idempotency_digest() -> None:
+    """The request's SHA-256 stored with its idempotency key (kit `idempotency`); keys stored
+    before have none ("") and match any request."""
+    op.add_column(
+        "idempotency_keys",
+        sa.Column("request_digest", sa.String(64), nullable=False, server_default=""),
+    )
+
+
+def drop_idempotency_digest() -> None:
+    op.drop_column("idempotency_keys", "request_digest")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import AwareDatetime, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from kamqor.auth import KAMQOR_CLIENTS
 
 DEV_PARTNER_SECRET = "kamqor-partner-dev-secret"
 
@@ -22,8 +24,21 @@ class KitSettings(BaseSettings):
     keycloak_issuer: str = "http://127.0.0.1:8080/realms/kamqor"
     keycloak_jwks_url: str | None = None
     keycloak_audience: str = "kamqor-gateway"
+    # The realm's clients whose tokens are accepted (the token's `azp`), as a JSON list; any
+    # other client of the realm is refused. Production lists only `kamqor-console` and
+    # `kamqor-partner` (the development realm's test clients do not exist there).
+    allowed_clients: list[str] = Field(default_factory=lambda: list(KAMQOR_CLIENTS), min_length=1)
     otel_exporter_endpoint: str | None = None
     log_level: str = "INFO"
+    # Development and test only: domain time starts here and runs forward (`kamqor.clock`).
+    clock_start: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _refuse_a_set_clock_in_production(self) -> KitSettings:
+        # Deadlines computed from a moved clock would be wrong in law: production reads real time.
+        if self.environment == "production" and self.clock_start is not None:
+            raise ValueError("KAMQOR_CLOCK_START: for development and tests only")
+        return self
 
     @property
     def jwks_url(self) -> str:
@@ -35,13 +50,7 @@ class ServiceSettings(KitSettings):
 
     service_name: str = "kamqor"
     grpc_listen: str = "127.0.0.1:50051"
-    database_url: str = "sqlite+aiosqlite:///kamqor.db"
+    # PostgreSQL only (`postgresql+asyncpg://`); `make run` gives each service its own database.
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/kamqor"
     sweep_interval_seconds: float = Field(default=30.0, gt=0)
     relay_poll_seconds: float = Field(default=1.0, gt=0)
-
-    @model_validator(mode="after")
-    def _refuse_embedded_database_in_production(self) -> ServiceSettings:
-        # SQLite has no row locks for the relay's SKIP LOCKED and no replication.
-        if self.environment == "production" and self.database_url.startswith("sqlite"):
-            raise ValueError("KAMQOR_DATABASE_URL: SQLite is for development only")
-        return self

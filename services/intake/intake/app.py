@@ -7,7 +7,7 @@ from pathlib import Path
 import grpc
 
 from intake import consumers, sweeper
-from intake.servicer import IntakeServicer
+from intake.servicer import FREE_TEXT, IntakeServicer
 from kamqor.intake.v1 import intake_pb2, intake_pb2_grpc
 from kamqor.runtime import ServiceApp, ServiceSpec, Wiring
 from kamqor.settings import ServiceSettings
@@ -18,7 +18,7 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 class IntakeSettings(ServiceSettings):
     service_name: str = "intake"
     grpc_listen: str = "127.0.0.1:50051"
-    database_url: str = "sqlite+aiosqlite:///.run/intake.db"
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/intake"
 
 
 def _add_servicers(server: grpc.aio.Server, wiring: Wiring) -> None:
@@ -33,6 +33,7 @@ def spec() -> ServiceSpec:
         add_servicers=_add_servicers,
         sweeper=sweeper.build,
         subscriptions=consumers.subscriptions,
+        free_text=FREE_TEXT,
     )
 
 

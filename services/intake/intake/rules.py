@@ -7,6 +7,7 @@ from datetime import date
 from enum import StrEnum
 
 from kamqor.errors import Invalid
+from kamqor.inputs import check_birth_date
 
 MAX_SUMMARY = 4000
 MAX_PERSONS = 30
@@ -49,17 +50,22 @@ def journal_number(center_id: str, year: int, sequence: int) -> str:
     return f"{center_id}/{year}/{sequence:06d}"
 
 
+# Every term key an entry may open; the service asks the profile which of them it sets.
+TRIAGE_KEYS = ("INT-3/threat", "INT-3/primary", "INT-7")
+
+
 def triage_rules(*, threat_to_life: bool, domestic_violence: bool, has_rule: set[str]) -> list[str]:
-    """The obligations an entry opens (INT-3, INT-7), as term keys of the profile.
+    """The obligations an entry opens (INT-3, INT-7), as term keys the profile has (`has_rule`).
 
     A threat to life or health shortens the primary assessment to one working day with immediate
-    response measures; signs of domestic violence add the redirection for identification where
-    the profile has INT-7.
+    response measures; signs of domestic violence add the redirection for identification. Only
+    the terms the territory's regulation sets become obligations (the Terms index binds INT-3
+    and INT-7 to Kazakhstan): elsewhere the entry is registered (INT-2) and opens none.
     """
     keys = ["INT-3/threat" if threat_to_life else "INT-3/primary"]
-    if domestic_violence and "INT-7" in has_rule:
+    if domestic_violence:
         keys.append("INT-7")
-    return keys
+    return [key for key in keys if key in has_rule]
 
 
 def check_summary(value: str) -> str:
@@ -80,8 +86,8 @@ def check_persons(persons: list[PersonIn], *, today: date) -> None:
             raise Invalid(f"persons[{i}].full_name", "is required")
         if len(name) > MAX_NAME:
             raise Invalid(f"persons[{i}].full_name", f"at most {MAX_NAME} characters")
-        if person.birth_date is not None and person.birth_date > today:
-            raise Invalid(f"persons[{i}].birth_date", "is in the future")
+        if person.birth_date is not None:
+            check_birth_date(person.birth_date, field=f"persons[{i}].birth_date", today=today)
 
 
 def minors_among(persons: list[PersonIn], *, today: date) -> int:

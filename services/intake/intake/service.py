@@ -49,14 +49,18 @@ async def register_appeal(
     threat_to_life: bool,
     domestic_violence: bool,
     idempotency_key: str,
+    request_digest: str = "",
     now: datetime | None = None,
 ) -> AppealView:
     """Register an appeal in the journal before anything else happens (INT-2) and open its
-    triage obligations (INT-3; INT-7 with signs of domestic violence)."""
+    triage obligations where the profile sets them (INT-3; INT-7 with signs of domestic
+    violence)."""
     require_role(principal, *rules.REGISTRARS)
     key = idempotency.check_key(idempotency_key)
     scope = f"register_appeal:{principal.agency}"
-    if (earlier := await idempotency.recall(session, scope=scope, key=key)) is not None:
+    if (
+        earlier := await idempotency.claim(session, scope=scope, key=key, digest=request_digest)
+    ) is not None:
         return await get_appeal(session, principal=principal, appeal_id=earlier, audit_read=False)
     now = now or utcnow()
     territory = territory_of(principal.territory)
@@ -108,7 +112,7 @@ async def register_appeal(
         for rule in rules.triage_rules(
             threat_to_life=threat_to_life,
             domestic_violence=domestic_violence,
-            has_rule={r for r in ("INT-7",) if profile.has_rule(r)},
+            has_rule={r for r in rules.TRIAGE_KEYS if profile.at(now).has_rule(r)},
         )
     ]
     outbox.append(
@@ -128,7 +132,7 @@ async def register_appeal(
         ),
     )
     audit.record(session, principal=principal, action="create", entity=entity, purpose="INT-2")
-    idempotency.remember(session, scope=scope, key=key, result_id=appeal.id)
+    idempotency.remember(session, scope=scope, key=key, digest=request_digest, result_id=appeal.id)
     return AppealView(appeal=appeal, persons=kept, obligations=opened)
 
 

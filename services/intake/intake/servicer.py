@@ -7,7 +7,7 @@ from typing import Any
 import grpc
 
 from intake import rules, service
-from kamqor import obligations
+from kamqor import idempotency, obligations
 from kamqor.errors import Invalid
 from kamqor.grpcserver import current_principal
 from kamqor.intake.v1 import intake_pb2 as pb
@@ -16,6 +16,9 @@ from kamqor.protoconv import page_size, parse_date, ts
 from kamqor.runtime import Wiring
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
+
+# Prose that may keep line breaks and tabs; every other string field is one line (kamqor.inputs).
+FREE_TEXT = (pb.RegisterAppealRequest.DESCRIPTOR.fields_by_name["summary"],)
 
 _CHANNELS = {
     pb.CHANNEL_IN_PERSON: rules.Channel.IN_PERSON,
@@ -93,6 +96,7 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
                 threat_to_life=request.threat_to_life,
                 domestic_violence=request.domestic_violence,
                 idempotency_key=request.idempotency_key,
+                request_digest=idempotency.request_digest(request),
             )
         return pb.RegisterAppealResponse(appeal=_appeal_pb(view))
 

@@ -18,7 +18,7 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 class NotifySettings(ServiceSettings):
     service_name: str = "notify"
     grpc_listen: str = "127.0.0.1:50055"
-    database_url: str = "sqlite+aiosqlite:///.run/notify.db"
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/notify"
 
 
 def _add_servicers(server: grpc.aio.Server, wiring: Wiring) -> None:

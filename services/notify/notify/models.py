@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, UniqueConstraint, and_, or_
@@ -11,12 +12,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from kamqor.auth import Principal
 from kamqor.db import UTCDateTime
 from notify.rules import (
+    ADMISSION_RULE,
     AGENCY_AUDIENCE,
     AGENCY_READERS,
     HEAD_AUDIENCE,
     HEAD_READERS,
     RECIPIENT_ROLES,
     SENDER_ROLES,
+    SHELTER_ROLES,
     NoticeState,
     ReminderKind,
 )
@@ -50,8 +53,9 @@ async def visible_to(
     state: NoticeState | None,
     before_id: str | None,
     limit: int,
+    subjects: Sequence[str] = (),
 ) -> list[Notice]:
-    """Newest first; keyset pagination on the time-ordered id."""
+    """Newest first; keyset pagination on the time-ordered id; only `subjects` when given."""
     conditions: list[ColumnElement[bool]] = []
     if principal.has_any(*RECIPIENT_ROLES):
         conditions.append(
@@ -62,9 +66,18 @@ async def visible_to(
         )
     if principal.has_any(*SENDER_ROLES):
         conditions.append(col(Notice.sender_agency) == principal.agency)
+    elif principal.has_any(*SHELTER_ROLES):
+        conditions.append(
+            and_(
+                col(Notice.sender_agency) == principal.agency,
+                col(Notice.rule) == ADMISSION_RULE,
+            )
+        )
     if not conditions:
         return []
     query = select(Notice).where(or_(*conditions))
+    if subjects:
+        query = query.where(col(Notice.subject).in_(list(subjects)))
     if state is not None:
         query = query.where(Notice.state == state)
     if before_id:

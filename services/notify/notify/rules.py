@@ -14,6 +14,9 @@ ADMISSION_RULE = "SHL-3"
 ADMISSION_RECIPIENTS = ("police", "guardianship")
 RECIPIENT_ROLES = ("agency-coordinator", "agency-assignee", "partner-system")
 SENDER_ROLES = ("center-head",)
+# The center's shelter operators follow the SHL-3 notices of their own admissions (sent,
+# acknowledged by whom, overdue); they see no other notice of the center.
+SHELTER_ROLES = ("shelter-operator",)
 
 
 class NoticeState(StrEnum):
@@ -54,9 +57,14 @@ def addressed_to(principal: Principal, *, recipient_agency_type: str, territory:
     )
 
 
-def sent_by(principal: Principal, *, sender_agency: str) -> bool:
-    """The head of the center that had to send a notice follows it up (NTF-7 escalation)."""
-    return principal.has_any(*SENDER_ROLES) and principal.agency == sender_agency
+def sent_by(principal: Principal, *, sender_agency: str, rule: str = "") -> bool:
+    """The head of the center that had to send a notice follows it up (NTF-7 escalation); its
+    shelter operators follow the SHL-3 notices of admissions."""
+    if principal.agency != sender_agency:
+        return False
+    return principal.has_any(*SENDER_ROLES) or (
+        rule == ADMISSION_RULE and principal.has_any(*SHELTER_ROLES)
+    )
 
 
 def acknowledged_on_time(acknowledged_at: datetime, due_at: datetime) -> bool:

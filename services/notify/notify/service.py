@@ -4,6 +4,7 @@ into reminders and escalations (NTF-7, MON-3). Never commits: the caller's unit 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -12,7 +13,7 @@ from kamqor import audit, obligations, outbox
 from kamqor.access import require_role
 from kamqor.auth import Principal
 from kamqor.clock import utcnow
-from kamqor.errors import NotFound
+from kamqor.errors import Invalid, NotFound
 from kamqor.events.v1.notify_pb2 import NoticeAcknowledged, NoticeCreated
 from kamqor.events.v1.obligations_pb2 import ObligationDue
 from kamqor.events.v1.shelter_pb2 import StayAdmitted
@@ -24,7 +25,8 @@ from notify import models, rules
 from notify.models import Notice, Reminder
 
 SOURCE = "kamqor.notify"
-READERS = (*rules.RECIPIENT_ROLES, *rules.SENDER_ROLES)
+READERS = (*rules.RECIPIENT_ROLES, *rules.SENDER_ROLES, *rules.SHELTER_ROLES)
+MAX_SUBJECTS = 200
 
 
 async def create_admission_notices(
@@ -89,12 +91,21 @@ async def list_notices(
     state: rules.NoticeState | None,
     page_token: str,
     page_size: int,
+    subjects: Sequence[str] = (),
 ) -> tuple[list[Notice], str]:
-    """The caller's notices, newest first, and the token of the next page ('' when none)."""
+    """The caller's notices, newest first, and the token of the next page ('' when none);
+    only those about `subjects` (e.g. `stay/<id>`) when given."""
     require_role(principal, *READERS)
+    if len(subjects) > MAX_SUBJECTS:
+        raise Invalid("subjects", f"at most {MAX_SUBJECTS}")
     before = parse_id(page_token, field="page_token") if page_token else None
     rows = await models.visible_to(
-        session, principal, state=state, before_id=before, limit=page_size + 1
+        session,
+        principal,
+        state=state,
+        before_id=before,
+        limit=page_size + 1,
+        subjects=subjects,
     )
     next_token = rows[page_size - 1].id if len(rows) > page_size else ""
     return rows[:page_size], next_token
@@ -109,7 +120,7 @@ async def get_notice(session: AsyncSession, *, principal: Principal, notice_id: 
             recipient_agency_type=notice.recipient_agency_type,
             territory=notice.territory,
         )
-        or rules.sent_by(principal, sender_agency=notice.sender_agency)
+        or rules.sent_by(principal, sender_agency=notice.sender_agency, rule=notice.rule)
     ):
         # Someone else's notice is reported as absent, so its existence does not leak.
         raise NotFound("notice not found")

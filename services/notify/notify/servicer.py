@@ -78,6 +78,7 @@ class NotifyServicer(notify_pb2_grpc.NotifyServiceServicer):
                 state=_STATE_FILTER.get(request.state),
                 page_token=request.page_token,
                 page_size=page_size(request.page_size),
+                subjects=list(request.subjects),
             )
         return pb.ListNoticesResponse(notices=[_notice_pb(n) for n in rows], next_page_token=token)
 

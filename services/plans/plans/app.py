@@ -9,8 +9,8 @@ import grpc
 from kamqor.plans.v1 import plans_pb2, plans_pb2_grpc
 from kamqor.runtime import ServiceApp, ServiceSpec, Wiring
 from kamqor.settings import ServiceSettings
-from plans import consumers, sweeper
-from plans.servicer import PlansServicer
+from plans import consumers, service, sweeper
+from plans.servicer import FREE_TEXT, PlansServicer
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -18,7 +18,7 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 class PlansSettings(ServiceSettings):
     service_name: str = "plans"
     grpc_listen: str = "127.0.0.1:50052"
-    database_url: str = "sqlite+aiosqlite:///.run/plans.db"
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/plans"
 
 
 def _add_servicers(server: grpc.aio.Server, wiring: Wiring) -> None:
@@ -33,6 +33,8 @@ def spec() -> ServiceSpec:
         add_servicers=_add_servicers,
         sweeper=sweeper.build,
         subscriptions=consumers.subscriptions,
+        free_text=FREE_TEXT,
+        on_replanned=service.follow_replanned_terms,
     )
 
 

@@ -10,8 +10,10 @@ from zoneinfo import ZoneInfo
 
 from kamqor.auth import AGENCY_TYPES
 from kamqor.errors import Conflict, Invalid
-from kamqor.profiles import Approvals, Profile
+from kamqor.profiles import Approvals, Deadline, Profile
 
+# The plan's term (PLN-1) is an obligation of the center from approval: its due time is the
+# latest end of support, computed from the profile (and support level where the profile says so).
 TERM_RULE = "PLN-1"
 SEND_RULE = "PLN-5"
 DESIGNATE_RULE = "PLN-6"
@@ -118,9 +120,7 @@ def approver_roles(approver: str) -> tuple[str, ...]:
     return APPROVER_ROLES[approver]
 
 
-def plan_term_end(
-    profile: Profile, *, at: datetime, support_level: SupportLevel | None
-) -> datetime:
+def plan_term(profile: Profile, *, at: datetime, support_level: SupportLevel | None) -> Deadline:
     """The latest end of a plan starting at `at`: the profile's plan term, or where the profile
     says so the support level's longest support (PLN-1, INT-6)."""
     levels = {level.code for level in profile.support_levels}
@@ -131,7 +131,14 @@ def plan_term_end(
     if support_level is not None and levels and support_level.value not in levels:
         raise Invalid("support_level", f"must be one of {sorted(levels)}")
     level = support_level.value if support_level is not None and levels else None
-    return profile.plan_end(at, level).due_at
+    return profile.plan_end(at, level)
+
+
+def plan_term_end(
+    profile: Profile, *, at: datetime, support_level: SupportLevel | None
+) -> datetime:
+    """When a plan starting at `at` must end at the latest (PLN-1); see `plan_term`."""
+    return plan_term(profile, at=at, support_level=support_level).due_at
 
 
 def check_text(value: str, *, field: str, limit: int, required: bool = True) -> str:

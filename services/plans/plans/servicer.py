@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import grpc
 
-from kamqor import obligations
+from kamqor import idempotency, obligations
 from kamqor.errors import Invalid
 from kamqor.grpcserver import current_principal
 from kamqor.plans.v1 import plans_pb2 as pb
@@ -19,6 +19,12 @@ from kamqor.runtime import Wiring
 from plans import rules, service
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
+
+# Prose that may keep line breaks and tabs; every other string field is one line (kamqor.inputs).
+FREE_TEXT = (
+    pb.ReportMeasureRequest.DESCRIPTOR.fields_by_name["report"],
+    pb.ReturnMeasureRequest.DESCRIPTOR.fields_by_name["reason"],
+)
 E = TypeVar("E", bound=StrEnum)
 
 _SITUATIONS = {pb.SITUATION_DLS: rules.Situation.DLS, pb.SITUATION_SDP: rules.Situation.SDP}
@@ -161,6 +167,7 @@ class PlansServicer(plans_pb2_grpc.PlansServiceServicer):
                 support_level=level,
                 measures=measures,
                 idempotency_key=request.idempotency_key,
+                request_digest=idempotency.request_digest(request),
             )
         return pb.CreatePlanResponse(plan=_plan_pb(view))
 

@@ -10,7 +10,7 @@ from kamqor.registry.v1 import registry_pb2, registry_pb2_grpc
 from kamqor.runtime import ServiceApp, ServiceSpec, Wiring
 from kamqor.settings import ServiceSettings
 from registry import consumers, sweeper
-from registry.servicer import RegistryServicer
+from registry.servicer import FREE_TEXT, RegistryServicer
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -18,7 +18,7 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 class RegistrySettings(ServiceSettings):
     service_name: str = "registry"
     grpc_listen: str = "127.0.0.1:50053"
-    database_url: str = "sqlite+aiosqlite:///.run/registry.db"
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/registry"
 
 
 def _add_servicers(server: grpc.aio.Server, wiring: Wiring) -> None:
@@ -33,6 +33,7 @@ def spec() -> ServiceSpec:
         add_servicers=_add_servicers,
         sweeper=sweeper.build,
         subscriptions=consumers.subscriptions,
+        free_text=FREE_TEXT,
     )
 
 

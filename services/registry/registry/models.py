@@ -33,7 +33,7 @@ class FamilyMember(SQLModel, table=True):
     position: int
     is_minor: bool
     full_name: str = Field(max_length=200)
-    # casefolded, spaces collapsed: searched with LIKE the same way on SQLite and PostgreSQL
+    # casefolded, spaces collapsed: what the name search matches against
     search_name: str = Field(max_length=200, index=True)
     relation: str = Field(default="", max_length=200)
     birth_date: date = Field(index=True)

@@ -7,7 +7,7 @@ from typing import Any
 
 import grpc
 
-from kamqor import obligations
+from kamqor import idempotency, obligations
 from kamqor.errors import Invalid
 from kamqor.grpcserver import current_principal
 from kamqor.protoconv import parse_date, ts
@@ -18,6 +18,12 @@ from registry import rules, service
 from registry.models import Decision, FamilyMember
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
+
+# Prose that may keep line breaks and tabs; every other string field is one line (kamqor.inputs).
+FREE_TEXT = (
+    pb.RecordRegistrationDecisionRequest.DESCRIPTOR.fields_by_name["grounds"],
+    pb.RecordDeregistrationRequest.DESCRIPTOR.fields_by_name["grounds"],
+)
 
 _DOCUMENTS = {
     pb.DOCUMENT_KIND_PASSPORT: rules.DocumentKind.PASSPORT,
@@ -197,6 +203,7 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
                 minors=minors,
                 relatives=relatives,
                 idempotency_key=request.idempotency_key,
+                request_digest=idempotency.request_digest(request),
             )
         return pb.RecordRegistrationDecisionResponse(
             decision=_decision_pb(view.decisions[0]), family=_family_pb(view)
@@ -245,6 +252,7 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
                 hearing=_hearing(request.hearing),
                 grounds=request.grounds,
                 idempotency_key=request.idempotency_key,
+                request_digest=idempotency.request_digest(request),
             )
         return pb.RecordDeregistrationResponse(decision=_decision_pb(view))
 

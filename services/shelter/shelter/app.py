@@ -10,7 +10,7 @@ from kamqor.runtime import ServiceApp, ServiceSpec, Wiring
 from kamqor.settings import ServiceSettings
 from kamqor.shelter.v1 import shelter_pb2, shelter_pb2_grpc
 from shelter import consumers, sweeper
-from shelter.servicer import ShelterServicer
+from shelter.servicer import FREE_TEXT, ShelterServicer
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -18,7 +18,7 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 class ShelterSettings(ServiceSettings):
     service_name: str = "shelter"
     grpc_listen: str = "127.0.0.1:50054"
-    database_url: str = "sqlite+aiosqlite:///.run/shelter.db"
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/shelter"
 
 
 def _add_servicers(server: grpc.aio.Server, wiring: Wiring) -> None:
@@ -33,6 +33,7 @@ def spec() -> ServiceSpec:
         add_servicers=_add_servicers,
         sweeper=sweeper.build,
         subscriptions=consumers.subscriptions,
+        free_text=FREE_TEXT,
     )
 
 

@@ -19,6 +19,8 @@ class Shelter(SQLModel, table=True):
     center_id: str = Field(max_length=100, index=True)
     territory: str = Field(max_length=50, index=True)
     name: str = Field(max_length=200)
+    # `rules.name_key(name)`: unique per center (migration 0004), so a name is declared once.
+    name_key: str = Field(max_length=400)
     capacity: int
 
 
@@ -73,6 +75,11 @@ async def occupied_beds(session: AsyncSession, shelter_ids: list[str]) -> dict[s
     return {sid: found.get(sid, 0) for sid in shelter_ids}
 
 
+async def shelter_named(session: AsyncSession, center_id: str, name_key: str) -> Shelter | None:
+    query = select(Shelter).where(Shelter.center_id == center_id, Shelter.name_key == name_key)
+    return (await session.exec(query)).first()
+
+
 async def shelters_in(session: AsyncSession, territory: str) -> list[Shelter]:
     query = select(Shelter).where(Shelter.territory == territory).order_by(col(Shelter.name))
     return list((await session.exec(query)).all())
@@ -81,3 +88,36 @@ async def shelters_in(session: AsyncSession, territory: str) -> list[Shelter]:
 async def minors_of(session: AsyncSession, stay_id: str) -> list[StayMinor]:
     query = select(StayMinor).where(StayMinor.stay_id == stay_id).order_by(col(StayMinor.position))
     return list((await session.exec(query)).all())
+
+
+async def stays_of(
+    session: AsyncSession,
+    shelter_id: str,
+    *,
+    state: StayState | None,
+    before_id: str | None,
+    limit: int,
+) -> list[Stay]:
+    """A shelter's stays, the latest admission first; keyset pagination on the time-ordered id."""
+    query = select(Stay).where(Stay.shelter_id == shelter_id)
+    if state is not None:
+        query = query.where(Stay.state == state)
+    if before_id:
+        query = query.where(col(Stay.id) < before_id)
+    query = query.order_by(col(Stay.id).desc()).limit(limit)
+    return list((await session.exec(query)).all())
+
+
+async def minors_of_stays(session: AsyncSession, stay_ids: list[str]) -> dict[str, list[StayMinor]]:
+    """The minors of several stays in one query, each stay's in admission order."""
+    found: dict[str, list[StayMinor]] = {sid: [] for sid in stay_ids}
+    if not stay_ids:
+        return found
+    query = (
+        select(StayMinor)
+        .where(col(StayMinor.stay_id).in_(stay_ids))
+        .order_by(col(StayMinor.stay_id), col(StayMinor.position))
+    )
+    for minor in (await session.exec(query)).all():
+        found[minor.stay_id].append(minor)
+    return found

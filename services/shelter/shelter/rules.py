@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from kamqor.errors import Conflict, Invalid
+from kamqor.inputs import check_birth_date
 
 ADULT_AGE = 18
+# SHL-1, seed 001 ("временное проживание ... до одного месяца"): the stay lasts up to one
+# calendar month and ends at the end of the same day-of-month a month after admission (clamped to
+# the month's last day; RF Civil Code art. 192, Kazakh Civil Code likewise). It is a cap on a
+# continuous service, not a time given to perform an act, so the rule that moves the last day of
+# a term off a non-working day (RF Civil Code art. 193, and the Kazakh Civil Code's rule on a term
+# ending on a non-working day) does not stretch it: an admission on 1 December ends on 1 January,
+# not on 5 January after the New Year holidays. The profile's term kind `calendar_months` computes
+# exactly this, and the stay's `latest_end_at` shown to the operator is that obligation's due time.
 STAY_RULE = "SHL-1"
 MAX_NAME = 200
 MAX_MINORS = 20
@@ -47,17 +58,22 @@ def check_name(value: str, *, field: str) -> str:
     return value
 
 
+def name_key(name: str) -> str:
+    """A shelter's name as its center's shelters are told apart: case, width and spacing
+    ignored ("Crisis  Unit" is "crisis unit"); unique per center."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
 def check_residents(adult: ResidentIn, minors: list[ResidentIn], *, on: date) -> None:
-    """The adult is of age; everyone admitted 'together with them' is a minor (SHL-3)."""
-    if adult.birth_date > on:
-        raise Invalid("adult.birth_date", "is in the future")
+    """The adult is of age; everyone admitted 'together with them' is a minor (SHL-3); every
+    birth date is a living person's (`kamqor.inputs`)."""
+    check_birth_date(adult.birth_date, field="adult.birth_date", today=on)
     if age_on(adult.birth_date, on) < ADULT_AGE:
         raise Invalid("adult.birth_date", "the admitted adult must be 18 or older")
     if len(minors) > MAX_MINORS:
         raise Invalid("minors", f"at most {MAX_MINORS}")
     for i, minor in enumerate(minors):
-        if minor.birth_date > on:
-            raise Invalid(f"minors[{i}].birth_date", "is in the future")
+        check_birth_date(minor.birth_date, field=f"minors[{i}].birth_date", today=on)
         if age_on(minor.birth_date, on) >= ADULT_AGE:
             raise Invalid(f"minors[{i}].birth_date", "a minor must be under 18")
 
@@ -86,6 +102,12 @@ def bed_days(admitted_at: datetime, ended_at: datetime, persons: int) -> int:
     """Bed-days for budget reporting (SHL-5): each started day counts, per person."""
     days = max(1, (ended_at.date() - admitted_at.date()).days)
     return days * persons
+
+
+def days_left(latest_end_at: datetime, now: datetime, zone: ZoneInfo) -> int:
+    """Whole days from today to the stay's last day (SHL-1), both in the territory's local
+    time: 0 on the last day, negative past it."""
+    return (latest_end_at.astimezone(zone).date() - now.astimezone(zone).date()).days
 
 
 def check_discharge(state: str) -> None:

@@ -22,6 +22,8 @@ from shelter.models import Shelter, Stay, StayMinor
 
 SOURCE = "kamqor.shelter"
 READERS = ("shelter-operator", "center-head", "case-worker")
+DEFAULT_PAGE = 50
+MAX_PAGE = 200
 
 
 @dataclass(frozen=True)
@@ -31,23 +33,36 @@ class StayView:
 
 
 async def register_shelter(
-    session: AsyncSession, *, principal: Principal, name: str, capacity: int, idempotency_key: str
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    name: str,
+    capacity: int,
+    idempotency_key: str,
+    request_digest: str = "",
 ) -> Shelter:
-    """Declare a shelter of the caller's center with its capacity in beds (SHL-6)."""
+    """Declare a shelter of the caller's center with its capacity in beds (SHL-6); its name is
+    unique in the center (case and spacing ignored)."""
     require_role(principal, "center-head")
     key = idempotency.check_key(idempotency_key)
     scope = f"register_shelter:{principal.agency}"
-    if (earlier := await idempotency.recall(session, scope=scope, key=key)) is not None:
+    if (
+        earlier := await idempotency.claim(session, scope=scope, key=key, digest=request_digest)
+    ) is not None:
         return await _shelter(session, earlier)
+    name = rules.check_name(name, field="name")
+    if await models.shelter_named(session, principal.agency, rules.name_key(name)) is not None:
+        raise Conflict("the center already has a shelter of this name", code="shelter-name-taken")
     row = Shelter(
         id=new_id(),
         center_id=principal.agency,
         territory=principal.territory,
-        name=rules.check_name(name, field="name"),
+        name=name,
+        name_key=rules.name_key(name),
         capacity=rules.check_capacity_value(capacity),
     )
     session.add(row)
-    idempotency.remember(session, scope=scope, key=key, result_id=row.id)
+    idempotency.remember(session, scope=scope, key=key, digest=request_digest, result_id=row.id)
     return row
 
 
@@ -70,13 +85,16 @@ async def admit(
     referral: rules.Referral,
     appeal_id: str,
     idempotency_key: str,
+    request_digest: str = "",
     now: datetime | None = None,
 ) -> StayView:
     """Admit a person together with their minor children (SHL-1, SHL-3) within capacity (SHL-6)."""
     require_role(principal, "shelter-operator")
     key = idempotency.check_key(idempotency_key)
     scope = f"admit:{principal.agency}"
-    if (earlier := await idempotency.recall(session, scope=scope, key=key)) is not None:
+    if (
+        earlier := await idempotency.claim(session, scope=scope, key=key, digest=request_digest)
+    ) is not None:
         return await get_stay(session, principal=principal, stay_id=earlier, audit_read=False)
     shelter_id = parse_id(shelter_id, field="shelter_id")
     appeal_id = parse_id(appeal_id, field="appeal_id") if appeal_id else ""
@@ -152,7 +170,7 @@ async def admit(
     audit.record(
         session, principal=principal, action="create", entity=entity, purpose="SHL-2 admission"
     )
-    idempotency.remember(session, scope=scope, key=key, result_id=stay_id)
+    idempotency.remember(session, scope=scope, key=key, digest=request_digest, result_id=stay_id)
     return StayView(stay=stay, minors=kept)
 
 
@@ -170,6 +188,44 @@ async def get_stay(
             session, principal=principal, action="read", entity=f"stay/{stay.id}", purpose="view"
         )
     return StayView(stay=stay, minors=await models.minors_of(session, stay.id))
+
+
+async def list_stays(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    shelter_id: str,
+    state: rules.StayState | None,
+    page_token: str,
+    page_size: int,
+) -> tuple[list[StayView], str]:
+    """One shelter's stays, the latest admission first, and the next page's token ('' when
+    none); every listed stay's read of residents' data is audited (REG-9)."""
+    require_role(principal, *READERS)
+    shelter = await session.get(Shelter, parse_id(shelter_id, field="shelter_id"))
+    if shelter is None or shelter.territory != principal.territory:
+        raise NotFound("shelter not found")
+    before = parse_id(page_token, field="page_token") if page_token else None
+    page_size = min(max(page_size, 1), MAX_PAGE) if page_size else DEFAULT_PAGE
+    rows = await models.stays_of(
+        session, shelter.id, state=state, before_id=before, limit=page_size + 1
+    )
+    next_token = rows[page_size - 1].id if len(rows) > page_size else ""
+    rows = rows[:page_size]
+    minors = await models.minors_of_stays(session, [r.id for r in rows])
+    for row in rows:
+        audit.record(
+            session, principal=principal, action="read", entity=f"stay/{row.id}", purpose="list"
+        )
+    return [StayView(stay=r, minors=minors[r.id]) for r in rows], next_token
+
+
+def days_left(stay: Stay, now: datetime | None = None) -> int:
+    """Days left of an active stay in its territory's local time (SHL-1); 0 once it ended."""
+    if stay.state != rules.StayState.ACTIVE:
+        return 0
+    zone = get_profile(territory_of(stay.territory).profile).zone
+    return rules.days_left(stay.latest_end_at, now or utcnow(), zone)
 
 
 async def discharge(

@@ -6,6 +6,7 @@ from typing import Any
 
 import grpc
 
+from kamqor import idempotency
 from kamqor.errors import Invalid
 from kamqor.grpcserver import current_principal
 from kamqor.protoconv import parse_date, ts
@@ -16,6 +17,9 @@ from shelter import rules, service
 from shelter.models import Shelter
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
+
+# Prose that may keep line breaks and tabs; every other string field is one line (kamqor.inputs).
+FREE_TEXT = (pb.DischargeRequest.DESCRIPTOR.fields_by_name["reason"],)
 
 _REFERRALS = {
     pb.REFERRAL_SELF_APPLICATION: rules.Referral.SELF_APPLICATION,
@@ -28,6 +32,7 @@ _STATES = {
     rules.StayState.ACTIVE: pb.STAY_STATE_ACTIVE,
     rules.StayState.DISCHARGED: pb.STAY_STATE_DISCHARGED,
 }
+_STATE_FILTER = {v: k for k, v in _STATES.items()}
 
 
 def _resident(msg: pb.Resident, field: str) -> rules.ResidentIn:
@@ -66,6 +71,7 @@ def _stay_pb(view: service.StayView) -> pb.Stay:
         discharge_reason=s.discharge_reason,
         appeal_id=s.appeal_id,
         admitted_by=s.admitted_by,
+        days_left=service.days_left(s),
     )
 
 
@@ -83,6 +89,7 @@ class ShelterServicer(shelter_pb2_grpc.ShelterServiceServicer):
                 name=request.name,
                 capacity=request.capacity,
                 idempotency_key=request.idempotency_key,
+                request_digest=idempotency.request_digest(request),
             )
         return pb.RegisterShelterResponse(shelter=_shelter_pb(row, 0))
 
@@ -111,6 +118,7 @@ class ShelterServicer(shelter_pb2_grpc.ShelterServiceServicer):
                 referral=referral,
                 appeal_id=request.appeal_id,
                 idempotency_key=request.idempotency_key,
+                request_digest=idempotency.request_digest(request),
             )
         return pb.AdmitResponse(stay=_stay_pb(view))
 
@@ -130,3 +138,15 @@ class ShelterServicer(shelter_pb2_grpc.ShelterServiceServicer):
                 reason=request.reason,
             )
         return pb.DischargeResponse(stay=_stay_pb(view))
+
+    async def ListStays(self, request: pb.ListStaysRequest, context: Ctx) -> pb.ListStaysResponse:
+        async with self._w.transaction() as session:
+            views, next_token = await service.list_stays(
+                session,
+                principal=current_principal(),
+                shelter_id=request.shelter_id,
+                state=_STATE_FILTER.get(request.state),
+                page_token=request.page_token,
+                page_size=request.page_size,
+            )
+        return pb.ListStaysResponse(stays=[_stay_pb(v) for v in views], next_page_token=next_token)

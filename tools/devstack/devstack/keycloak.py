@@ -24,7 +24,7 @@ import httpx
 from devstack import DevstackError
 from devstack.ports import LOOPBACK, free_port, wait_until
 from devstack.proc import ManagedProcess
-from devstack.tokens import password_token
+from devstack.tokens import DEV_TOOLS_CLIENT, password_token
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +119,9 @@ class KeycloakServer:
         import_dir = self.home / "data" / "import"
         import_dir.mkdir(parents=True)
         shutil.copy2(realm_file, import_dir / realm_file.name)
+        # The realm's login theme (Kazakh messages) sits beside the realm file.
+        for theme in sorted((realm_file.parent / "themes").glob("*/")):
+            shutil.copytree(theme, self.home / "themes" / theme.name, dirs_exist_ok=True)
         env = {
             **os.environ,
             "KC_BOOTSTRAP_ADMIN_USERNAME": DEV_ADMIN_USER,
@@ -172,7 +175,15 @@ class KeycloakServer:
 
     def start(self, timeout: float = 240.0) -> None:
         """Start and wait until the realm's discovery document answers."""
+        self.launch()
+        self.wait_ready(timeout)
+
+    def launch(self) -> None:
+        """Start the server process without waiting for it (`wait_ready` waits)."""
         self._proc.start()
+
+    def wait_ready(self, timeout: float = 240.0) -> None:
+        """Wait until the realm's discovery document answers; stop the server when it fails."""
         discovery = f"{self.issuer}/.well-known/openid-configuration"
 
         def ready() -> bool:
@@ -196,7 +207,7 @@ class KeycloakServer:
         log.info("keycloak ready at %s", self.base_url)
 
     def token(
-        self, username: str, password: str = "demo", client_id: str = "kamqor-console"
+        self, username: str, password: str = "demo", client_id: str = DEV_TOOLS_CLIENT
     ) -> str:
         """An access token for a demo user (password grant)."""
         return password_token(self.base_url, username, password, client_id=client_id)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from keycloak import KeycloakOpenID
 
 REALM = "kamqor"
-CONSOLE_CLIENT = "kamqor-console"
+# Development and tests only: the realm's public client with direct grants. The operator
+# console's own `kamqor-console` is confidential and logs people in through the browser.
+DEV_TOOLS_CLIENT = "kamqor-dev-tools"
 PARTNER_CLIENT = "kamqor-partner"
 # Development only: the realm file's value; production secrets come from the secret store.
 PARTNER_DEV_SECRET = "kamqor-partner-dev-secret"
@@ -21,7 +23,7 @@ def _openid(base_url: str, client_id: str, client_secret: str | None = None) -> 
 
 
 def password_token(
-    base_url: str, username: str, password: str = "demo", client_id: str = CONSOLE_CLIENT
+    base_url: str, username: str, password: str = "demo", client_id: str = DEV_TOOLS_CLIENT
 ) -> str:
     """An access token for a user (direct access grant)."""
     tokens = _openid(base_url, client_id).token(username=username, password=password)
@@ -37,7 +39,7 @@ def client_credentials_token(
 
 
 async def a_password_token(
-    base_url: str, username: str, password: str = "demo", client_id: str = CONSOLE_CLIENT
+    base_url: str, username: str, password: str = "demo", client_id: str = DEV_TOOLS_CLIENT
 ) -> str:
     """`password_token` without blocking the event loop."""
     tokens = await _openid(base_url, client_id).a_token(username=username, password=password)

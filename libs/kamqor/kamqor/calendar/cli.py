@@ -86,7 +86,13 @@ def _add(args: argparse.Namespace, profile: Profile) -> datetime:
 def run(args: argparse.Namespace) -> str:
     profile = get_profile(args.profile)
     if args.command == "due":
-        return profile.due(args.rule, _localise(args.at, profile)).due_at.isoformat()
+        deadline = profile.due(args.rule, _localise(args.at, profile))
+        if "+provisional:" in deadline.calendar_version:
+            # stdout stays one instant for scripts; the caveat goes beside it.
+            sys.stderr.write(
+                f"note: provisional, no decree published yet ({deadline.calendar_version})\n"
+            )
+        return deadline.due_at.isoformat()
     if args.command == "add":
         return _add(args, profile).isoformat()
     return str(profile.calendar.working_days_between(args.start, args.end))

@@ -63,6 +63,19 @@ class WorkingCalendar:
             )
         return day
 
+    def is_provisional(self, first: date, last: date) -> bool:
+        """Whether any year from `first` to `last` has no confirmed data yet."""
+        return any(year in self.provisional_years for year in range(first.year, last.year + 1))
+
+    def version_for(self, first: date, last: date) -> str:
+        """The version a computation over `first`..`last` records: provisional when it reaches a
+        year with no confirmed data (re-planned once that year's data arrives)."""
+        if not self.is_provisional(first, last):
+            return self.version
+        years = sorted(y for y in self.provisional_years if first.year <= y <= last.year)
+        span = str(years[0]) if len(years) == 1 else f"{years[0]}-{years[-1]}"
+        return f"{self.version}+provisional:{span}"
+
     def is_working_day(self, day: date) -> bool:
         self.check(day)
         return self.overrides.get(day, five_day_week(day))

@@ -14,6 +14,8 @@ Conventions, for every term below:
   calendar (SHL-3: written notice within 24 hours).
 - A month term ends on the same day-of-month N months later, or on that month's last day when
   it has no such day (RF Civil Code art. 192): 31 January + 1 month -> 28/29 February.
+- A `calendar_months` term is a cap on a continuous service, not a time for an act: it ends on
+  the same day as a month term but is never moved off a non-working day (see `add_calendar_months`).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ TermKind = Literal[
     "hours",
     "minutes",
     "months",
+    "calendar_months",
     "weeks_before_end",
     "day_of_next_month",
     "quarter_day",
@@ -41,10 +44,13 @@ TERM_KINDS: tuple[TermKind, ...] = (
     "hours",
     "minutes",
     "months",
+    "calendar_months",
     "weeks_before_end",
     "day_of_next_month",
     "quarter_day",
 )
+# Kinds whose due time does not depend on the production calendar (never provisional).
+CALENDAR_FREE_KINDS: frozenset[TermKind] = frozenset({"hours", "minutes", "calendar_months"})
 # Kinds whose `amount` names a day of a month rather than a count.
 DAY_OF_MONTH_KINDS: frozenset[TermKind] = frozenset({"day_of_next_month", "quarter_day"})
 
@@ -86,6 +92,19 @@ def add_days(at: datetime, n: int, *, calendar: WorkingCalendar, zone: ZoneInfo)
 def add_months(at: datetime, n: int, *, calendar: WorkingCalendar, zone: ZoneInfo) -> datetime:
     """End of the same day-of-month n months later (clamped), moved off a non-working day."""
     return _last_day(shift_months(local_date(at, zone), n), calendar, zone)
+
+
+def add_calendar_months(at: datetime, n: int, *, zone: ZoneInfo) -> datetime:
+    """End of the same day-of-month n months later (clamped), whatever kind of day that is.
+
+    For a limit on how long a service lasts (SHL-1: a shelter stay "up to one month"), not a
+    time given to perform an act. RF Civil Code art. 193 and the Kazakh Civil Code's rule on a
+    term ending on a non-working day protect whoever must act by the last day and cannot while
+    offices are closed; a stay runs through holidays (the shelter works every day), so moving
+    its end would only stretch the cap: an admission on 1 December would end on 5 January
+    instead of 1 January.
+    """
+    return end_of_day(shift_months(local_date(at, zone), n), zone)
 
 
 def add_hours(at: datetime, n: int, *, zone: ZoneInfo) -> datetime:
@@ -135,6 +154,8 @@ def compute(
         return add_days(at, amount, calendar=calendar, zone=zone)
     if kind == "months":
         return add_months(at, amount, calendar=calendar, zone=zone)
+    if kind == "calendar_months":
+        return add_calendar_months(at, amount, zone=zone)
     if kind == "hours":
         return add_hours(at, amount, zone=zone)
     if kind == "minutes":

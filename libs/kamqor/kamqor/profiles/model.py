@@ -33,6 +33,9 @@ class Term(_Strict):
     primary: bool = False
     # The clause the term comes from, or why it is a convention: shown when a deadline is explained.
     source: str = Field(min_length=1)
+    # A term the jurisdiction's regulation does not set (DOMAIN.md's Terms index does not bind this
+    # profile to it), kept as the region's own practice, never as law; `source` says whose.
+    local_practice: bool = False
 
     @model_validator(mode="after")
     def _coherent(self) -> Term:

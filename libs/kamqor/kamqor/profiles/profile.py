@@ -8,12 +8,12 @@ version, and the calendar revision, in force at the event's instant, and records
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from kamqor.calendar.data import get_calendar
 from kamqor.calendar.model import WorkingCalendar
-from kamqor.calendar.terms import TermKind, compute, local_date
+from kamqor.calendar.terms import CALENDAR_FREE_KINDS, TermKind, compute, local_date
 from kamqor.clock import utcnow
 from kamqor.profiles.errors import ProfileError, UnknownRule
 from kamqor.profiles.model import (
@@ -71,22 +71,36 @@ class ProfileVersion:
     def term(self, key: str) -> Term:
         return self.data.terms[self.resolve(key)]
 
-    def calendar(self, at: datetime) -> WorkingCalendar:
-        return get_calendar(self.data.calendar, on=local_date(at, self.zone))
+    def calendar(self, at: datetime, *, data_on: date | None = None) -> WorkingCalendar:
+        """The calendar as its data stood at `at`, or on `data_on` when given."""
+        return get_calendar(self.data.calendar, on=data_on or local_date(at, self.zone))
 
     def due(self, key: str, at: datetime) -> Deadline:
         rule = self.resolve(key)
         term = self.data.terms[rule]
-        calendar = self.calendar(at)
-        due_at = compute(term.kind, term.amount, at, calendar=calendar, zone=self.zone)
+        return self.deadline(rule, term.kind, term.amount, at)
+
+    def deadline(
+        self, rule: str, kind: TermKind, amount: int, at: datetime, *, data_on: date | None = None
+    ) -> Deadline:
+        """A term of `kind` and `amount` counted from `at` in this version's calendar and zone,
+        on the calendar data in force at `at`, or on `data_on`: a re-plan counts the same term
+        on today's data, which knows the decrees published since (`kamqor.replanning`)."""
+        calendar = self.calendar(at, data_on=data_on)
+        due_at = compute(kind, amount, at, calendar=calendar, zone=self.zone)
+        if kind in CALENDAR_FREE_KINDS:
+            calendar_version = calendar.version
+        else:
+            span = sorted((local_date(at, self.zone), local_date(due_at, self.zone)))
+            calendar_version = calendar.version_for(span[0], span[1])
         return Deadline(
             rule=rule,
             profile=self.data.name,
             profile_version=self.data.version,
-            calendar_version=calendar.version,
+            calendar_version=calendar_version,
             due_at=due_at,
-            kind=term.kind,
-            amount=term.amount,
+            kind=kind,
+            amount=amount,
         )
 
     def lead(self, key: str) -> Lead:
@@ -193,15 +207,4 @@ class Profile:
         levels = {level.code: level for level in version.data.support_levels}
         if support_level not in levels:
             raise UnknownRule(f"profile {self.name!r} has no support level {support_level!r}")
-        months = levels[support_level].max_months
-        calendar = version.calendar(approved_at)
-        due_at = compute("months", months, approved_at, calendar=calendar, zone=version.zone)
-        return Deadline(
-            rule="PLN-1",
-            profile=self.name,
-            profile_version=version.data.version,
-            calendar_version=calendar.version,
-            due_at=due_at,
-            kind="months",
-            amount=months,
-        )
+        return version.deadline("PLN-1", "months", levels[support_level].max_months, approved_at)

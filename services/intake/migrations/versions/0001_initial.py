@@ -16,7 +16,7 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
-_PG_GUARD = """
+_GUARD_FUNCTION = """
 CREATE FUNCTION journal_is_append_only() RETURNS trigger AS $$
 BEGIN
   RAISE EXCEPTION 'journal entries are never edited or deleted (INT-2)';
@@ -27,18 +27,10 @@ $$ LANGUAGE plpgsql;
 
 def _guard(table: str) -> None:
     """INT-2: an entry is never edited or deleted, whoever holds a database connection."""
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(
-            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-            "FOR EACH ROW EXECUTE FUNCTION journal_is_append_only()"
-        )
-    else:
-        for verb in ("UPDATE", "DELETE"):
-            op.execute(
-                f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
-                "BEGIN SELECT RAISE(ABORT, 'journal entries are never edited or deleted (INT-2)'); "
-                "END"
-            )
+    op.execute(
+        f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+        "FOR EACH ROW EXECUTE FUNCTION journal_is_append_only()"
+    )
 
 
 def upgrade() -> None:
@@ -76,8 +68,7 @@ def upgrade() -> None:
         sa.Column("year", sa.Integer(), primary_key=True),
         sa.Column("last", sa.Integer(), nullable=False),
     )
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(_PG_GUARD)
+    op.execute(_GUARD_FUNCTION)
     _guard("appeals")
     _guard("appeal_persons")
 
@@ -85,5 +76,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in ("journal_counters", "appeal_persons", "appeals"):
         op.drop_table(table)
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP FUNCTION IF EXISTS journal_is_append_only()")
+    op.execute("DROP FUNCTION IF EXISTS journal_is_append_only()")

@@ -12,7 +12,14 @@ from plans.service.measures import (
     report_measure,
     return_measure,
 )
-from plans.service.plans import MeasureView, PlanView, approve_plan, create_plan, get_plan
+from plans.service.plans import (
+    MeasureView,
+    PlanView,
+    approve_plan,
+    create_plan,
+    follow_replanned_terms,
+    get_plan,
+)
 
 __all__ = [
     "SOURCE",
@@ -22,6 +29,7 @@ __all__ = [
     "complete_measure",
     "create_plan",
     "designate_assignee",
+    "follow_replanned_terms",
     "get_plan",
     "list_my_measures",
     "report_measure",

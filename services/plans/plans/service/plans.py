@@ -19,6 +19,7 @@ from kamqor.ids import new_id, parse_id
 from kamqor.obligations import Obligation
 from kamqor.profiles import get_profile
 from kamqor.protoconv import ts
+from kamqor.replanning import Replanned
 from kamqor.territories import territory as territory_of
 from plans import models, rules
 from plans.models import Measure, Plan
@@ -47,6 +48,7 @@ async def create_plan(
     support_level: rules.SupportLevel | None,
     measures: Sequence[rules.MeasureIn],
     idempotency_key: str,
+    request_digest: str = "",
     now: datetime | None = None,
 ) -> PlanView:
     """Draft one family's plan in the caller's center and territory (PLN-1) with its measures,
@@ -54,7 +56,9 @@ async def create_plan(
     require_role(principal, *rules.CENTER_ROLES)
     key = idempotency.check_key(idempotency_key)
     scope = f"create_plan:{principal.agency}"
-    if (earlier := await idempotency.recall(session, scope=scope, key=key)) is not None:
+    if (
+        earlier := await idempotency.claim(session, scope=scope, key=key, digest=request_digest)
+    ) is not None:
         return await get_plan(session, principal=principal, plan_id=earlier, audit_read=False)
     case_id = parse_id(case_id, field="case_id") if case_id else ""
     now = now or utcnow()
@@ -113,7 +117,7 @@ async def create_plan(
         ),
     )
     audit.record(session, principal=principal, action="create", entity=entity, purpose="PLN-1")
-    idempotency.remember(session, scope=scope, key=key, result_id=plan.id)
+    idempotency.remember(session, scope=scope, key=key, digest=request_digest, result_id=plan.id)
     return PlanView(plan=plan, measures=[MeasureView(m, case_id, []) for m in rows])
 
 
@@ -145,8 +149,9 @@ async def approve_plan(
     now: datetime | None = None,
 ) -> PlanView:
     """Approve a draft by the body the profile names for its situation (PLN-4), start the term
-    (PLN-1) and send each measure to its agency at once (PLN-5 met on sending), which then has
-    2 working days to designate a responsible person (PLN-6, NTF-3)."""
+    (PLN-1) and send each measure to its agency at once (PLN-5 met on sending), which then
+    designates a responsible person (PLN-6, NTF-3): within 2 working days where the profile sets
+    those terms (Kazakhstan); elsewhere the same steps happen with no term and no obligation."""
     require_role(principal, *rules.ANY_APPROVER_ROLE)
     plan = await models.lock_plan(session, parse_id(plan_id, field="plan_id"))
     if plan is None:
@@ -174,9 +179,20 @@ async def approve_plan(
     plan.approved_at = now
     plan.approved_by = principal.subject
     plan.approval_decision = decision
-    plan.term_ends_at = rules.plan_term_end(profile, at=now, support_level=level)
+    term = obligations.open_obligation(
+        session,
+        rule=rules.TERM_RULE,
+        subject=f"plan/{plan.id}",
+        territory=plan.territory,
+        arose_at=now,
+        responsible_agency=plan.center_id,
+        responsible_person=plan.created_by,
+        deadline=rules.plan_term(profile, at=now, support_level=level),
+    )
+    plan.term_ends_at = term.due_at
     session.add(plan)
     agencies: list[str] = []
+    in_force = profile.at(now)
     for m in measures:
         m.state = rules.state_after_approval(m.agency_id, plan.center_id)
         m.sent_at = now
@@ -187,24 +203,28 @@ async def approve_plan(
             continue
         if m.agency_id not in agencies:
             agencies.append(m.agency_id)
-        sending = obligations.open_obligation(
-            session,
-            rule=rules.SEND_RULE,
-            subject=_entity(m.id),
-            territory=plan.territory,
-            arose_at=now,
-            responsible_agency=plan.center_id,
-            responsible_person=principal.subject,
-        )
-        obligations.meet(session, sending, at=now)
-        obligations.open_obligation(
-            session,
-            rule=rules.DESIGNATE_RULE,
-            subject=_entity(m.id),
-            territory=plan.territory,
-            arose_at=now,
-            responsible_agency=m.agency_id,
-        )
+        # The measure is sent and its agency designates a responsible person everywhere; only
+        # where the profile sets a term for a step (PLN-5, PLN-6: Kazakhstan) is it an obligation.
+        if in_force.has_rule(rules.SEND_RULE):
+            sending = obligations.open_obligation(
+                session,
+                rule=rules.SEND_RULE,
+                subject=_entity(m.id),
+                territory=plan.territory,
+                arose_at=now,
+                responsible_agency=plan.center_id,
+                responsible_person=principal.subject,
+            )
+            obligations.meet(session, sending, at=now)
+        if in_force.has_rule(rules.DESIGNATE_RULE):
+            obligations.open_obligation(
+                session,
+                rule=rules.DESIGNATE_RULE,
+                subject=_entity(m.id),
+                territory=plan.territory,
+                arose_at=now,
+                responsible_agency=m.agency_id,
+            )
         outbox.append(
             session,
             source=SOURCE,
@@ -240,6 +260,19 @@ async def approve_plan(
     )
     audit.record(session, principal=principal, action="update", entity=entity, purpose="PLN-4")
     return await _plan_view(session, plan)
+
+
+async def follow_replanned_terms(session: AsyncSession, replanned: Sequence[Replanned]) -> None:
+    """A plan's term end moved by new calendar data (PLN-1 computed on a provisional year):
+    the plan shows the obligation's new due time."""
+    for item in replanned:
+        row = item.obligation
+        if row.rule != rules.TERM_RULE or not row.subject.startswith("plan/"):
+            continue
+        plan = await session.get(Plan, row.subject.removeprefix("plan/"))
+        if plan is not None:
+            plan.term_ends_at = row.due_at
+            session.add(plan)
 
 
 async def _measure_view(session: AsyncSession, measure: Measure) -> MeasureView:

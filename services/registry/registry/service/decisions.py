@@ -52,6 +52,7 @@ async def record_registration_decision(
     minors: Sequence[rules.PersonIn],
     relatives: Sequence[rules.PersonIn],
     idempotency_key: str,
+    request_digest: str = "",
     now: datetime | None = None,
 ) -> FamilyView:
     """Record a commission's registration decision: taken by a majority of the members present
@@ -61,7 +62,9 @@ async def record_registration_decision(
     require_role(principal, *rules.COMMISSION_ROLES)
     key = idempotency.check_key(idempotency_key)
     scope = f"record_registration:{principal.agency}"
-    if (earlier := await idempotency.recall(session, scope=scope, key=key)) is not None:
+    if (
+        earlier := await idempotency.claim(session, scope=scope, key=key, digest=request_digest)
+    ) is not None:
         return await _family_view(session, earlier)
     profile = _profile_for(principal.territory)
     now = now or utcnow()
@@ -132,7 +135,7 @@ async def record_registration_decision(
         entity=f"family/{family.id}",
         purpose="REG-2 registration decision",
     )
-    idempotency.remember(session, scope=scope, key=key, result_id=family.id)
+    idempotency.remember(session, scope=scope, key=key, digest=request_digest, result_id=family.id)
     await session.flush()
     return await _family_view(session, family.id)
 
@@ -237,6 +240,7 @@ async def record_deregistration(
     hearing: rules.Hearing,
     grounds: str,
     idempotency_key: str,
+    request_digest: str = "",
     now: datetime | None = None,
 ) -> DecisionView:
     """Record a commission's deregistration decision, decided like a registration (REG-2) with
@@ -245,7 +249,9 @@ async def record_deregistration(
     require_role(principal, *rules.COMMISSION_ROLES)
     key = idempotency.check_key(idempotency_key)
     scope = f"record_deregistration:{principal.agency}"
-    if (earlier := await idempotency.recall(session, scope=scope, key=key)) is not None:
+    if (
+        earlier := await idempotency.claim(session, scope=scope, key=key, digest=request_digest)
+    ) is not None:
         found = await session.get(Decision, earlier)
         assert found is not None
         return await _decision_view(session, found)
@@ -301,7 +307,9 @@ async def record_deregistration(
         entity=f"family/{family.id}",
         purpose="REG-2 deregistration decision",
     )
-    idempotency.remember(session, scope=scope, key=key, result_id=decision.id)
+    idempotency.remember(
+        session, scope=scope, key=key, digest=request_digest, result_id=decision.id
+    )
     await session.flush()
     return await _decision_view(session, decision)
 

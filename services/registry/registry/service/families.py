@@ -8,7 +8,7 @@ from datetime import date
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kamqor import audit, obligations
-from kamqor.access import require_territory
+from kamqor.access import require_role, require_territory
 from kamqor.auth import Principal
 from kamqor.errors import Forbidden, NotFound
 from kamqor.ids import parse_id
@@ -49,6 +49,7 @@ async def get_family(
 ) -> FamilyView:
     """One family of the caller's territory, on need to know, the read logged with its purpose
     (REG-9); a removed family only from the archive, for auditors (REG-6)."""
+    require_role(principal, *rules.FAMILY_READER_ROLES)
     _profile_for(principal.territory)
     purpose = rules.check_purpose(purpose)
     family = await session.get(Family, parse_id(family_id, field="family_id"))

@@ -37,7 +37,8 @@ class NotifyServiceStub:
     def __new__(cls, channel: _aio.Channel) -> NotifyServiceAsyncStub: ...
     ListNotices: _grpc.UnaryUnaryMultiCallable[_notify_pb2.ListNoticesRequest, _notify_pb2.ListNoticesResponse]
     """ListNotices lists the notices addressed to the caller's agency type in
-    the caller's territory, newest first.
+    the caller's territory, and those its center sent (its head; its shelter
+    operators for SHL-3), newest first.
     """
     GetNotice: _grpc.UnaryUnaryMultiCallable[_notify_pb2.GetNoticeRequest, _notify_pb2.GetNoticeResponse]
     """GetNotice returns one notice addressed to the caller."""
@@ -59,7 +60,8 @@ class NotifyServiceAsyncStub(NotifyServiceStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     ListNotices: _aio.UnaryUnaryMultiCallable[_notify_pb2.ListNoticesRequest, _notify_pb2.ListNoticesResponse]  # type: ignore[assignment]
     """ListNotices lists the notices addressed to the caller's agency type in
-    the caller's territory, newest first.
+    the caller's territory, and those its center sent (its head; its shelter
+    operators for SHL-3), newest first.
     """
     GetNotice: _aio.UnaryUnaryMultiCallable[_notify_pb2.GetNoticeRequest, _notify_pb2.GetNoticeResponse]  # type: ignore[assignment]
     """GetNotice returns one notice addressed to the caller."""
@@ -84,7 +86,8 @@ class NotifyServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_notify_pb2.ListNoticesResponse, _abc.Awaitable[_notify_pb2.ListNoticesResponse]]:
         """ListNotices lists the notices addressed to the caller's agency type in
-        the caller's territory, newest first.
+        the caller's territory, and those its center sent (its head; its shelter
+        operators for SHL-3), newest first.
         """
 
     @_abc_1.abstractmethod

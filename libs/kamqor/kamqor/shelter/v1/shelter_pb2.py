@@ -25,43 +25,47 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fkamqor/shelter/v1/shelter.proto\x12\x11kamqor.shelter.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"m\n\x07Shelter\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tcenter_id\x18\x02 \x01(\t\x12\x11\n\tterritory\x18\x03 \x01(\t\x12\x0c\n\x04name\x18\x04 \x01(\t\x12\x10\n\x08\x63\x61pacity\x18\x05 \x01(\x05\x12\x10\n\x08occupied\x18\x06 \x01(\x05\"1\n\x08Resident\x12\x11\n\tfull_name\x18\x01 \x01(\t\x12\x12\n\nbirth_date\x18\x02 \x01(\t\"\xc7\x03\n\x04Stay\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nshelter_id\x18\x02 \x01(\t\x12\x11\n\tterritory\x18\x03 \x01(\t\x12*\n\x05\x61\x64ult\x18\x04 \x01(\x0b\x32\x1b.kamqor.shelter.v1.Resident\x12+\n\x06minors\x18\x05 \x03(\x0b\x32\x1b.kamqor.shelter.v1.Resident\x12-\n\x08referral\x18\x06 \x01(\x0e\x32\x1b.kamqor.shelter.v1.Referral\x12/\n\x0b\x61\x64mitted_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rlatest_end_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x05state\x18\t \x01(\x0e\x32\x1c.kamqor.shelter.v1.StayState\x12\x31\n\rdischarged_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10\x64ischarge_reason\x18\x0b \x01(\t\x12\x11\n\tappeal_id\x18\x0c \x01(\t\x12\x13\n\x0b\x61\x64mitted_by\x18\r \x01(\t\"Q\n\x16RegisterShelterRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x10\n\x08\x63\x61pacity\x18\x03 \x01(\x05\"F\n\x17RegisterShelterResponse\x12+\n\x07shelter\x18\x01 \x01(\x0b\x32\x1a.kamqor.shelter.v1.Shelter\"\x15\n\x13ListSheltersRequest\"D\n\x14ListSheltersResponse\x12,\n\x08shelters\x18\x01 \x03(\x0b\x32\x1a.kamqor.shelter.v1.Shelter\"\xd6\x01\n\x0c\x41\x64mitRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x12\n\nshelter_id\x18\x02 \x01(\t\x12*\n\x05\x61\x64ult\x18\x03 \x01(\x0b\x32\x1b.kamqor.shelter.v1.Resident\x12+\n\x06minors\x18\x04 \x03(\x0b\x32\x1b.kamqor.shelter.v1.Resident\x12-\n\x08referral\x18\x05 \x01(\x0e\x32\x1b.kamqor.shelter.v1.Referral\x12\x11\n\tappeal_id\x18\x06 \x01(\t\"6\n\rAdmitResponse\x12%\n\x04stay\x18\x01 \x01(\x0b\x32\x17.kamqor.shelter.v1.Stay\"!\n\x0eGetStayRequest\x12\x0f\n\x07stay_id\x18\x01 \x01(\t\"8\n\x0fGetStayResponse\x12%\n\x04stay\x18\x01 \x01(\x0b\x32\x17.kamqor.shelter.v1.Stay\"3\n\x10\x44ischargeRequest\x12\x0f\n\x07stay_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\":\n\x11\x44ischargeResponse\x12%\n\x04stay\x18\x01 \x01(\x0b\x32\x17.kamqor.shelter.v1.Stay*\x9c\x01\n\x08Referral\x12\x18\n\x14REFERRAL_UNSPECIFIED\x10\x00\x12\x1d\n\x19REFERRAL_SELF_APPLICATION\x10\x01\x12-\n)REFERRAL_EMPLOYMENT_AND_SOCIAL_PROGRAMMES\x10\x02\x12\x13\n\x0fREFERRAL_HEALTH\x10\x03\x12\x13\n\x0fREFERRAL_POLICE\x10\x04*Y\n\tStayState\x12\x1a\n\x16STAY_STATE_UNSPECIFIED\x10\x00\x12\x15\n\x11STAY_STATE_ACTIVE\x10\x01\x12\x19\n\x15STAY_STATE_DISCHARGED\x10\x02\x32\xd1\x03\n\x0eShelterService\x12h\n\x0fRegisterShelter\x12).kamqor.shelter.v1.RegisterShelterRequest\x1a*.kamqor.shelter.v1.RegisterShelterResponse\x12_\n\x0cListShelters\x12&.kamqor.shelter.v1.ListSheltersRequest\x1a\'.kamqor.shelter.v1.ListSheltersResponse\x12J\n\x05\x41\x64mit\x12\x1f.kamqor.shelter.v1.AdmitRequest\x1a .kamqor.shelter.v1.AdmitResponse\x12P\n\x07GetStay\x12!.kamqor.shelter.v1.GetStayRequest\x1a\".kamqor.shelter.v1.GetStayResponse\x12V\n\tDischarge\x12#.kamqor.shelter.v1.DischargeRequest\x1a$.kamqor.shelter.v1.DischargeResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fkamqor/shelter/v1/shelter.proto\x12\x11kamqor.shelter.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"m\n\x07Shelter\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tcenter_id\x18\x02 \x01(\t\x12\x11\n\tterritory\x18\x03 \x01(\t\x12\x0c\n\x04name\x18\x04 \x01(\t\x12\x10\n\x08\x63\x61pacity\x18\x05 \x01(\x05\x12\x10\n\x08occupied\x18\x06 \x01(\x05\"1\n\x08Resident\x12\x11\n\tfull_name\x18\x01 \x01(\t\x12\x12\n\nbirth_date\x18\x02 \x01(\t\"\xda\x03\n\x04Stay\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nshelter_id\x18\x02 \x01(\t\x12\x11\n\tterritory\x18\x03 \x01(\t\x12*\n\x05\x61\x64ult\x18\x04 \x01(\x0b\x32\x1b.kamqor.shelter.v1.Resident\x12+\n\x06minors\x18\x05 \x03(\x0b\x32\x1b.kamqor.shelter.v1.Resident\x12-\n\x08referral\x18\x06 \x01(\x0e\x32\x1b.kamqor.shelter.v1.Referral\x12/\n\x0b\x61\x64mitted_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rlatest_end_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x05state\x18\t \x01(\x0e\x32\x1c.kamqor.shelter.v1.StayState\x12\x31\n\rdischarged_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10\x64ischarge_reason\x18\x0b \x01(\t\x12\x11\n\tappeal_id\x18\x0c \x01(\t\x12\x13\n\x0b\x61\x64mitted_by\x18\r \x01(\t\x12\x11\n\tdays_left\x18\x0e \x01(\x05\"Q\n\x16RegisterShelterRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x10\n\x08\x63\x61pacity\x18\x03 \x01(\x05\"F\n\x17RegisterShelterResponse\x12+\n\x07shelter\x18\x01 \x01(\x0b\x32\x1a.kamqor.shelter.v1.Shelter\"\x15\n\x13ListSheltersRequest\"D\n\x14ListSheltersResponse\x12,\n\x08shelters\x18\x01 \x03(\x0b\x32\x1a.kamqor.shelter.v1.Shelter\"\xd6\x01\n\x0c\x41\x64mitRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x12\n\nshelter_id\x18\x02 \x01(\t\x12*\n\x05\x61\x64ult\x18\x03 \x01(\x0b\x32\x1b.kamqor.shelter.v1.Resident\x12+\n\x06minors\x18\x04 \x03(\x0b\x32\x1b.kamqor.shelter.v1.Resident\x12-\n\x08referral\x18\x05 \x01(\x0e\x32\x1b.kamqor.shelter.v1.Referral\x12\x11\n\tappeal_id\x18\x06 \x01(\t\"6\n\rAdmitResponse\x12%\n\x04stay\x18\x01 \x01(\x0b\x32\x17.kamqor.shelter.v1.Stay\"!\n\x0eGetStayRequest\x12\x0f\n\x07stay_id\x18\x01 \x01(\t\"8\n\x0fGetStayResponse\x12%\n\x04stay\x18\x01 \x01(\x0b\x32\x17.kamqor.shelter.v1.Stay\"3\n\x10\x44ischargeRequest\x12\x0f\n\x07stay_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\":\n\x11\x44ischargeResponse\x12%\n\x04stay\x18\x01 \x01(\x0b\x32\x17.kamqor.shelter.v1.Stay\"z\n\x10ListStaysRequest\x12\x12\n\nshelter_id\x18\x01 \x01(\t\x12+\n\x05state\x18\x02 \x01(\x0e\x32\x1c.kamqor.shelter.v1.StayState\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"T\n\x11ListStaysResponse\x12&\n\x05stays\x18\x01 \x03(\x0b\x32\x17.kamqor.shelter.v1.Stay\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\x9c\x01\n\x08Referral\x12\x18\n\x14REFERRAL_UNSPECIFIED\x10\x00\x12\x1d\n\x19REFERRAL_SELF_APPLICATION\x10\x01\x12-\n)REFERRAL_EMPLOYMENT_AND_SOCIAL_PROGRAMMES\x10\x02\x12\x13\n\x0fREFERRAL_HEALTH\x10\x03\x12\x13\n\x0fREFERRAL_POLICE\x10\x04*Y\n\tStayState\x12\x1a\n\x16STAY_STATE_UNSPECIFIED\x10\x00\x12\x15\n\x11STAY_STATE_ACTIVE\x10\x01\x12\x19\n\x15STAY_STATE_DISCHARGED\x10\x02\x32\xa9\x04\n\x0eShelterService\x12h\n\x0fRegisterShelter\x12).kamqor.shelter.v1.RegisterShelterRequest\x1a*.kamqor.shelter.v1.RegisterShelterResponse\x12_\n\x0cListShelters\x12&.kamqor.shelter.v1.ListSheltersRequest\x1a\'.kamqor.shelter.v1.ListSheltersResponse\x12J\n\x05\x41\x64mit\x12\x1f.kamqor.shelter.v1.AdmitRequest\x1a .kamqor.shelter.v1.AdmitResponse\x12P\n\x07GetStay\x12!.kamqor.shelter.v1.GetStayRequest\x1a\".kamqor.shelter.v1.GetStayResponse\x12V\n\tDischarge\x12#.kamqor.shelter.v1.DischargeRequest\x1a$.kamqor.shelter.v1.DischargeResponse\x12V\n\tListStays\x12#.kamqor.shelter.v1.ListStaysRequest\x1a$.kamqor.shelter.v1.ListStaysResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'kamqor.shelter.v1.shelter_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_REFERRAL']._serialized_start=1435
-  _globals['_REFERRAL']._serialized_end=1591
-  _globals['_STAYSTATE']._serialized_start=1593
-  _globals['_STAYSTATE']._serialized_end=1682
+  _globals['_REFERRAL']._serialized_start=1664
+  _globals['_REFERRAL']._serialized_end=1820
+  _globals['_STAYSTATE']._serialized_start=1822
+  _globals['_STAYSTATE']._serialized_end=1911
   _globals['_SHELTER']._serialized_start=87
   _globals['_SHELTER']._serialized_end=196
   _globals['_RESIDENT']._serialized_start=198
   _globals['_RESIDENT']._serialized_end=247
   _globals['_STAY']._serialized_start=250
-  _globals['_STAY']._serialized_end=705
-  _globals['_REGISTERSHELTERREQUEST']._serialized_start=707
-  _globals['_REGISTERSHELTERREQUEST']._serialized_end=788
-  _globals['_REGISTERSHELTERRESPONSE']._serialized_start=790
-  _globals['_REGISTERSHELTERRESPONSE']._serialized_end=860
-  _globals['_LISTSHELTERSREQUEST']._serialized_start=862
-  _globals['_LISTSHELTERSREQUEST']._serialized_end=883
-  _globals['_LISTSHELTERSRESPONSE']._serialized_start=885
-  _globals['_LISTSHELTERSRESPONSE']._serialized_end=953
-  _globals['_ADMITREQUEST']._serialized_start=956
-  _globals['_ADMITREQUEST']._serialized_end=1170
-  _globals['_ADMITRESPONSE']._serialized_start=1172
-  _globals['_ADMITRESPONSE']._serialized_end=1226
-  _globals['_GETSTAYREQUEST']._serialized_start=1228
-  _globals['_GETSTAYREQUEST']._serialized_end=1261
-  _globals['_GETSTAYRESPONSE']._serialized_start=1263
-  _globals['_GETSTAYRESPONSE']._serialized_end=1319
-  _globals['_DISCHARGEREQUEST']._serialized_start=1321
-  _globals['_DISCHARGEREQUEST']._serialized_end=1372
-  _globals['_DISCHARGERESPONSE']._serialized_start=1374
-  _globals['_DISCHARGERESPONSE']._serialized_end=1432
-  _globals['_SHELTERSERVICE']._serialized_start=1685
-  _globals['_SHELTERSERVICE']._serialized_end=2150
+  _globals['_STAY']._serialized_end=724
+  _globals['_REGISTERSHELTERREQUEST']._serialized_start=726
+  _globals['_REGISTERSHELTERREQUEST']._serialized_end=807
+  _globals['_REGISTERSHELTERRESPONSE']._serialized_start=809
+  _globals['_REGISTERSHELTERRESPONSE']._serialized_end=879
+  _globals['_LISTSHELTERSREQUEST']._serialized_start=881
+  _globals['_LISTSHELTERSREQUEST']._serialized_end=902
+  _globals['_LISTSHELTERSRESPONSE']._serialized_start=904
+  _globals['_LISTSHELTERSRESPONSE']._serialized_end=972
+  _globals['_ADMITREQUEST']._serialized_start=975
+  _globals['_ADMITREQUEST']._serialized_end=1189
+  _globals['_ADMITRESPONSE']._serialized_start=1191
+  _globals['_ADMITRESPONSE']._serialized_end=1245
+  _globals['_GETSTAYREQUEST']._serialized_start=1247
+  _globals['_GETSTAYREQUEST']._serialized_end=1280
+  _globals['_GETSTAYRESPONSE']._serialized_start=1282
+  _globals['_GETSTAYRESPONSE']._serialized_end=1338
+  _globals['_DISCHARGEREQUEST']._serialized_start=1340
+  _globals['_DISCHARGEREQUEST']._serialized_end=1391
+  _globals['_DISCHARGERESPONSE']._serialized_start=1393
+  _globals['_DISCHARGERESPONSE']._serialized_end=1451
+  _globals['_LISTSTAYSREQUEST']._serialized_start=1453
+  _globals['_LISTSTAYSREQUEST']._serialized_end=1575
+  _globals['_LISTSTAYSRESPONSE']._serialized_start=1577
+  _globals['_LISTSTAYSRESPONSE']._serialized_end=1661
+  _globals['_SHELTERSERVICE']._serialized_start=1914
+  _globals['_SHELTERSERVICE']._serialized_end=2467
 # @@protoc_insertion_point(module_scope)

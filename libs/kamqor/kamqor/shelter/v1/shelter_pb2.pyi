@@ -140,6 +140,7 @@ class Stay(_message.Message):
     DISCHARGE_REASON_FIELD_NUMBER: _builtins.int
     APPEAL_ID_FIELD_NUMBER: _builtins.int
     ADMITTED_BY_FIELD_NUMBER: _builtins.int
+    DAYS_LEFT_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     shelter_id: _builtins.str
     territory: _builtins.str
@@ -148,6 +149,11 @@ class Stay(_message.Message):
     discharge_reason: _builtins.str
     appeal_id: _builtins.str
     admitted_by: _builtins.str
+    days_left: _builtins.int
+    """Whole days from today to the stay's last day (SHL-1), both in the
+    territory's local time: 0 on the last day, negative past it. 0 once
+    discharged.
+    """
     @_builtins.property
     def adult(self) -> Global___Resident: ...
     @_builtins.property
@@ -176,10 +182,11 @@ class Stay(_message.Message):
         discharge_reason: _builtins.str = ...,
         appeal_id: _builtins.str = ...,
         admitted_by: _builtins.str = ...,
+        days_left: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["admitted_at", b"admitted_at", "adult", b"adult", "discharged_at", b"discharged_at", "latest_end_at", b"latest_end_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["admitted_at", b"admitted_at", "admitted_by", b"admitted_by", "adult", b"adult", "appeal_id", b"appeal_id", "discharge_reason", b"discharge_reason", "discharged_at", b"discharged_at", "id", b"id", "latest_end_at", b"latest_end_at", "minors", b"minors", "referral", b"referral", "shelter_id", b"shelter_id", "state", b"state", "territory", b"territory"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["admitted_at", b"admitted_at", "admitted_by", b"admitted_by", "adult", b"adult", "appeal_id", b"appeal_id", "days_left", b"days_left", "discharge_reason", b"discharge_reason", "discharged_at", b"discharged_at", "id", b"id", "latest_end_at", b"latest_end_at", "minors", b"minors", "referral", b"referral", "shelter_id", b"shelter_id", "state", b"state", "territory", b"territory"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -422,3 +429,61 @@ class DischargeResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___DischargeResponse: _TypeAlias = DischargeResponse  # noqa: Y015
+
+@_typing.final
+class ListStaysRequest(_message.Message):
+    """ListStaysRequest pages through one shelter's stays."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SHELTER_ID_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    shelter_id: _builtins.str
+    state: Global___StayState.ValueType
+    """Only this state when set."""
+    page_size: _builtins.int
+    """At most 200; 50 when unset."""
+    page_token: _builtins.str
+    """next_page_token of the previous page."""
+    def __init__(
+        self,
+        *,
+        shelter_id: _builtins.str = ...,
+        state: Global___StayState.ValueType = ...,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page_size", b"page_size", "page_token", b"page_token", "shelter_id", b"shelter_id", "state", b"state"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListStaysRequest: _TypeAlias = ListStaysRequest  # noqa: Y015
+
+@_typing.final
+class ListStaysResponse(_message.Message):
+    """ListStaysResponse is one page of stays, the latest admission first."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STAYS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    @_builtins.property
+    def stays(self) -> _containers.RepeatedCompositeFieldContainer[Global___Stay]: ...
+    def __init__(
+        self,
+        *,
+        stays: _abc.Iterable[Global___Stay] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "stays", b"stays"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListStaysResponse: _TypeAlias = ListStaysResponse  # noqa: Y015

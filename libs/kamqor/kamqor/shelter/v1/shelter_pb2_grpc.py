@@ -61,6 +61,11 @@ class ShelterServiceStub:
                 request_serializer=kamqor_dot_shelter_dot_v1_dot_shelter__pb2.DischargeRequest.SerializeToString,
                 response_deserializer=kamqor_dot_shelter_dot_v1_dot_shelter__pb2.DischargeResponse.FromString,
                 _registered_method=True)
+        self.ListStays = channel.unary_unary(
+                '/kamqor.shelter.v1.ShelterService/ListStays',
+                request_serializer=kamqor_dot_shelter_dot_v1_dot_shelter__pb2.ListStaysRequest.SerializeToString,
+                response_deserializer=kamqor_dot_shelter_dot_v1_dot_shelter__pb2.ListStaysResponse.FromString,
+                _registered_method=True)
 
 
 class ShelterServiceServicer:
@@ -103,6 +108,13 @@ class ShelterServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListStays(self, request, context):
+        """ListStays pages through the stays of one shelter of the caller's territory.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ShelterServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -130,6 +142,11 @@ def add_ShelterServiceServicer_to_server(servicer, server):
                     servicer.Discharge,
                     request_deserializer=kamqor_dot_shelter_dot_v1_dot_shelter__pb2.DischargeRequest.FromString,
                     response_serializer=kamqor_dot_shelter_dot_v1_dot_shelter__pb2.DischargeResponse.SerializeToString,
+            ),
+            'ListStays': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListStays,
+                    request_deserializer=kamqor_dot_shelter_dot_v1_dot_shelter__pb2.ListStaysRequest.FromString,
+                    response_serializer=kamqor_dot_shelter_dot_v1_dot_shelter__pb2.ListStaysResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -269,6 +286,33 @@ class ShelterService:
             '/kamqor.shelter.v1.ShelterService/Discharge',
             kamqor_dot_shelter_dot_v1_dot_shelter__pb2.DischargeRequest.SerializeToString,
             kamqor_dot_shelter_dot_v1_dot_shelter__pb2.DischargeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListStays(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.shelter.v1.ShelterService/ListStays',
+            kamqor_dot_shelter_dot_v1_dot_shelter__pb2.ListStaysRequest.SerializeToString,
+            kamqor_dot_shelter_dot_v1_dot_shelter__pb2.ListStaysResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -45,6 +45,8 @@ class ShelterServiceStub:
     """GetStay returns one stay of the caller's territory."""
     Discharge: _grpc.UnaryUnaryMultiCallable[_shelter_pb2.DischargeRequest, _shelter_pb2.DischargeResponse]
     """Discharge ends a stay, recording why."""
+    ListStays: _grpc.UnaryUnaryMultiCallable[_shelter_pb2.ListStaysRequest, _shelter_pb2.ListStaysResponse]
+    """ListStays pages through the stays of one shelter of the caller's territory."""
 
 @_typing.type_check_only
 class ShelterServiceAsyncStub(ShelterServiceStub):
@@ -63,6 +65,8 @@ class ShelterServiceAsyncStub(ShelterServiceStub):
     """GetStay returns one stay of the caller's territory."""
     Discharge: _aio.UnaryUnaryMultiCallable[_shelter_pb2.DischargeRequest, _shelter_pb2.DischargeResponse]  # type: ignore[assignment]
     """Discharge ends a stay, recording why."""
+    ListStays: _aio.UnaryUnaryMultiCallable[_shelter_pb2.ListStaysRequest, _shelter_pb2.ListStaysResponse]  # type: ignore[assignment]
+    """ListStays pages through the stays of one shelter of the caller's territory."""
 
 class ShelterServiceServicer(metaclass=_abc_1.ABCMeta):
     """ShelterService places victims of domestic violence in the center's crisis
@@ -108,5 +112,13 @@ class ShelterServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_shelter_pb2.DischargeResponse, _abc.Awaitable[_shelter_pb2.DischargeResponse]]:
         """Discharge ends a stay, recording why."""
+
+    @_abc_1.abstractmethod
+    def ListStays(
+        self,
+        request: _shelter_pb2.ListStaysRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_shelter_pb2.ListStaysResponse, _abc.Awaitable[_shelter_pb2.ListStaysResponse]]:
+        """ListStays pages through the stays of one shelter of the caller's territory."""
 
 def add_ShelterServiceServicer_to_server(servicer: ShelterServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

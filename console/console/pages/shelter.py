@@ -1,0 +1,280 @@
+"""Shelter (shelter operators, the center head): the bed board of the center's shelters, the
+residents with their minors and days left (SHL-1), the SHL-3 notice of each admission with
+minors; admit and discharge (operators only)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from console import forms
+from console.api import ApiError, Json
+from console.auth import CurrentUser, User
+from console.forms import N_, Errors
+from console.pages.common import require, sort_rows, take_flash
+from console.templating import render
+from kamqor.clock import utcnow
+
+READERS = ("shelter-operator", "center-head")
+OPERATORS = ("shelter-operator",)
+REFERRALS = {
+    "self_application": N_("The person's own application"),
+    "employment_and_social_programmes": N_("Employment and social programmes authority"),
+    "health": N_("Health authority"),
+    "police": N_("Police"),
+}
+SORTS = {"days_left": "days_left", "admitted": "admitted_at", "name": "adult_name"}
+# Red on the board below this many days left (the issue: "red when under three days").
+URGENT_DAYS = 3
+MAX_MINOR_ROWS = 20
+PAGE_SIZE = 25
+
+router = APIRouter(prefix="/shelter", dependencies=[require(*READERS)])
+
+
+async def _shelters(user: User) -> list[Json]:
+    shelters: list[Json] = (await user.api.get("/v1/shelters"))["items"]
+    for s in shelters:
+        s["free"] = max(0, int(s["capacity"]) - int(s["occupied"]))
+    return shelters
+
+
+def _pick(shelters: list[Json], shelter_id: str | None) -> Json | None:
+    for s in shelters:
+        if s["id"] == shelter_id:
+            return s
+    return shelters[0] if shelters else None
+
+
+async def _notices_by_stay(user: User, stays: list[Json]) -> dict[str, list[Json]]:
+    """The SHL-3 notices of the admissions with minors on this page, by stay."""
+    subjects = [f"stay/{s['id']}" for s in stays if s["minors"]]
+    found: dict[str, list[Json]] = {}
+    if not subjects:
+        return found
+    page = await user.api.get("/v1/notices", {"subject": subjects, "page_size": 200})
+    for notice in page["items"]:
+        found.setdefault(notice["subject"].removeprefix("stay/"), []).append(notice)
+    return found
+
+
+def _notice_status(notices: list[Json], now: datetime) -> str:
+    if not notices:
+        return "none"
+    if all(n["state"] == "acknowledged" for n in notices):
+        return "acknowledged"
+    due: datetime = min(n["due_at"] for n in notices if n["state"] == "pending")
+    return "overdue" if due < now else "sent"
+
+
+async def _board(
+    user: User, shelter_id: str | None, state: str, sort: str, page: str | None
+) -> Json:
+    shelters = await _shelters(user)
+    shelter = _pick(shelters, shelter_id)
+    stays: list[Json] = []
+    next_page = None
+    notices: dict[str, list[Json]] = {}
+    if shelter is not None:
+        answer = await user.api.get(
+            "/v1/stays",
+            {
+                "shelter_id": shelter["id"],
+                "state": state if state in ("active", "discharged") else "active",
+                "page_size": PAGE_SIZE,
+                "page_token": page,
+            },
+        )
+        stays = answer["items"]
+        next_page = answer.get("next_page_token")
+        notices = await _notices_by_stay(user, stays)
+    now = utcnow()
+    for stay in stays:
+        stay["adult_name"] = stay["adult"]["full_name"]
+        stay["urgent"] = stay.get("days_left") is not None and stay["days_left"] < URGENT_DAYS
+        stay["notices"] = notices.get(stay["id"], [])
+        stay["notice_status"] = _notice_status(stay["notices"], now) if stay["minors"] else ""
+    return {
+        "shelters": shelters,
+        "shelter": shelter,
+        "stays": sort_rows(stays, sort, SORTS),
+        "state": state,
+        "sort": sort,
+        "next_page": next_page,
+        "page": page,
+        "can_admit": user.can(*OPERATORS),
+        "referrals": REFERRALS,
+    }
+
+
+@router.get("")
+async def board(
+    request: Request,
+    user: CurrentUser,
+    shelter: str | None = None,
+    state: str = "active",
+    sort: str = "days_left",
+    page: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
+    context = await _board(user, shelter, state, sort, page)
+    template = "shelter/_board.html" if request.headers.get("HX-Request") else "shelter/board.html"
+    return render(request, template, {**context, "flash": take_flash(user)})
+
+
+def _blank_form(minor_rows: int = 2) -> Json:
+    return {
+        "adult_name": "",
+        "adult_birth": "",
+        "referral": "",
+        "minors": [{"name": "", "birth": ""} for _ in range(minor_rows)],
+    }
+
+
+@router.get("/admit", dependencies=[require(*OPERATORS)])
+async def admit_form(request: Request, user: CurrentUser, shelter: str | None = None) -> Response:
+    shelters = await _shelters(user)
+    chosen = _pick(shelters, shelter)
+    return render(
+        request,
+        "shelter/admit.html",
+        {"shelter": chosen, "form": _blank_form(), "errors": Errors(), "referrals": REFERRALS},
+    )
+
+
+def _read_admission(data: Any) -> tuple[Json, Errors, Json]:
+    """The form's values (to show again), its errors and the API body."""
+    errors = Errors()
+    values: Json = {
+        "adult_name": str(data.get("adult-full_name", "")),
+        "adult_birth": str(data.get("adult-birth_date", "")),
+        "referral": str(data.get("referral", "")),
+        "minors": [],
+    }
+    body: Json = {"minors": []}
+    name = forms.required_text(
+        errors, "adult-full_name", values["adult_name"], N_("Enter the adult's full name")
+    )
+    birth = forms.birth_date(
+        errors,
+        "adult-birth_date",
+        values["adult_birth"],
+        missing=N_("Enter the adult's date of birth"),
+    )
+    body["adult"] = {"full_name": name, "birth_date": birth.isoformat() if birth else ""}
+    for i in range(MAX_MINOR_ROWS):
+        m_name = str(data.get(f"minors-{i}-full_name", ""))
+        m_birth = str(data.get(f"minors-{i}-birth_date", ""))
+        if f"minors-{i}-full_name" not in data:
+            break
+        values["minors"].append({"name": m_name, "birth": m_birth})
+        if not m_name.strip() and not m_birth.strip():
+            continue  # an empty row is no child
+        row = f"minors-{i}"
+        m_name = forms.required_text(
+            errors, f"{row}-full_name", m_name, N_("Enter the child's full name")
+        )
+        born = forms.birth_date(
+            errors, f"{row}-birth_date", m_birth, missing=N_("Enter the child's date of birth")
+        )
+        body["minors"].append(
+            {"full_name": m_name, "birth_date": born.isoformat() if born else "", "row": i}
+        )
+    if values["referral"] not in REFERRALS:
+        errors.add("referral", N_("Select who referred the person"))
+    body["referral"] = values["referral"]
+    return values, errors, body
+
+
+@router.post("/admit", dependencies=[require(*OPERATORS)])
+async def admit(request: Request, user: CurrentUser) -> Response:
+    data = await request.form()
+    shelter_id = str(data.get("shelter_id", ""))
+    shelters = await _shelters(user)
+    shelter = _pick(shelters, shelter_id)
+    values, errors, body = _read_admission(data)
+    if data.get("action") == "add_minor" and len(values["minors"]) < MAX_MINOR_ROWS:
+        values["minors"].append({"name": "", "birth": ""})
+        return render(
+            request,
+            "shelter/admit.html",
+            {"shelter": shelter, "form": values, "errors": Errors(), "referrals": REFERRALS},
+        )
+    if shelter is None:
+        raise ApiError(404, "not-found")
+    persons = 1 + len(body["minors"])
+    if not errors and persons > shelter["free"]:
+        errors.form = N_("The shelter has too few free beds for everyone in this admission")
+    if not errors:
+        rows = [m.pop("row") for m in body["minors"]]
+        try:
+            await user.api.post(
+                "/v1/stays",
+                {**body, "shelter_id": shelter["id"]},
+                idempotency_key=str(data.get("form_key", "")) or None,
+            )
+        except ApiError as exc:
+            if exc.status >= 500:
+                raise
+            # `minors[k]` of the API is the k-th filled row of the form.
+            exc.fields = {_row_field(f, rows): message for f, message in exc.fields.items()}
+            forms.from_api(errors, exc)
+        else:
+            user.session.flash = N_("Admitted. The stay is on the bed board.")
+            return RedirectResponse(f"/shelter?shelter={shelter['id']}", status_code=303)
+    return render(
+        request,
+        "shelter/admit.html",
+        {"shelter": shelter, "form": values, "errors": errors, "referrals": REFERRALS},
+        status_code=422,
+    )
+
+
+def _row_field(api_field: str, rows: list[int]) -> str:
+    if api_field.startswith("minors["):
+        index = int(api_field[len("minors[") : api_field.index("]")])
+        if index < len(rows):
+            return f"minors[{rows[index]}]" + api_field[api_field.index("]") + 1 :]
+    return api_field
+
+
+@router.get("/stays/{stay_id}/discharge", dependencies=[require(*OPERATORS)])
+async def discharge_form(request: Request, user: CurrentUser, stay_id: str) -> Response:
+    stay = await user.api.get(f"/v1/stays/{stay_id}")
+    return render(
+        request, "shelter/discharge.html", {"stay": stay, "reason": "", "errors": Errors()}
+    )
+
+
+@router.post("/stays/{stay_id}/discharge", dependencies=[require(*OPERATORS)])
+async def discharge(
+    request: Request,
+    user: CurrentUser,
+    stay_id: str,
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    errors = Errors()
+    reason = reason.strip()
+    if not reason:
+        errors.add("reason", N_("Enter why the stay ends"))
+    elif len(reason) > 500:
+        errors.add("reason", N_("Enter at most 500 characters"))
+    if not errors:
+        try:
+            stay = await user.api.post(f"/v1/stays/{stay_id}/discharge", {"reason": reason})
+        except ApiError as exc:
+            if exc.status >= 500:
+                raise
+            forms.from_api(errors, exc)
+        else:
+            user.session.flash = N_("Discharged.")
+            return RedirectResponse(f"/shelter?shelter={stay['shelter_id']}", status_code=303)
+    stay = await user.api.get(f"/v1/stays/{stay_id}")
+    return render(
+        request,
+        "shelter/discharge.html",
+        {"stay": stay, "reason": reason, "errors": errors},
+        status_code=422,
+    )

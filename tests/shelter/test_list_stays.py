@@ -1,0 +1,135 @@
+"""ListStays through a real gRPC channel on a real PostgreSQL: a shelter's stays page by page,
+the latest admission first, with minors and days left in the territory's local time (SHL-1);
+another territory's shelter is absent; every listed stay's read is audited (REG-9)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import grpc
+import pytest
+from sqlmodel import select
+
+from kamqor.audit import AuditRecord
+from kamqor.clock import utcnow
+from kamqor.profiles import get_profile
+from kamqor.runtime import ServiceApp
+from kamqor.shelter.v1 import shelter_pb2 as pb
+from kamqor.shelter.v1 import shelter_pb2_grpc
+from shelter import rules
+from shelter.app import create_app
+from tests.support.factories import admit_request
+from tests.support.services import bearer, channel_to, running_service
+
+ASTANA = get_profile("kz").zone
+
+
+@pytest.fixture(scope="module")
+async def shelter_app(postgres, nats_server, keycloak) -> AsyncIterator[ServiceApp]:  # type: ignore[no-untyped-def]
+    async with running_service(
+        create_app, name="shelter", postgres=postgres, nats_server=nats_server, keycloak=keycloak
+    ) as app:
+        yield app
+
+
+@pytest.fixture(scope="module")
+async def stub(shelter_app: ServiceApp) -> AsyncIterator[shelter_pb2_grpc.ShelterServiceStub]:
+    async with channel_to(shelter_app) as channel:
+        yield shelter_pb2_grpc.ShelterServiceStub(channel)
+
+
+@pytest.fixture(scope="module")
+def tokens(keycloak) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {u: keycloak.token(u) for u in ("head.ast", "shelter.ast", "shelter.ala")}
+
+
+def test_days_left_counts_local_days() -> None:
+    zone = ZoneInfo("Etc/GMT-5")  # UTC+5, as Astana
+    last_moment = datetime(2026, 12, 17, 18, 59, 59, tzinfo=UTC)  # 23:59:59 on the 17th locally
+    assert rules.days_left(last_moment, datetime(2026, 11, 17, 5, tzinfo=UTC), zone) == 30
+    # 20:00 UTC on the 16th is already the 17th in Astana: the last day, 0 left.
+    assert rules.days_left(last_moment, datetime(2026, 12, 16, 20, tzinfo=UTC), zone) == 0
+    assert rules.days_left(last_moment, datetime(2026, 12, 18, 5, tzinfo=UTC), zone) == -1
+
+
+async def test_a_shelters_stays_page_by_page(
+    stub: shelter_pb2_grpc.ShelterServiceStub, tokens: dict[str, str], shelter_app: ServiceApp
+) -> None:
+    registered = await stub.RegisterShelter(
+        pb.RegisterShelterRequest(
+            idempotency_key=uuid.uuid4().hex, name=f"List {uuid.uuid4().hex[:6]}", capacity=20
+        ),
+        metadata=bearer(tokens["head.ast"]),
+    )
+    shelter_id = registered.shelter.id
+    admitted = []
+    for minors in (2, 0, 1):
+        reply = await stub.Admit(
+            admit_request(shelter_id, minors=minors), metadata=bearer(tokens["shelter.ast"])
+        )
+        admitted.append(reply.stay)
+    await stub.Discharge(
+        pb.DischargeRequest(stay_id=admitted[1].id, reason="moved to relatives"),
+        metadata=bearer(tokens["shelter.ast"]),
+    )
+
+    first = await stub.ListStays(
+        pb.ListStaysRequest(shelter_id=shelter_id, page_size=2),
+        metadata=bearer(tokens["shelter.ast"]),
+    )
+    assert [s.id for s in first.stays] == [admitted[2].id, admitted[1].id]
+    assert first.next_page_token
+    second = await stub.ListStays(
+        pb.ListStaysRequest(shelter_id=shelter_id, page_size=2, page_token=first.next_page_token),
+        metadata=bearer(tokens["shelter.ast"]),
+    )
+    assert [s.id for s in second.stays] == [admitted[0].id]
+    assert second.next_page_token == ""
+    assert [len(s.minors) for s in (*first.stays, *second.stays)] == [1, 0, 2]
+    # Admitted now: the last day is a calendar month ahead in Astana's local time (SHL-1).
+    active = second.stays[0]
+    end = active.latest_end_at.ToDatetime(tzinfo=UTC)
+    assert active.days_left == rules.days_left(end, utcnow(), ASTANA)
+    assert 28 <= active.days_left <= 31
+
+    only_active = await stub.ListStays(
+        pb.ListStaysRequest(shelter_id=shelter_id, state=pb.STAY_STATE_ACTIVE),
+        metadata=bearer(tokens["shelter.ast"]),
+    )
+    assert {s.id for s in only_active.stays} == {admitted[0].id, admitted[2].id}
+    discharged = await stub.ListStays(
+        pb.ListStaysRequest(shelter_id=shelter_id, state=pb.STAY_STATE_DISCHARGED),
+        metadata=bearer(tokens["shelter.ast"]),
+    )
+    assert [s.days_left for s in discharged.stays] == [0]
+
+    assert shelter_app.wiring is not None
+    async with shelter_app.wiring.transaction() as session:
+        reads = (
+            await session.exec(
+                select(AuditRecord).where(
+                    AuditRecord.entity == f"stay/{admitted[0].id}", AuditRecord.purpose == "list"
+                )
+            )
+        ).all()
+    assert len(reads) == 2  # the second page and the active-only list
+
+
+async def test_another_territorys_shelter_is_absent(
+    stub: shelter_pb2_grpc.ShelterServiceStub, tokens: dict[str, str]
+) -> None:
+    registered = await stub.RegisterShelter(
+        pb.RegisterShelterRequest(
+            idempotency_key=uuid.uuid4().hex, name=f"Far {uuid.uuid4().hex[:6]}", capacity=5
+        ),
+        metadata=bearer(tokens["head.ast"]),
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await stub.ListStays(
+            pb.ListStaysRequest(shelter_id=registered.shelter.id),
+            metadata=bearer(tokens["shelter.ala"]),
+        )
+    assert refused.value.code() == grpc.StatusCode.NOT_FOUND
