@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -60,10 +61,12 @@ def test_shl3_written_notice_only_with_minors() -> None:
     assert not rules.needs_written_notice(0)
 
 
-def test_shl5_bed_days_count_each_started_day_per_person() -> None:
+def test_shl5_bed_days_count_each_started_local_day_per_person() -> None:
+    astana = ZoneInfo("Asia/Almaty")
+    # 22:00 UTC on 1 March is 03:00 on 2 March in Astana: the stay starts on 2 March.
     start = datetime(2026, 3, 1, 22, 0, tzinfo=UTC)
-    assert rules.bed_days(start, datetime(2026, 3, 1, 23, 0, tzinfo=UTC), 3) == 3
-    assert rules.bed_days(start, datetime(2026, 3, 11, 9, 0, tzinfo=UTC), 3) == 30
+    assert rules.bed_days(start, datetime(2026, 3, 1, 23, 0, tzinfo=UTC), 3, astana) == 3
+    assert rules.bed_days(start, datetime(2026, 3, 11, 9, 0, tzinfo=UTC), 3, astana) == 27
 
 
 def test_names_are_required_and_bounded() -> None:

@@ -98,7 +98,8 @@ async def approve_plan(
 ) -> Plan:
     """Approval by the body the territory's profile names for the plan's situation (PLN-4: the
     center's working group for DLS, the commission for SDP); each measure then goes to its
-    agency (PLN-5), which has 2 working days to designate a responsible person (PLN-6)."""
+    agency (PLN-5), which designates a responsible person (PLN-6): within 2 working days where
+    the profile sets those terms (Kazakhstan), with no legal term elsewhere."""
     reply = await _stub(clients).ApprovePlan(
         pb.ApprovePlanRequest(plan_id=str(plan_id), decision=body.decision),
         **clients.options(principal),

@@ -98,9 +98,10 @@ def needs_written_notice(minors: int) -> bool:
     return minors > 0
 
 
-def bed_days(admitted_at: datetime, ended_at: datetime, persons: int) -> int:
-    """Bed-days for budget reporting (SHL-5): each started day counts, per person."""
-    days = max(1, (ended_at.date() - admitted_at.date()).days)
+def bed_days(admitted_at: datetime, ended_at: datetime, persons: int, zone: ZoneInfo) -> int:
+    """Bed-days for budget reporting (SHL-5): each started day counts, per person, by the
+    territory's local dates (a 03:00 admission in Astana is that day's, not the UTC day before)."""
+    days = max(1, (ended_at.astimezone(zone).date() - admitted_at.astimezone(zone).date()).days)
     return days * persons
 
 

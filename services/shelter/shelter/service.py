@@ -261,7 +261,12 @@ async def discharge(
             stay_id=stay.id,
             territory=stay.territory,
             discharged_at=ts(now),
-            bed_days=rules.bed_days(stay.admitted_at, now, stay.persons),
+            bed_days=rules.bed_days(
+                stay.admitted_at,
+                now,
+                stay.persons,
+                get_profile(territory_of(stay.territory).profile).zone,
+            ),
         ),
     )
     audit.record(session, principal=principal, action="update", entity=entity, purpose="discharge")
