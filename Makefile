@@ -60,8 +60,8 @@ console-messages: setup ## Extract the console's strings and merge them into the
 	$(PY) pybabel update -i console/console/locales/messages.pot -d console/console/locales \
 	  --width=100 --ignore-obsolete --ignore-pot-creation-date
 
-bench: setup ## Benchmarks: ratios against a baseline measured in the same run
-	$(PY) python -m bench
+bench: setup ## Benchmarks: ratios against a baseline measured in the same run (FULL=1: the long run)
+	$(PY) python -m bench $(if $(FULL),--full)
 
 k8s-check: setup ## Build every kustomize overlay and validate it offline
 	$(PY) python -m devstack.k8s_check deploy/k8s

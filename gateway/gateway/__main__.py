@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uvicorn
 
+from gateway.access_log import UVICORN_OPTIONS
 from gateway.app import create_app
 from gateway.settings import GatewaySettings
 from kamqor.clock import set_clock
@@ -23,9 +24,9 @@ def main() -> None:
             app,
             host=settings.listen_host,
             port=settings.listen_port,
-            log_config=None,
             proxy_headers=True,
-            server_header=False,
+            # No uvicorn access log (raw paths, query strings): `gateway.access_log` logs.
+            **UVICORN_OPTIONS,
         )
     finally:
         provider.shutdown()

@@ -18,6 +18,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.trace import TracerProvider
 
 from gateway import health, openapi, problems
+from gateway.access_log import AccessLogMiddleware
 from gateway.bodies import BodyLimitMiddleware
 from gateway.grpc_clients import Clients
 from gateway.routes import ROUTERS
@@ -42,6 +43,10 @@ breaks and tabs) and lone surrogates; birth dates are neither in the future nor 
 years back. A create route with an `Idempotency-Key` returns the first result for a retry with
 the same body, answers 422 `idempotency-key-reused` for the same key with another body, and
 409 `idempotency-key-in-flight` while the first request is still being processed.
+
+A date is a `YYYY-MM-DD` string and nothing else (not a number, not a date-time). A page token
+is opaque: pass `next_page_token` back unchanged as `page_token`; anything else is a 422 naming
+it. A method a path does not take is a 405 whose `Allow` lists the ones it does.
 """
 
 
@@ -55,7 +60,9 @@ def _lifespan(
             timeout=settings.call_timeout_seconds,
             tracer_provider=tracer_provider,
         )
-        broker = Broker(settings.nats_url, name="kamqor-gateway")
+        broker = Broker(
+            settings.nats_url, name="kamqor-gateway", **settings.broker_options("gateway")
+        )
         broker.start()
         app.state.clients = clients
         app.state.broker = broker
@@ -103,6 +110,8 @@ def create_app(
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "traceparent"],
             expose_headers=["Location"],
         )
+    # Outermost: one line per request with the route template, status and timing (REG-9).
+    app.add_middleware(AccessLogMiddleware)
     app.include_router(health.router)
     for router in ROUTERS.values():
         app.include_router(router)

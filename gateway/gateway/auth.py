@@ -28,7 +28,8 @@ def _challenge(error: str | None = None) -> dict[str, str]:
     return {"WWW-Authenticate": f'Bearer error="{error}"' if error else "Bearer"}
 
 
-def verifier_of(request: Request) -> TokenVerifier:
+async def verifier_of(request: Request) -> TokenVerifier:
+    """`async def` like every dependency here that does no blocking work (no thread pool)."""
     verifier: TokenVerifier = request.app.state.verifier
     return verifier
 
@@ -41,7 +42,7 @@ async def current_principal(
     if credentials is None or not credentials.credentials:
         raise HTTPException(401, "a bearer token is required", headers=_challenge())
     try:
-        return await verifier_of(request).verify(credentials.credentials)
+        return await (await verifier_of(request)).verify(credentials.credentials)
     except KeySetUnavailable:
         log.warning("token not verified on %s: signing keys unavailable", request.url.path)
         raise HTTPException(503, "the identity provider is unavailable; retry later") from None

@@ -82,7 +82,9 @@ class Clients:
         await asyncio.gather(*(c.close(grace) for c in self._channels.values()))
 
 
-def clients_of(request: Request) -> Clients:
+async def clients_of(request: Request) -> Clients:
+    """`async def`: FastAPI runs a plain `def` dependency in its thread pool, a round trip
+    through a worker thread per request for an attribute lookup."""
     clients: Clients = request.app.state.clients
     return clients
 

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from pydantic import BaseModel, Field
+from typing_extensions import TypeAliasType
 
 from gateway.grpc_clients import Clients
 from gateway.settings import SERVICES
@@ -24,15 +25,20 @@ from kamqor.broker import Broker
 
 router = APIRouter(tags=["health"])
 
-PartState = Literal["serving", "not-serving", "unreachable", "connected", "disconnected"]
+PartState = TypeAliasType(
+    "PartState", Literal["serving", "not-serving", "unreachable", "connected", "disconnected"]
+)
 
 
 class Liveness(BaseModel):
     status: Literal["alive"] = "alive"
 
 
+ReadyState = TypeAliasType("ReadyState", Literal["ready", "not-ready"])
+
+
 class Readiness(BaseModel):
-    status: Literal["ready", "not-ready"]
+    status: ReadyState
     parts: dict[str, PartState] = Field(
         examples=[{"intake": "serving", "shelter": "unreachable", "broker": "connected"}]
     )
@@ -66,13 +72,14 @@ async def readiness(
     return Readiness(status="ready" if ready else "not-ready", parts=parts)
 
 
-@router.get("/healthz", summary="Liveness: the process runs")
+@router.get("/healthz", operation_id="getLiveness", summary="Liveness: the process runs")
 async def healthz() -> Liveness:
     return Liveness()
 
 
 @router.get(
     "/readyz",
+    operation_id="getReadiness",
     summary="Readiness: every service SERVING and the broker connected",
     response_model=Readiness,
     responses={503: {"model": Readiness, "description": "Some part is not ready"}},

@@ -1,12 +1,21 @@
-"""The OpenAPI 3.1 document: problems as `application/problem+json`, each route's roles."""
+"""The OpenAPI 3.1 document: problems as `application/problem+json`, each route's roles, the
+statuses any route may answer before it runs, the server partners call.
+
+It is the contract partners generate clients from (`tests/security/test_generated_client.py`
+generates one and fails on any warning), so: every operation has an explicit, stable
+`operationId` (`operation_id=` on the route), every component schema a title of its own, every
+enum a name of its own (`TypeAliasType` in the schema modules); `check_operation_ids` and
+`check_schema_names` are what the tests hold the document to.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute
 
 from gateway.auth import RoleCheck
 from gateway.bodies import MAX_BODY_BYTES
@@ -32,12 +41,18 @@ def _problem_ref(description: str) -> dict[str, Any]:
     return {"description": description, "content": {MEDIA_TYPE: {"schema": schema}}}
 
 
-def _document_bodies(operation: dict[str, Any]) -> None:
+_WRITES = frozenset({"post", "put", "patch"})
+
+
+def _document_bodies(method: str, operation: dict[str, Any]) -> None:
     """What any route with a body may answer before it runs (`gateway.bodies`), and what the
-    `Idempotency-Key` header may bring."""
+    `Idempotency-Key` header may bring. A write without a body still gets 413 for a body sent
+    anyway over the limit (`BodyLimitMiddleware` runs before routing)."""
     responses = operation.setdefault("responses", {})
+    if method in _WRITES:
+        responses.setdefault("413", _problem_ref(_DESCRIPTIONS[413]))
     if "requestBody" in operation:
-        for code in (413, 415, 422):
+        for code in (415, 422):
             responses.setdefault(str(code), _problem_ref(_DESCRIPTIONS[code]))
     headers = {p["name"] for p in operation.get("parameters", []) if p.get("in") == "header"}
     if "Idempotency-Key" in headers:
@@ -67,6 +82,39 @@ def _document_roles(schema: dict[str, Any], routers: Iterable[APIRouter]) -> Non
                 operation["description"] = f"{text}\n\n{note}" if text else note
 
 
+def _api_routes(routes: Iterable[BaseRoute]) -> Iterator[APIRoute]:
+    """The app's routes, through included routers (FastAPI keeps them as router objects)."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        elif (router := getattr(route, "original_router", None)) is not None:
+            yield from _api_routes(router.routes)
+
+
+def check_operation_ids(app: FastAPI) -> None:
+    """Every route names its `operationId` (`operation_id=`), and no two share one: a client's
+    function names follow them, so FastAPI's generated ids (which change with the path) are
+    never published."""
+    seen: dict[str, str] = {}
+    for route in _api_routes(app.router.routes):
+        if not route.include_in_schema:
+            continue
+        if not route.operation_id:
+            raise ValueError(f"route {route.path} ({route.name}) has no operation_id")
+        if (other := seen.setdefault(route.operation_id, route.name)) != route.name:
+            raise ValueError(f"operation_id {route.operation_id!r}: {other} and {route.name}")
+
+
+def check_schema_names(schema: dict[str, Any]) -> None:
+    """No two component schemas with one title (clients name their classes by it), and no
+    module-qualified name (FastAPI's way out of two models with one class name)."""
+    titles: dict[str, str] = {}
+    for name, component in schema.get("components", {}).get("schemas", {}).items():
+        title = component.get("title", name)
+        if "__" in name or titles.setdefault(title, name) != name:
+            raise ValueError(f"component schema {name!r}: title {title!r} is not unique")
+
+
 def install(app: FastAPI, routers: Iterable[APIRouter]) -> None:
     """Post-process FastAPI's own document once; `routers` are the ones `app` includes."""
     generate = app.openapi
@@ -77,10 +125,13 @@ def install(app: FastAPI, routers: Iterable[APIRouter]) -> None:
         if not done:
             schema = generate()
             for operations in schema.get("paths", {}).values():
-                for operation in operations.values():
+                for method, operation in operations.items():
                     _problem_media(operation)
-                    _document_bodies(operation)
+                    _document_bodies(method, operation)
             _document_roles(schema, routers)
+            schema["servers"] = [
+                {"url": app.state.settings.base_url(), "description": "This gateway"}
+            ]
             done.update(schema)
         return done
 

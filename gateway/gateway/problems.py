@@ -19,8 +19,10 @@ from google.rpc import error_details_pb2, status_pb2
 from opentelemetry import trace
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.access_log import route_template
 from kamqor.grpcserver import STATUS_DETAILS_KEY
 
 log = logging.getLogger(__name__)
@@ -181,7 +183,7 @@ async def _on_rpc_error(request: Request, exc: Exception) -> JSONResponse:
         log.error(
             "service call for %s %s failed: %s %s",
             request.method,
-            request.url.path,
+            route_template(request.scope),  # never the raw path: ids, personal data (REG-9)
             exc.code().name,
             exc.details(),
             exc_info=exc if body.status == 500 else None,
@@ -190,12 +192,39 @@ async def _on_rpc_error(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(body, headers)
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app answers on this request's path. Starlette's 405
+    names only the first route whose path matched (`POST` for `DELETE /v1/appeals`, though
+    `GET` is there too); RFC 9110 wants all of them in `Allow`. Asks the router itself, so
+    it holds however routers are included."""
+    base = {
+        "type": "http",
+        "path": request.scope["path"],
+        "root_path": request.scope.get("root_path", ""),
+        "headers": [],
+        "query_string": b"",
+    }
+    routes = request.app.router.routes
+    return [
+        method
+        for method in _METHODS
+        if any(route.matches({**base, "method": method})[0] is Match.FULL for route in routes)
+    ]
+
+
 async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     code = exc.status_code
     reason = _HTTP_REASONS.get(code, "internal" if code >= 500 else f"http-{code}")
     detail = GENERIC_DETAIL if code >= 500 and code != 503 else str(exc.detail)
-    return problem_response(problem(code, reason, detail, instance=request.url.path), exc.headers)
+    headers = dict(exc.headers or {})
+    if code == 405 and (methods := allowed_methods(request)):
+        headers["Allow"] = ", ".join(methods)
+        detail = f"{request.method} is not allowed here; allowed: {headers['Allow']}"
+    return problem_response(problem(code, reason, detail, instance=request.url.path), headers)
 
 
 class CatchAllMiddleware:
@@ -218,7 +247,7 @@ class CatchAllMiddleware:
         try:
             await self.app(scope, receive, watch)
         except Exception as exc:
-            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            log.exception("unhandled error on %s %s", scope.get("method"), route_template(scope))
             trace.get_current_span().record_exception(exc)
             if started:
                 raise

@@ -148,11 +148,11 @@ async def _jetstream_answers(url: str) -> None:
 
 
 async def test_nats_jetstream_answers(nats_server: NatsServer) -> None:
-    await _jetstream_answers(nats_server.url)
+    await _jetstream_answers(nats_server.admin_url)
 
 
 async def test_nats_restart_keeps_port_and_store(nats_server: NatsServer) -> None:
-    url = nats_server.url
+    url = nats_server.admin_url
     nc = await nats.connect(url, connect_timeout=5)
     js = nc.jetstream()
     await js.add_stream(name="DEVSTACK_PROBE", subjects=["devstack.probe"])
@@ -162,7 +162,7 @@ async def test_nats_restart_keeps_port_and_store(nats_server: NatsServer) -> Non
         nats_server.stop()
         assert not port_is_open(nats_server.port)
         nats_server.start()
-        assert nats_server.url == url
+        assert nats_server.admin_url == url
         await _jetstream_answers(url)
         nats_server.kill()
         nats_server.start()

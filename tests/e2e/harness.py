@@ -19,6 +19,7 @@ from devstack.keycloak import KeycloakServer
 from devstack.nats import NatsServer
 from devstack.ports import free_port
 from devstack.postgres import PostgresCluster
+from gateway.access_log import UVICORN_OPTIONS
 from gateway.app import create_app as create_gateway
 from gateway.settings import GatewaySettings
 from intake.app import create_app as create_intake
@@ -84,13 +85,15 @@ async def running_suite(
         settings = GatewaySettings(
             environment="test",
             nats_url=nats_server.url,
+            nats_user=nats_server.credentials("gateway").user,
+            nats_password=nats_server.credentials("gateway").password,
             keycloak_issuer=keycloak.issuer,
             listen_port=port,
             **{f"{name}_addr": f"127.0.0.1:{app.port}" for name, app in apps.items()},
         )
         gateway = create_gateway(settings, tracer_provider=_provider("gateway", spans))
         server = uvicorn.Server(
-            uvicorn.Config(gateway, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+            uvicorn.Config(gateway, host="127.0.0.1", port=port, lifespan="on", **UVICORN_OPTIONS)
         )
         task = asyncio.create_task(server.serve())
         while not server.started:

@@ -238,7 +238,7 @@ async def test_irkutsk_registry_round_trip(suite: Suite) -> None:
 
     # 3. Not yet entered: the case worker does not find it.
     async with suite.client("caseworker.irk") as caseworker:
-        resp = await caseworker.get("/v1/registry/families", params=search)
+        resp = await caseworker.post("/v1/registry/families:search", json=search)
         assert resp.status_code == 200, resp.text
         assert family["id"] not in [f["id"] for f in resp.json()["items"]]
 
@@ -261,12 +261,12 @@ async def test_irkutsk_registry_round_trip(suite: Suite) -> None:
 
     # 5. The case worker finds the family by name, saying why, and reads it (REG-9).
     async with suite.client("caseworker.irk") as caseworker:
-        resp = await caseworker.get("/v1/registry/families", params=search)
+        resp = await caseworker.post("/v1/registry/families:search", json=search)
         assert resp.status_code == 200, resp.text
         hits = [f for f in resp.json()["items"] if f["id"] == family["id"]]
         assert len(hits) == 1
         assert f"{surname} Pyotr Sergeevich" in [m["full_name"] for m in hits[0]["members"]]
-        resp = await caseworker.get("/v1/registry/families", params={"name": surname})
+        resp = await caseworker.post("/v1/registry/families:search", json={"name": surname})
         assert resp.status_code == 422  # no purpose, no read
         assert [e["field"] for e in resp.json()["errors"]] == ["purpose"]
         resp = await caseworker.get(
@@ -280,12 +280,12 @@ async def test_irkutsk_registry_round_trip(suite: Suite) -> None:
     #    data bank at all, so the service refuses before reading anything (409 no-registry-rule).
     for outsider in ("head.irk", "analyst.irk"):
         async with suite.client(outsider) as client:
-            resp = await client.get("/v1/registry/families", params=search)
+            resp = await client.post("/v1/registry/families:search", json=search)
             assert resp.status_code == 403, (outsider, resp.text)
     for outsider in ("caseworker.ast", "commission.ast"):
         async with suite.client(outsider) as client:
             for resp in (
-                await client.get("/v1/registry/families", params=search),
+                await client.post("/v1/registry/families:search", json=search),
                 await client.get(
                     f"/v1/registry/families/{family['id']}", params={"purpose": "home visit"}
                 ),

@@ -10,6 +10,7 @@ from typing import Any
 import grpc
 import pytest
 
+from gateway.schemas.common import page_token_out
 from kamqor.notify.v1 import notify_pb2, notify_pb2_grpc
 from kamqor.shelter.v1 import shelter_pb2 as pb
 from kamqor.shelter.v1 import shelter_pb2_grpc
@@ -56,13 +57,18 @@ async def test_stays_of_a_shelter_page_with_days_left(shelter_api: Api) -> None:
     shelter_id = str(uuid.uuid4())
     answer = await shelter_api.http.get(
         "/v1/stays",
-        params={"shelter_id": shelter_id, "state": "active", "page_size": 2, "page_token": "t"},
+        params={
+            "shelter_id": shelter_id,
+            "state": "active",
+            "page_size": 2,
+            "page_token": page_token_out("t"),
+        },
         headers=bearer("operator"),
     )
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert [s["days_left"] for s in body["items"]] == [3, None]  # null once discharged
-    assert body["next_page_token"] == "next"
+    assert body["next_page_token"] == page_token_out("next")
     method, request, _ = shelter_api.only_call()
     assert method == "ListStays"
     assert request.shelter_id == shelter_id and request.state == pb.STAY_STATE_ACTIVE

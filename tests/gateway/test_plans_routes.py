@@ -12,6 +12,7 @@ import grpc
 import httpx
 import pytest
 
+from gateway.schemas.common import page_token_out
 from gateway.schemas.plans import AgencyType
 from kamqor.auth import AGENCY_TYPES
 from kamqor.deadlines.v1 import deadlines_pb2
@@ -304,11 +305,12 @@ async def test_approve_plan(api: Api) -> None:
 
 async def test_list_my_measures_filters_and_pages(api: Api) -> None:
     response = await api.http.get(
-        "/v1/measures?state=sent&page_size=10&page_token=m1", headers=bearer("coordinator")
+        f"/v1/measures?state=sent&page_size=10&page_token={page_token_out('m1')}",
+        headers=bearer("coordinator"),
     )
     assert response.status_code == 200, response.text
     page = response.json()
-    assert page["next_page_token"] == "m2"
+    assert page["next_page_token"] == page_token_out("m2")
     assert [m["id"] for m in page["items"]] == [MEASURE_ID]
     method, request, _ = api.only_call()
     assert method == "ListMyMeasures"
@@ -532,7 +534,7 @@ async def test_other_fields_are_named(
 
 
 def test_agency_types_match_the_kit() -> None:
-    assert set(get_args(AgencyType)) == AGENCY_TYPES
+    assert set(get_args(AgencyType.__value__)) == AGENCY_TYPES
 
 
 # --- the service's errors as problems --------------------------------------------------------

@@ -12,6 +12,7 @@ import grpc
 import httpx
 import pytest
 
+from gateway.schemas.common import page_token_out
 from kamqor.deadlines.v1 import deadlines_pb2
 from kamqor.errors import Conflict, Forbidden, Invalid, NotFound
 from kamqor.registry.v1 import registry_pb2 as pb
@@ -31,6 +32,7 @@ PRINCIPALS = {
 }
 FAMILY_ID = str(uuid.uuid4())
 DECISION_ID = str(uuid.uuid4())
+SEARCH = "/v1/registry/families:search"
 
 
 def decision_pb(**kw: Any) -> pb.Decision:
@@ -360,20 +362,20 @@ async def test_get_family_forwards_the_purpose(api: Api) -> None:
 
 
 async def test_search_families(api: Api) -> None:
-    response = await api.http.get(
-        "/v1/registry/families",
-        params={
+    response = await api.http.post(
+        "/v1/registry/families:search",
+        json={
             "name": "иванов",
             "birth_date": "2016-02-11",
             "purpose": "home visit",
             "page_size": 20,
-            "page_token": "f1",
+            "page_token": page_token_out("f1"),
         },
         headers=bearer("caseworker"),
     )
     assert response.status_code == 200, response.text
     page = response.json()
-    assert page["next_page_token"] == "f2"
+    assert page["next_page_token"] == page_token_out("f2")
     assert [f["id"] for f in page["items"]] == [FAMILY_ID]
     assert page["items"][0]["members"][0]["document"] is None
     method, request, _ = api.only_call()
@@ -387,12 +389,23 @@ async def test_search_families(api: Api) -> None:
 
 
 async def test_search_by_birth_date_only(api: Api) -> None:
-    response = await api.http.get(
-        "/v1/registry/families?birth_date=2016-02-11&purpose=visit", headers=bearer("commission")
+    response = await api.http.post(
+        "/v1/registry/families:search",
+        json={"birth_date": "2016-02-11", "purpose": "visit"},
+        headers=bearer("commission"),
     )
     assert response.status_code == 200, response.text
     _, request, _ = api.only_call()
     assert (request.name, request.page_size, request.page_token) == ("", 0, "")
+
+
+async def test_the_search_takes_no_personal_data_in_the_url(api: Api) -> None:
+    """Names and birth dates stay out of URLs (access logs, proxies): no `GET` form is left."""
+    response = await api.http.get(
+        "/v1/registry/families?name=ivanov&purpose=visit", headers=bearer("caseworker")
+    )
+    assert response.status_code in (404, 405)
+    assert api.recorder.calls == []
 
 
 # --- roles -----------------------------------------------------------------------------------
@@ -404,7 +417,7 @@ ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", f"/v1/registry/decisions/{DECISION_ID}/enter", None),
     ("POST", f"/v1/registry/decisions/{DECISION_ID}/remove", None),
     ("GET", f"/v1/registry/families/{FAMILY_ID}?purpose=audit", None),
-    ("GET", "/v1/registry/families?name=ivanov&purpose=visit", None),
+    ("POST", "/v1/registry/families:search", {"name": "ivanov", "purpose": "visit"}),
 ]
 ALLOWED = {
     "/v1/registry/decisions": {"commission"},
@@ -418,7 +431,7 @@ ALLOWED = {
         "caseworker",
         "auditor",
     },
-    "/v1/registry/families?name=ivanov&purpose=visit": {"commission", "office", "caseworker"},
+    "/v1/registry/families:search": {"commission", "office", "caseworker"},
 }
 
 
@@ -500,15 +513,10 @@ async def test_registration_fields_are_named(
         ("office", "POST", "/v1/registry/decisions/abc/receive", None, ["decision_id"]),
         ("caseworker", "GET", f"/v1/registry/families/{FAMILY_ID}", None, ["purpose"]),
         ("caseworker", "GET", f"/v1/registry/families/{FAMILY_ID}?purpose=", None, ["purpose"]),
-        ("caseworker", "GET", "/v1/registry/families?name=ivanov", None, ["purpose"]),
-        ("caseworker", "GET", "/v1/registry/families?name=iv&purpose=visit", None, ["name"]),
-        (
-            "caseworker",
-            "GET",
-            "/v1/registry/families?birth_date=2016&purpose=visit",
-            None,
-            ["birth_date"],
-        ),
+        ("caseworker", "POST", SEARCH, {"name": "ivanov"}, ["purpose"]),
+        ("caseworker", "POST", SEARCH, {"name": "iv", "purpose": "visit"}, ["name"]),
+        ("caseworker", "POST", SEARCH, {"birth_date": "2016", "purpose": "v"}, ["birth_date"]),
+        ("caseworker", "POST", SEARCH, {"name": "ivanov", "purpose": "v", "x": 1}, ["x"]),
     ],
 )
 async def test_other_fields_are_named(
@@ -587,8 +595,8 @@ async def test_service_validation_names_the_field(api: Api) -> None:
 async def test_registry_service_down_is_503(api: Api) -> None:
     clients = api.app.state.clients
     clients._channels["registry"] = clients.channel("intake")  # the closed port
-    response = await api.http.get(
-        "/v1/registry/families?name=ivanov&purpose=visit", headers=bearer("caseworker")
+    response = await api.http.post(
+        SEARCH, json={"name": "ivanov", "purpose": "visit"}, headers=bearer("caseworker")
     )
     assert response.status_code == 503
     assert response.json()["type"] == TYPE + "service-unavailable"

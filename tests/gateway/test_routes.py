@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from gateway.schemas.common import page_token_out
 from kamqor.errors import Conflict, Invalid, NotFound
 from kamqor.notify.v1 import notify_pb2
 from kamqor.shelter.v1 import shelter_pb2
@@ -103,11 +104,12 @@ async def test_service_down_is_503(gateway: Gateway) -> None:
 
 async def test_notices_filter_and_page(gateway: Gateway) -> None:
     response = await gateway.http.get(
-        "/v1/notices?state=pending&page_size=10&page_token=p1", headers=bearer("police")
+        f"/v1/notices?state=pending&page_size=10&page_token={page_token_out('p1')}",
+        headers=bearer("police"),
     )
     assert response.status_code == 200, response.text
     page = response.json()
-    assert page["next_page_token"] == "p2"
+    assert page["next_page_token"] == page_token_out("p2")
     assert page["items"][0]["state"] == "pending"
     assert page["items"][0]["acknowledged_at"] is None
     [(_, request, _)] = gateway.services.recorder.calls

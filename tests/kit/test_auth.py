@@ -108,6 +108,23 @@ async def test_wrong_audience_is_refused(keycloak: KeycloakServer) -> None:
         await verifier.verify(keycloak.token("head.ast"))
 
 
+async def test_a_client_outside_the_allow_list_is_refused(keycloak: KeycloakServer) -> None:
+    """The token is Keycloak's, for the right audience, but issued to another client (`azp`)."""
+    token = keycloak.token("head.ast")  # through kamqor-dev-tools
+    assert (await _verifier(keycloak).verify(token)).client_id == "kamqor-dev-tools"
+    partner_only = _verifier(keycloak, allowed_clients=["kamqor-partner"])
+    with pytest.raises(AuthError, match="client not allowed"):
+        await partner_only.verify(token)
+
+
+def test_the_allow_list_is_a_collection_of_client_ids() -> None:
+    for wrong in ("kamqor-console", []):
+        with pytest.raises(ValueError, match="allowed_clients"):
+            TokenVerifier(
+                issuer="http://kc/realms/kamqor", audience=AUDIENCE, allowed_clients=wrong
+            )
+
+
 async def test_wrong_issuer_is_refused(keycloak: KeycloakServer) -> None:
     verifier = TokenVerifier(
         issuer=f"{keycloak.base_url}/realms/other",

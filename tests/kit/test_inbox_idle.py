@@ -40,7 +40,7 @@ async def _never(session: AsyncSession, env: Envelope, payload: Any) -> None:
 async def test_an_idle_consumer_keeps_its_subscription_and_logs_nothing(
     nats_server: NatsServer, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    broker = Broker(nats_server.url, name="idle-probe")
+    broker = Broker(nats_server.admin_url, name="idle-probe")
     await broker.connect()
     durable = f"idle-probe-{uuid.uuid4().hex[:8]}"
     subscribed = 0

@@ -61,7 +61,7 @@ async def stack(postgres, nats_server, keycloak) -> AsyncIterator[Stack]:  # typ
             intake_stub=intake_pb2_grpc.IntakeServiceStub(intake_channel),
             notify_stub=notify_pb2_grpc.NotifyServiceStub(notify_channel),
             tokens={u: keycloak.token(u) for u in USERS},
-            nats_url=nats_server.url,
+            nats_url=nats_server.admin_url,  # the test publishes as a tool
         )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import grpc
@@ -594,3 +595,56 @@ async def test_pln5_pln6_irkutsk_sends_and_designates_with_no_legal_term(  # typ
     assert terms == []
     mine = {e.subject for e in events if measure.id.encode() in e.body}
     assert {"kamqor.plans.measure.sent", "kamqor.plans.measure.assigned"} <= mine
+
+
+async def every_measure(stub: Stub, token: str, **kw: Any) -> list[pb.Measure]:
+    """Every measure the agency's list gives, two a page."""
+    found: list[pb.Measure] = []
+    page_token = ""
+    while True:
+        page = await stub.ListMyMeasures(
+            pb.ListMyMeasuresRequest(page_size=2, page_token=page_token, **kw),
+            metadata=bearer(token),
+        )
+        found += page.measures
+        page_token = page.next_page_token
+        if not page_token:
+            return found
+
+
+async def test_pln15_an_agencys_list_in_each_order_across_pages(stub, tokens) -> None:  # type: ignore[no-untyped-def]
+    """Whatever else the agency has, each order lists every measure once, sorted across pages;
+    equal deadlines and one approval's sending instant are ordered by id."""
+    deadlines = [40, 10, 25, 25]
+    plan = await approved_plan(
+        stub, tokens, measures=[measure_draft(deadline=in_days(d)) for d in deadlines]
+    )
+    ours = {m.id for m in plan.measures}
+    school = tokens["education.ast"]
+    as_drafted = await every_measure(stub, school)
+    by_deadline = await every_measure(stub, school, order=pb.MEASURE_ORDER_DEADLINE)
+    latest_sent = await every_measure(stub, school, order=pb.MEASURE_ORDER_LATEST_SENT)
+    for listed in (as_drafted, by_deadline, latest_sent):
+        ids = [m.id for m in listed]
+        assert len(ids) == len(set(ids)) and set(ids) == {m.id for m in as_drafted}
+        assert ours <= set(ids)
+    assert [m.id for m in as_drafted] == sorted(m.id for m in as_drafted)
+    keys = [(m.deadline, m.id) for m in by_deadline]
+    assert keys == sorted(keys)
+    sent = [(dt(m.sent_at), m.id) for m in latest_sent]
+    assert sent == sorted(sent, reverse=True)
+    at = [i for i, m in enumerate(latest_sent) if m.id in ours]  # one approval: side by side
+    assert at == list(range(at[0], at[0] + len(ours)))
+    mine = [m for m in by_deadline if m.id in ours]
+    assert [m.deadline for m in mine] == sorted(in_days(d) for d in deadlines)
+
+    first = await stub.ListMyMeasures(
+        pb.ListMyMeasuresRequest(page_size=1, order=pb.MEASURE_ORDER_DEADLINE),
+        metadata=bearer(school),
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await stub.ListMyMeasures(
+            pb.ListMyMeasuresRequest(page_size=1, page_token=first.next_page_token),
+            metadata=bearer(school),
+        )
+    assert details(refused.value) == ("invalid", ["page_token"])

@@ -322,9 +322,10 @@ async def test_reg9_reads_are_on_need_to_know_and_logged_with_their_purpose(bank
         service.get_family, principal=CASEWORKER, family_id=family_id, purpose="home visit plan"
     )
     assert got.family.id == family_id
-    for outsider in (ANALYST, SCHOOL):
-        with pytest.raises(Forbidden):
-            await bank(service.get_family, principal=outsider, family_id=family_id, purpose="x")
+    with pytest.raises(Forbidden):  # a role that never reads the bank: refused before reading
+        await bank(service.get_family, principal=ANALYST, family_id=family_id, purpose="x")
+    with pytest.raises(NotFound):  # no need to know: the same answer as a missing family
+        await bank(service.get_family, principal=SCHOOL, family_id=family_id, purpose="x")
     with pytest.raises(Invalid):
         await bank(service.get_family, principal=CASEWORKER, family_id=family_id, purpose=" ")
     async with bank.uow() as session:
@@ -388,3 +389,38 @@ async def test_events_carry_ids_and_counts_never_personal_data(bank) -> None:  #
     for e in events:
         assert name.encode() not in e.body
         assert "Иванова".encode() not in e.body
+
+
+async def test_name_search_forgives_typos_scripts_and_kazakh_letters(bank) -> None:  # type: ignore[no-untyped-def]
+    """Trigram search (migration 0005): `маскимов` finds Максимов, Latin finds Cyrillic, Kazakh
+    letters written plainly find them; the closest name ranks first; birth date narrows."""
+    exact = (await bank.registered(minors=[minor("Максимов Тимур Русланович")])).family.id
+    near = (await bank.registered(minors=[minor("Максимовская Дана Русланова")])).family.id
+    kazakh = (await bank.registered(minors=[minor("Нұрғалиева Әсел Ерланқызы")])).family.id
+
+    typo = await bank.search(name="маскимов")
+    assert exact in typo
+    assert (await bank.search(name="МАСКИМОВ тимур"))[0] == exact
+    assert (await bank.search(name="Maksimov Timur"))[0] == exact
+    assert (await bank.search(name="Maximov Timur"))[0] == exact
+    assert near in await bank.search(name="максимовская")
+    assert await bank.search(name="нургалиева асель") == [kazakh]
+    assert await bank.search(name="Nurgalieva Asel") == [kazakh]
+    born = minor().birth_date
+    assert exact in await bank.search(name="максимов", birth_date=born)
+    assert await bank.search(name="максимов", birth_date=born - timedelta(days=1)) == []
+    assert await bank.search(name="совершенно другой") == []
+
+
+async def test_a_search_page_is_one_audit_row_naming_every_family(bank) -> None:  # type: ignore[no-untyped-def]
+    first = (await bank.registered(minors=[minor("Страницын Олег")])).family.id
+    second = (await bank.registered(minors=[minor("Страницына Ольга")])).family.id
+    found = await bank.search(name="страницын", purpose="page audit check")
+    assert {first, second} <= set(found)
+    async with bank.uow() as session:
+        rows = (
+            await session.exec(select(AuditRecord).where(AuditRecord.purpose == "page audit check"))
+        ).all()
+    assert len(rows) == 1
+    assert rows[0].entity == "family/*"
+    assert set(rows[0].entities) == {f"family/{f}" for f in found}

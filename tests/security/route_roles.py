@@ -208,7 +208,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("post", "/v1/registry/decisions/{decision_id}/remove"): _at_office(
         "RemoveFamily", lambda: registry_pb2.RemoveFamilyRequest(decision_id=_nowhere())
     ),
-    ("get", "/v1/registry/families"): _at_office(
+    ("post", "/v1/registry/families:search"): _at_office(
         "SearchFamilies",
         lambda: registry_pb2.SearchFamiliesRequest(name="Ivanov", purpose="roles check"),
     ),

@@ -38,6 +38,9 @@ def service_settings(
         "grpc_listen": "127.0.0.1:0",
         "database_url": database_url,
         "nats_url": nats_server.url,
+        # Each service connects as its own NATS user, with only its own subjects.
+        "nats_user": nats_server.credentials(name).user,
+        "nats_password": nats_server.credentials(name).password,
         "keycloak_issuer": keycloak.issuer,
         "relay_poll_seconds": 0.2,
         "sweep_interval_seconds": 3600.0,
@@ -78,6 +81,7 @@ async def running_service(
         **overrides,
     )
     app = create_app(settings, tracer_provider=tracer_provider)
+    await app.migrate()  # the `migrate` step, as `python -m <service> migrate` runs it
     await app.start()
     if wait_ready:
         await asyncio.wait_for(app.ready.wait(), timeout=30)

@@ -13,7 +13,7 @@ from console import forms
 from console.api import ApiError
 from console.auth import CurrentUser, User
 from console.forms import N_, Errors
-from console.pages.common import require, sort_rows, take_flash
+from console.pages.common import require, take_flash
 from console.templating import render
 
 STAFF = ("agency-coordinator", "agency-assignee")
@@ -26,7 +26,8 @@ STATES = {
     "returned": N_("Returned for rework"),
     "completed": N_("Completed"),
 }
-SORTS = {"deadline": "deadline", "sent": "sent_at"}
+# The console's sort -> the API's `order`; the API sorts every page.
+SORTS = {"deadline": "deadline", "sent": "latest_sent"}
 PAGE_SIZE = 25
 
 router = APIRouter(prefix="/agency", dependencies=[require(*STAFF)])
@@ -45,13 +46,18 @@ async def _inbox(
 ) -> Response:
     answer = await user.api.get(
         "/v1/measures",
-        {"state": state if state in STATES else None, "page_size": PAGE_SIZE, "page_token": page},
+        {
+            "state": state if state in STATES else None,
+            "order": SORTS.get(sort, SORTS["deadline"]),
+            "page_size": PAGE_SIZE,
+            "page_token": page,
+        },
     )
     return render(
         request,
         "agency/inbox.html",
         {
-            "measures": sort_rows(answer["items"], sort, SORTS),
+            "measures": answer["items"],
             "state": state,
             "sort": sort,
             "page": page,
@@ -74,7 +80,7 @@ async def inbox(
     user: CurrentUser,
     state: str = "",
     sort: str = "deadline",
-    page: Annotated[str | None, Query(max_length=200)] = None,
+    page: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Response:
     return await _inbox(request, user, state=state, sort=sort, page=page)
 

@@ -4,6 +4,7 @@ each entry (INT-3: due time, rule, time left or overdue)."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -13,7 +14,7 @@ from console import forms
 from console.api import ApiError, Json
 from console.auth import CurrentUser
 from console.forms import N_, Errors
-from console.pages.common import require, sort_rows, take_flash
+from console.pages.common import require, take_flash
 from console.templating import render
 from kamqor.clock import utcnow
 
@@ -37,7 +38,9 @@ RELATIONS = {
     "child": N_("Child"),
     "other": N_("Other"),
 }
-SORTS = {"newest": "registered_at", "number": "journal_number"}
+# The console's sort -> the API's `order`; the API sorts and filters the whole journal.
+SORTS = {"newest": "newest_first", "oldest": "oldest_first", "number": "journal_number"}
+THREATS = {"yes": "true", "no": "false"}
 PERSON_ROWS = 3
 MAX_PERSON_ROWS = 30
 PAGE_SIZE = 25
@@ -60,25 +63,60 @@ def _clocks(appeal: Json) -> list[Json]:
     return clocks
 
 
+def _day(value: str, errors: Errors, name: str) -> str | None:
+    """An ISO day for the API, or None (no bound) with an error beside the field."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        errors.add(name, N_("Enter a real date"))
+        return None
+
+
 @router.get("")
 async def journal(
     request: Request,
     user: CurrentUser,
     channel: str = "",
+    threat: str = "",
+    start: Annotated[str, Query(max_length=20)] = "",
+    end: Annotated[str, Query(max_length=20)] = "",
     sort: str = "newest",
-    page: Annotated[str | None, Query(max_length=200)] = None,
+    page: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Response:
-    """One page of the journal, newest first; the channel filter and the sort apply to it."""
-    answer = await user.api.get("/v1/appeals", {"page_size": PAGE_SIZE, "page_token": page})
-    appeals = [a for a in answer["items"] if not channel or a["channel"] == channel]
+    """One page of the journal; the API applies the filters and the order to the whole journal,
+    so the next page continues them. `start` and `end` are local days, both inclusive."""
+    errors = Errors()
+    first, last = _day(start, errors, "start"), _day(end, errors, "end")
+    if first and last and last < first:
+        errors.add("end", N_("The end must be after the start"))
+        last = None
+    answer = await user.api.get(
+        "/v1/appeals",
+        {
+            "channel": channel if channel in CHANNELS else None,
+            "threat_to_life": THREATS.get(threat),
+            "registered_from": first,
+            "registered_to": last,
+            "order": SORTS.get(sort, SORTS["newest"]),
+            "page_size": PAGE_SIZE,
+            "page_token": page,
+        },
+    )
+    appeals = answer["items"]
     for appeal in appeals:
         appeal["clocks"] = _clocks(appeal)
     return render(
         request,
         "journal/journal.html",
         {
-            "appeals": sort_rows(appeals, sort, SORTS, reverse=True),
+            "appeals": appeals,
             "channel": channel,
+            "threat": threat,
+            "start": start,
+            "end": end,
+            "errors": errors,
             "sort": sort,
             "page": page,
             "next_page": answer.get("next_page_token"),
@@ -86,6 +124,7 @@ async def journal(
             "can_register": user.can(*REGISTRARS),
             "flash": take_flash(user),
         },
+        status_code=422 if errors else 200,
     )
 
 

@@ -11,14 +11,15 @@ from fastapi.responses import RedirectResponse, Response
 from console.api import ApiError, Json
 from console.auth import CurrentUser
 from console.forms import N_
-from console.pages.common import require, sort_rows, take_flash
+from console.pages.common import require, take_flash
 from console.templating import render
 from kamqor.clock import utcnow
 
 READERS = ("agency-coordinator", "agency-assignee", "center-head")
 RECIPIENTS = ("agency-coordinator", "agency-assignee")
 STATES = ("pending", "acknowledged")
-SORTS = {"newest": "created_at", "due": "due_at"}
+# The console's sort -> the API's `order`; the API sorts every page.
+SORTS = {"newest": "newest_first", "due": "due_first"}
 RULE_TITLES = {
     "SHL-3": N_("Shelter admission with minor children (SHL-3): written notice within 24 hours"),
 }
@@ -33,18 +34,26 @@ async def inbox(
     user: CurrentUser,
     state: str = "",
     sort: str = "newest",
-    page: Annotated[str | None, Query(max_length=200)] = None,
+    page: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Response:
     """`state` empty: the pending notices first, then the acknowledged ones."""
     sections: list[Json] = []
     for section_state in (state,) if state in STATES else STATES:
         answer = await user.api.get(
             "/v1/notices",
-            {"state": section_state, "page_size": PAGE_SIZE, "page_token": page if state else None},
+            {
+                "state": section_state,
+                "order": SORTS.get(sort, SORTS["newest"]),
+                "page_size": PAGE_SIZE,
+                "page_token": page if state else None,
+            },
         )
-        items = sort_rows(answer["items"], sort, SORTS, reverse=sort == "newest")
         sections.append(
-            {"state": section_state, "items": items, "next_page": answer.get("next_page_token")}
+            {
+                "state": section_state,
+                "items": answer["items"],
+                "next_page": answer.get("next_page_token"),
+            }
         )
     now = utcnow()
     return render(

@@ -14,7 +14,7 @@ from console import forms
 from console.api import ApiError, Json
 from console.auth import CurrentUser, User
 from console.forms import N_, Errors
-from console.pages.common import require, sort_rows, take_flash
+from console.pages.common import require, take_flash
 from console.templating import render
 from kamqor.clock import utcnow
 
@@ -26,7 +26,8 @@ REFERRALS = {
     "health": N_("Health authority"),
     "police": N_("Police"),
 }
-SORTS = {"days_left": "days_left", "admitted": "admitted_at", "name": "adult_name"}
+# The console's sort -> the API's `order`; the API sorts every page of the shelter's stays.
+SORTS = {"days_left": "days_left", "admitted": "latest_admission", "name": "name"}
 # Red on the board below this many days left (the issue: "red when under three days").
 URGENT_DAYS = 3
 MAX_MINOR_ROWS = 20
@@ -84,6 +85,7 @@ async def _board(
             {
                 "shelter_id": shelter["id"],
                 "state": state if state in ("active", "discharged") else "active",
+                "order": SORTS.get(sort, SORTS["days_left"]),
                 "page_size": PAGE_SIZE,
                 "page_token": page,
             },
@@ -100,7 +102,7 @@ async def _board(
     return {
         "shelters": shelters,
         "shelter": shelter,
-        "stays": sort_rows(stays, sort, SORTS),
+        "stays": stays,
         "state": state,
         "sort": sort,
         "next_page": next_page,
@@ -117,7 +119,7 @@ async def board(
     shelter: str | None = None,
     state: str = "active",
     sort: str = "days_left",
-    page: Annotated[str | None, Query(max_length=200)] = None,
+    page: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Response:
     context = await _board(user, shelter, state, sort, page)
     template = "shelter/_board.html" if request.headers.get("HX-Request") else "shelter/board.html"

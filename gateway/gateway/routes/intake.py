@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 
 from gateway.auth import CurrentPrincipal, require_roles
 from gateway.bodies import JSONRoute
 from gateway.grpc_clients import Clients, GrpcClients
 from gateway.openapi import responses
 from gateway.routes.params import IdempotencyKey, PageSize, PageToken, created
-from gateway.schemas.intake import Appeal, AppealIn, AppealPage
+from gateway.schemas.common import IsoDate
+from gateway.schemas.intake import (
+    APPEAL_ORDERS,
+    CHANNELS,
+    Appeal,
+    AppealIn,
+    AppealOrder,
+    AppealPage,
+    Channel,
+)
 from kamqor.intake.v1 import intake_pb2 as pb
 from kamqor.intake.v1 import intake_pb2_grpc
 
@@ -33,6 +43,7 @@ def _stub(clients: Clients) -> intake_pb2_grpc.IntakeServiceAsyncStub:
 
 @router.post(
     "",
+    operation_id="registerAppeal",
     status_code=201,
     summary="Register an appeal in the journal",
     dependencies=[require_roles(*REGISTRARS)],
@@ -58,6 +69,7 @@ async def register_appeal(
 
 @router.get(
     "/{appeal_id}",
+    operation_id="getAppeal",
     summary="One journal entry",
     dependencies=[require_roles(*READERS)],
     responses=responses(404, 422),
@@ -72,6 +84,7 @@ async def get_appeal(appeal_id: UUID, principal: CurrentPrincipal, clients: Grpc
 
 @router.get(
     "",
+    operation_id="listAppeals",
     summary="Page through the journal",
     dependencies=[require_roles(*READERS)],
     responses=responses(422),
@@ -81,10 +94,35 @@ async def list_appeals(
     clients: GrpcClients,
     page_size: PageSize = None,
     page_token: PageToken = None,
+    channel: Annotated[Channel | None, Query(description="Only appeals by this channel.")] = None,
+    threat_to_life: Annotated[
+        bool | None, Query(description="Only appeals with (true) or without (false) one.")
+    ] = None,
+    registered_from: Annotated[
+        IsoDate | None,
+        Query(description="Only appeals registered on or after this day, in local time."),
+    ] = None,
+    registered_to: Annotated[
+        IsoDate | None,
+        Query(description="Only appeals registered on or before this day, in local time."),
+    ] = None,
+    order: Annotated[
+        AppealOrder,
+        Query(description="`newest_first`, `oldest_first`, or by `journal_number`."),
+    ] = "newest_first",
 ) -> AppealPage:
-    """The journal of the caller's territory, newest first."""
-    reply = await _stub(clients).ListAppeals(
-        pb.ListAppealsRequest(page_size=page_size or 0, page_token=page_token or ""),
-        **clients.options(principal),
+    """The journal of the caller's territory: every given filter applies, to all pages; days are
+    the territory's local days. A `page_token` continues the order it was issued under (another
+    `order` is a 422 naming `page_token`)."""
+    request = pb.ListAppealsRequest(
+        page_size=page_size or 0,
+        page_token=page_token or "",
+        channel=CHANNELS.to_proto(channel) if channel else pb.CHANNEL_UNSPECIFIED,
+        registered_from=registered_from.isoformat() if registered_from else "",
+        registered_to=registered_to.isoformat() if registered_to else "",
+        order=APPEAL_ORDERS.to_proto(order),
     )
+    if threat_to_life is not None:
+        request.threat_to_life = threat_to_life
+    reply = await _stub(clients).ListAppeals(request, **clients.options(principal))
     return AppealPage.from_proto(reply)

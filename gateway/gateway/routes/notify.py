@@ -13,7 +13,14 @@ from gateway.grpc_clients import Clients, GrpcClients
 from gateway.openapi import responses
 from gateway.routes.params import PageSize, PageToken
 from gateway.schemas.common import Line
-from gateway.schemas.notify import NOTICE_STATES, Notice, NoticePage, NoticeState
+from gateway.schemas.notify import (
+    NOTICE_ORDERS,
+    NOTICE_STATES,
+    Notice,
+    NoticeOrder,
+    NoticePage,
+    NoticeState,
+)
 from kamqor.notify.v1 import notify_pb2 as pb
 from kamqor.notify.v1 import notify_pb2_grpc
 
@@ -39,6 +46,7 @@ def _stub(clients: Clients) -> notify_pb2_grpc.NotifyServiceAsyncStub:
 
 @router.get(
     "",
+    operation_id="listNotices",
     summary="Notices addressed to the caller's agency",
     dependencies=[require_roles(*READERS)],
     responses=responses(422),
@@ -57,14 +65,22 @@ async def list_notices(
     ] = None,
     page_size: PageSize = None,
     page_token: PageToken = None,
+    order: Annotated[
+        NoticeOrder,
+        Query(
+            description="`newest_first` or the earliest `due_first`; a `page_token` continues "
+            "the order it was issued under."
+        ),
+    ] = "newest_first",
 ) -> NoticePage:
     """Notices to the caller's agency type in the caller's territory, and those the caller's
-    center sent (its head; its shelter operators for SHL-3), newest first."""
+    center sent (its head; its shelter operators for SHL-3), in the requested order."""
     request = pb.ListNoticesRequest(
         page_size=page_size or 0,
         page_token=page_token or "",
         state=NOTICE_STATES.to_proto(state) if state else pb.NOTICE_STATE_UNSPECIFIED,
         subjects=subject or [],
+        order=NOTICE_ORDERS.to_proto(order),
     )
     reply = await _stub(clients).ListNotices(request, **clients.options(principal))
     return NoticePage.from_proto(reply)
@@ -72,6 +88,7 @@ async def list_notices(
 
 @router.get(
     "/{notice_id}",
+    operation_id="getNotice",
     summary="One notice",
     dependencies=[require_roles(*READERS)],
     responses=responses(404, 422),
@@ -85,6 +102,7 @@ async def get_notice(notice_id: UUID, principal: CurrentPrincipal, clients: Grpc
 
 @router.post(
     "/{notice_id}/ack",
+    operation_id="acknowledgeNotice",
     summary="Acknowledge a notice",
     dependencies=[require_roles(*RECIPIENTS)],
     responses=responses(404, 409, 422),

@@ -6,7 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import Header, Query
 
-from gateway.schemas.common import Line
+from gateway.schemas.common import PAGE_TOKEN_DESCRIPTION, Line
+from gateway.schemas.common import PageToken as PageTokenValue
 
 IdempotencyKey = Annotated[
     Line | None,
@@ -23,9 +24,8 @@ IdempotencyKey = Annotated[
 PageSize = Annotated[
     int | None, Query(ge=1, le=200, description="Items per page; default 50, at most 200.")
 ]
-PageToken = Annotated[
-    Line | None, Query(max_length=500, description="`next_page_token` of the previous page.")
-]
+# The service's cursor once validated (`schemas.common.page_cursor`); the client sees a token.
+PageToken = Annotated[PageTokenValue | None, Query(description=PAGE_TOKEN_DESCRIPTION)]
 
 
 def created(what: str) -> dict[int | str, dict[str, Any]]:

@@ -13,11 +13,13 @@ from gateway.grpc_clients import Clients, GrpcClients
 from gateway.openapi import responses
 from gateway.routes.params import IdempotencyKey, PageSize, PageToken, created
 from gateway.schemas.plans import (
+    MEASURE_ORDERS,
     MEASURE_STATES,
     ApprovalIn,
     AssigneeIn,
     CompletionIn,
     Measure,
+    MeasureOrder,
     MeasurePage,
     MeasureState,
     Plan,
@@ -46,6 +48,7 @@ def _stub(clients: Clients) -> plans_pb2_grpc.PlansServiceAsyncStub:
 
 @router.post(
     "/plans",
+    operation_id="createPlan",
     tags=["plans"],
     status_code=201,
     summary="Draft a family's plan with its measures",
@@ -72,6 +75,7 @@ async def create_plan(
 
 @router.get(
     "/plans/{plan_id}",
+    operation_id="getPlan",
     tags=["plans"],
     summary="One plan with all its measures",
     dependencies=[require_roles(*PLAN_READERS)],
@@ -88,6 +92,7 @@ async def get_plan(plan_id: UUID, principal: CurrentPrincipal, clients: GrpcClie
 
 @router.post(
     "/plans/{plan_id}/approve",
+    operation_id="approvePlan",
     tags=["plans"],
     summary="Approve a draft and send each measure to its agency",
     dependencies=[require_roles(*APPROVERS)],
@@ -109,6 +114,7 @@ async def approve_plan(
 
 @router.get(
     "/measures",
+    operation_id="listMyMeasures",
     tags=["measures"],
     summary="Measures sent to the caller's agency",
     dependencies=[require_roles(*AGENCY_STAFF)],
@@ -120,6 +126,13 @@ async def list_my_measures(
     state: Annotated[MeasureState | None, Query(description="Only this state.")] = None,
     page_size: PageSize = None,
     page_token: PageToken = None,
+    order: Annotated[
+        MeasureOrder | None,
+        Query(
+            description="The earliest `deadline` first or the `latest_sent` first; as drafted "
+            "when absent. A `page_token` continues the order it was issued under."
+        ),
+    ] = None,
 ) -> MeasurePage:
     """Only the measures assigned to the caller's agency, never the rest of the plan (PLN-15);
     every measure read is audited."""
@@ -127,6 +140,7 @@ async def list_my_measures(
         page_size=page_size or 0,
         page_token=page_token or "",
         state=MEASURE_STATES.to_proto(state) if state else pb.MEASURE_STATE_UNSPECIFIED,
+        order=MEASURE_ORDERS.to_proto(order) if order else pb.MEASURE_ORDER_UNSPECIFIED,
     )
     reply = await _stub(clients).ListMyMeasures(request, **clients.options(principal))
     return MeasurePage.from_proto(reply)
@@ -134,6 +148,7 @@ async def list_my_measures(
 
 @router.post(
     "/measures/{measure_id}/assignee",
+    operation_id="designateAssignee",
     tags=["measures"],
     summary="Designate the agency's responsible person",
     dependencies=[require_roles(*COORDINATORS)],
@@ -153,6 +168,7 @@ async def designate_assignee(
 
 @router.post(
     "/measures/{measure_id}/report",
+    operation_id="reportMeasure",
     tags=["measures"],
     summary="Report execution of a measure",
     dependencies=[require_roles(*ASSIGNEES)],
@@ -172,6 +188,7 @@ async def report_measure(
 
 @router.post(
     "/measures/{measure_id}/complete",
+    operation_id="completeMeasure",
     tags=["measures"],
     summary="Mark a measure completed",
     dependencies=[require_roles(*CASE_WORKERS)],
@@ -192,6 +209,7 @@ async def complete_measure(
 
 @router.post(
     "/measures/{measure_id}/return",
+    operation_id="returnMeasure",
     tags=["measures"],
     summary="Return a measure for rework or repeat execution",
     dependencies=[require_roles(*CASE_WORKERS)],

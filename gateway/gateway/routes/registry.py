@@ -6,7 +6,6 @@ answers 409 `no-registry-rule`. Every read of a family names its purpose (REG-9)
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 from uuid import UUID
 
@@ -16,13 +15,14 @@ from gateway.auth import CurrentPrincipal, require_roles
 from gateway.bodies import JSONRoute
 from gateway.grpc_clients import Clients, GrpcClients
 from gateway.openapi import responses
-from gateway.routes.params import IdempotencyKey, PageSize, PageToken, created
-from gateway.schemas.common import Line, iso_date
+from gateway.routes.params import IdempotencyKey, created
+from gateway.schemas.common import Line
 from gateway.schemas.registry import (
     Decision,
     DeregistrationIn,
     Family,
     FamilyPage,
+    FamilySearchIn,
     RegistrationIn,
     RegistrationRecorded,
 )
@@ -61,6 +61,7 @@ def _stub(clients: Clients) -> registry_pb2_grpc.RegistryServiceAsyncStub:
 
 @router.post(
     "/decisions",
+    operation_id="recordRegistrationDecision",
     status_code=201,
     summary="Record a commission's registration decision",
     dependencies=[require_roles(*COMMISSION)],
@@ -87,6 +88,7 @@ async def record_registration_decision(
 
 @router.post(
     "/deregistrations",
+    operation_id="recordDeregistration",
     status_code=201,
     summary="Record a commission's deregistration decision",
     dependencies=[require_roles(*COMMISSION)],
@@ -108,6 +110,7 @@ async def record_deregistration(
 
 @router.post(
     "/decisions/{decision_id}/receive",
+    operation_id="receiveDecision",
     summary="Record the registry office's receipt of a decision",
     dependencies=[require_roles(*OFFICE)],
     responses=responses(404, 409, 422),
@@ -125,6 +128,7 @@ async def receive_decision(
 
 @router.post(
     "/decisions/{decision_id}/enter",
+    operation_id="enterFamily",
     summary="Enter a received registration into the bank",
     dependencies=[require_roles(*OFFICE)],
     responses=responses(404, 409, 422),
@@ -141,6 +145,7 @@ async def enter_family(
 
 @router.post(
     "/decisions/{decision_id}/remove",
+    operation_id="removeFamily",
     summary="Remove a family from the bank on a received deregistration",
     dependencies=[require_roles(*OFFICE)],
     responses=responses(404, 409, 422),
@@ -157,6 +162,7 @@ async def remove_family(
 
 @router.get(
     "/families/{family_id}",
+    operation_id="getFamily",
     summary="One family's record, on need to know",
     dependencies=[require_roles(*READERS)],
     responses=responses(404, 409, 422),
@@ -173,38 +179,19 @@ async def get_family(
     return Family.from_proto(reply.family)
 
 
-@router.get(
-    "/families",
+@router.post(
+    "/families:search",
+    operation_id="searchFamilies",
     summary="Search registered families by a member's name or birth date",
     dependencies=[require_roles(*SEARCHERS)],
     responses=responses(409, 422),
 )
 async def search_families(
-    purpose: Purpose,
-    principal: CurrentPrincipal,
-    clients: GrpcClients,
-    name: Annotated[
-        Line | None,
-        Query(
-            min_length=3,
-            max_length=200,
-            description="Part of any member's full name, case-insensitive.",
-        ),
-    ] = None,
-    birth_date: Annotated[
-        date | None, Query(description="Only families with a member born that day.")
-    ] = None,
-    page_size: PageSize = None,
-    page_token: PageToken = None,
+    search: FamilySearchIn, principal: CurrentPrincipal, clients: GrpcClients
 ) -> FamilyPage:
     """Registered families of the caller's territory; families not yet entered or removed
-    never appear (REG-4, REG-6); each hit is audited with the purpose (REG-9)."""
-    request = pb.SearchFamiliesRequest(
-        name=name or "",
-        birth_date=iso_date(birth_date),
-        purpose=purpose,
-        page_size=page_size or 0,
-        page_token=page_token or "",
-    )
-    reply = await _stub(clients).SearchFamilies(request, **clients.options(principal))
+    never appear (REG-4, REG-6); each hit is audited with the purpose (REG-9). A `POST` with a
+    body, never a query string: names and birth dates stay out of URLs and access logs. Changes
+    nothing (safe to retry)."""
+    reply = await _stub(clients).SearchFamilies(search.to_proto(), **clients.options(principal))
     return FamilyPage.from_proto(reply)

@@ -41,7 +41,12 @@ def _stub(clients: Clients) -> notify_pb2_grpc.NotifyServiceAsyncStub:
     return notify_pb2_grpc.NotifyServiceStub(clients.channel(SERVICE))
 
 
-@router.get("", summary="Reminders and escalations for the caller", responses=responses(422))
+@router.get(
+    "",
+    operation_id="listReminders",
+    summary="Reminders and escalations for the caller",
+    responses=responses(422),
+)
 async def list_reminders(
     principal: CurrentPrincipal,
     clients: GrpcClients,

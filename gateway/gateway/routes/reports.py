@@ -14,7 +14,7 @@ from gateway.auth import CurrentPrincipal, require_roles
 from gateway.bodies import JSONRoute
 from gateway.grpc_clients import GrpcClients
 from gateway.openapi import responses
-from gateway.schemas.common import Line
+from gateway.schemas.common import IsoDate, Line
 from gateway.schemas.reports import DeadlineReport
 from gateway.settings import SERVICES
 from kamqor.deadline_report import READERS, period
@@ -44,15 +44,30 @@ def check_period(from_: date, to: date) -> None:
 
 @router.get(
     "/deadlines",
+    operation_id="getDeadlineReport",
     summary="On-time share per rule and per agency (MON-3)",
     dependencies=[require_roles(*READERS)],
-    responses=responses(422),
+    responses=responses(422)
+    | {
+        422: {
+            "description": "Invalid input, `to` not after `from` or over 366 days after it "
+            "included; `errors` names each field"
+        }
+    },
 )
 async def report_deadlines(
     principal: CurrentPrincipal,
     clients: GrpcClients,
-    from_: Annotated[date, Query(alias="from", description="First day, YYYY-MM-DD (inclusive).")],
-    to: Annotated[date, Query(description="Day after the period, YYYY-MM-DD (exclusive).")],
+    from_: Annotated[
+        IsoDate, Query(alias="from", description="First day, YYYY-MM-DD (inclusive).")
+    ],
+    to: Annotated[
+        IsoDate,
+        Query(
+            description="Day after the period, YYYY-MM-DD (exclusive): after `from` and at most "
+            "366 days later, or a 422 naming `to`."
+        ),
+    ],
     territory: Annotated[
         Line | None,
         Query(max_length=50, description="The caller's own territory (the default)."),

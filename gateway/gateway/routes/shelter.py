@@ -13,6 +13,7 @@ from gateway.grpc_clients import Clients, GrpcClients
 from gateway.openapi import responses
 from gateway.routes.params import IdempotencyKey, PageSize, PageToken, created
 from gateway.schemas.shelter import (
+    STAY_ORDERS,
     STAY_STATES,
     DischargeIn,
     Shelter,
@@ -20,6 +21,7 @@ from gateway.schemas.shelter import (
     ShelterList,
     Stay,
     StayIn,
+    StayOrder,
     StayPage,
     StayState,
 )
@@ -40,6 +42,7 @@ def _stub(clients: Clients) -> shelter_pb2_grpc.ShelterServiceAsyncStub:
 
 @router.get(
     "/shelters",
+    operation_id="listShelters",
     tags=["shelters"],
     summary="Shelters of the caller's territory with occupancy",
     dependencies=[require_roles(*SHELTER_READERS)],
@@ -53,6 +56,7 @@ async def list_shelters(principal: CurrentPrincipal, clients: GrpcClients) -> Sh
 
 @router.post(
     "/shelters",
+    operation_id="registerShelter",
     tags=["shelters"],
     status_code=201,
     summary="Declare a shelter of the caller's center",
@@ -76,6 +80,7 @@ async def register_shelter(
 
 @router.post(
     "/stays",
+    operation_id="admitToShelter",
     tags=["stays"],
     status_code=201,
     summary="Admit an adult together with their minor children",
@@ -99,6 +104,7 @@ async def admit(
 
 @router.get(
     "/stays",
+    operation_id="listStays",
     tags=["stays"],
     summary="Page through one shelter's stays",
     dependencies=[require_roles(*SHELTER_READERS)],
@@ -111,14 +117,22 @@ async def list_stays(
     state: Annotated[StayState | None, Query(description="Only this state.")] = None,
     page_size: PageSize = None,
     page_token: PageToken = None,
+    order: Annotated[
+        StayOrder,
+        Query(
+            description="`latest_admission` first, the fewest `days_left` first, or by the "
+            "adult's `name`; a `page_token` continues the order it was issued under."
+        ),
+    ] = "latest_admission",
 ) -> StayPage:
-    """The latest admission first, each with its minors and days left (SHL-1); every read of
+    """In the requested order, each with its minors and days left (SHL-1); every read of
     residents' data is audited (REG-9)."""
     request = pb.ListStaysRequest(
         shelter_id=str(shelter_id),
         state=STAY_STATES.to_proto(state) if state else pb.STAY_STATE_UNSPECIFIED,
         page_size=page_size or 0,
         page_token=page_token or "",
+        order=STAY_ORDERS.to_proto(order),
     )
     reply = await _stub(clients).ListStays(request, **clients.options(principal))
     return StayPage.from_proto(reply)
@@ -126,6 +140,7 @@ async def list_stays(
 
 @router.get(
     "/stays/{stay_id}",
+    operation_id="getStay",
     tags=["stays"],
     summary="One stay",
     dependencies=[require_roles(*SHELTER_READERS)],
@@ -140,6 +155,7 @@ async def get_stay(stay_id: UUID, principal: CurrentPrincipal, clients: GrpcClie
 
 @router.post(
     "/stays/{stay_id}/discharge",
+    operation_id="dischargeStay",
     tags=["stays"],
     summary="End a stay, recording why",
     dependencies=[require_roles(*OPERATORS)],

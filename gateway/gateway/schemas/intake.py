@@ -7,8 +7,10 @@ from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field, StrictBool
+from typing_extensions import TypeAliasType
 
 from gateway.schemas.common import (
+    NEXT_PAGE_TOKEN_DESCRIPTION,
     BirthDate,
     EnumMap,
     FreeText,
@@ -17,27 +19,35 @@ from gateway.schemas.common import (
     at,
     input_config,
     iso_date,
+    page_token_out,
     parse_date,
 )
 from kamqor.intake.v1 import intake_pb2 as pb
 
-Channel = Literal[
-    "hotline_111",
-    "in_person",
-    "phone",
-    "online",
-    "state_system",
-    "report",
-    "media",
-    "mobile_group",
-    "signal_card",
-]
-Relation = Literal["applicant", "mother", "father", "child", "other"]
+Channel = TypeAliasType(
+    "Channel",
+    Literal[
+        "hotline_111",
+        "in_person",
+        "phone",
+        "online",
+        "state_system",
+        "report",
+        "media",
+        "mobile_group",
+        "signal_card",
+    ],
+)
+Relation = TypeAliasType("Relation", Literal["applicant", "mother", "father", "child", "other"])
 CHANNELS = EnumMap[pb.Channel.ValueType, Channel](pb.Channel, "CHANNEL_")
 RELATIONS = EnumMap[pb.Relation.ValueType, Relation](pb.Relation, "RELATION_")
+AppealOrder = TypeAliasType(
+    "AppealOrder", Literal["newest_first", "oldest_first", "journal_number"]
+)
+APPEAL_ORDERS = EnumMap[pb.AppealOrder.ValueType, AppealOrder](pb.AppealOrder, "APPEAL_ORDER_")
 
 
-class PersonIn(BaseModel):
+class AppealPersonIn(BaseModel):
     """Someone the appeal is about."""
 
     model_config = input_config()
@@ -67,7 +77,7 @@ class AppealIn(BaseModel):
 
     channel: Channel
     summary: FreeText = Field(min_length=1, max_length=4000)
-    persons: list[PersonIn] = Field(max_length=30)
+    persons: list[AppealPersonIn] = Field(max_length=30)
     threat_to_life: StrictBool = Field(
         default=False, description="A direct threat to life or health (INT-3: 1 working day)."
     )
@@ -91,7 +101,9 @@ class AppealIn(BaseModel):
         )
 
 
-class Person(BaseModel):
+class AppealPerson(BaseModel):
+    """Someone an appeal is about."""
+
     full_name: str
     relation: Relation
     birth_date: date | None
@@ -107,7 +119,7 @@ class Appeal(BaseModel):
     channel: Channel
     registered_at: datetime
     summary: str
-    persons: list[Person]
+    persons: list[AppealPerson]
     threat_to_life: bool
     domestic_violence: bool
     obligations: list[Obligation]
@@ -124,7 +136,7 @@ class Appeal(BaseModel):
             registered_at=at(msg, "registered_at"),
             summary=msg.summary,
             persons=[
-                Person(
+                AppealPerson(
                     full_name=p.full_name,
                     relation=RELATIONS.from_proto(p.relation),
                     birth_date=parse_date(p.birth_date),
@@ -139,14 +151,14 @@ class Appeal(BaseModel):
 
 
 class AppealPage(BaseModel):
-    """One page of the journal, newest first."""
+    """One page of the journal in the requested order."""
 
     items: list[Appeal]
-    next_page_token: str | None = Field(description="null on the last page.")
+    next_page_token: str | None = Field(description=NEXT_PAGE_TOKEN_DESCRIPTION)
 
     @classmethod
     def from_proto(cls, msg: pb.ListAppealsResponse) -> AppealPage:
         return cls(
             items=[Appeal.from_proto(a) for a in msg.appeals],
-            next_page_token=msg.next_page_token or None,
+            next_page_token=page_token_out(msg.next_page_token),
         )

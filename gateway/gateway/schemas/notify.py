@@ -7,12 +7,15 @@ from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field
+from typing_extensions import TypeAliasType
 
-from gateway.schemas.common import EnumMap, at, when
+from gateway.schemas.common import NEXT_PAGE_TOKEN_DESCRIPTION, EnumMap, at, page_token_out, when
 from kamqor.notify.v1 import notify_pb2 as pb
 
-NoticeState = Literal["pending", "acknowledged"]
+NoticeState = TypeAliasType("NoticeState", Literal["pending", "acknowledged"])
 NOTICE_STATES = EnumMap[pb.NoticeState.ValueType, NoticeState](pb.NoticeState, "NOTICE_STATE_")
+NoticeOrder = TypeAliasType("NoticeOrder", Literal["newest_first", "due_first"])
+NOTICE_ORDERS = EnumMap[pb.NoticeOrder.ValueType, NoticeOrder](pb.NoticeOrder, "NOTICE_ORDER_")
 
 
 class Notice(BaseModel):
@@ -51,11 +54,11 @@ class NoticePage(BaseModel):
     """One page of the caller's notices, newest first."""
 
     items: list[Notice]
-    next_page_token: str | None = Field(description="null on the last page.")
+    next_page_token: str | None = Field(description=NEXT_PAGE_TOKEN_DESCRIPTION)
 
     @classmethod
     def from_proto(cls, msg: pb.ListNoticesResponse) -> NoticePage:
         return cls(
             items=[Notice.from_proto(n) for n in msg.notices],
-            next_page_token=msg.next_page_token or None,
+            next_page_token=page_token_out(msg.next_page_token),
         )

@@ -7,56 +7,70 @@ from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from typing_extensions import TypeAliasType
 
 from gateway.schemas.common import (
+    NEXT_PAGE_TOKEN_DESCRIPTION,
     EnumMap,
     FreeText,
+    IsoDate,
     Line,
     Obligation,
     at,
     input_config,
+    page_token_out,
     parse_date,
     when,
 )
 from kamqor.plans.v1 import plans_pb2 as pb
 
-Situation = Literal["dls", "sdp"]
-SupportLevel = Literal["adaptation", "basic", "crisis", "emergency"]
-PlanState = Literal["draft", "approved"]
-MeasureKind = Literal[
-    "medical",
-    "psychological",
-    "pedagogical",
-    "legal",
-    "social",
-    "employment",
-    "housing",
-    "family_participation",
-]
-MeasureState = Literal["draft", "sent", "assigned", "reported", "returned", "completed"]
-ReturnMode = Literal["rework", "repeat"]
-AgencyType = Literal[
-    "family_center",
-    "education",
-    "health",
-    "employment",
-    "social_protection",
-    "police",
-    "guardianship",
-    "commission",
-    "housing",
-    "youth_policy",
-    "culture_sport",
-    "ngo",
-    "ministry",
-    "registry_office",
-    "hotline",
-]
+Situation = TypeAliasType("Situation", Literal["dls", "sdp"])
+SupportLevel = TypeAliasType("SupportLevel", Literal["adaptation", "basic", "crisis", "emergency"])
+PlanState = TypeAliasType("PlanState", Literal["draft", "approved"])
+MeasureKind = TypeAliasType(
+    "MeasureKind",
+    Literal[
+        "medical",
+        "psychological",
+        "pedagogical",
+        "legal",
+        "social",
+        "employment",
+        "housing",
+        "family_participation",
+    ],
+)
+MeasureState = TypeAliasType(
+    "MeasureState", Literal["draft", "sent", "assigned", "reported", "returned", "completed"]
+)
+ReturnMode = TypeAliasType("ReturnMode", Literal["rework", "repeat"])
+AgencyType = TypeAliasType(
+    "AgencyType",
+    Literal[
+        "family_center",
+        "education",
+        "health",
+        "employment",
+        "social_protection",
+        "police",
+        "guardianship",
+        "commission",
+        "housing",
+        "youth_policy",
+        "culture_sport",
+        "ngo",
+        "ministry",
+        "registry_office",
+        "hotline",
+    ],
+)
 SITUATIONS = EnumMap[pb.Situation.ValueType, Situation](pb.Situation, "SITUATION_")
 SUPPORT_LEVELS = EnumMap[pb.SupportLevel.ValueType, SupportLevel](pb.SupportLevel, "SUPPORT_LEVEL_")
 PLAN_STATES = EnumMap[pb.PlanState.ValueType, PlanState](pb.PlanState, "PLAN_STATE_")
 MEASURE_KINDS = EnumMap[pb.MeasureKind.ValueType, MeasureKind](pb.MeasureKind, "MEASURE_KIND_")
 MEASURE_STATES = EnumMap[pb.MeasureState.ValueType, MeasureState](pb.MeasureState, "MEASURE_STATE_")
+MeasureOrder = TypeAliasType("MeasureOrder", Literal["deadline", "latest_sent"])
+MEASURE_ORDERS = EnumMap[pb.MeasureOrder.ValueType, MeasureOrder](pb.MeasureOrder, "MEASURE_ORDER_")
 RETURN_MODES = EnumMap[pb.ReturnMode.ValueType, ReturnMode](pb.ReturnMode, "RETURN_MODE_")
 OWN_PARTICIPATION: MeasureKind = "family_participation"
 
@@ -89,7 +103,7 @@ class MeasureDraftIn(BaseModel):
     target: Line = Field(
         default="", max_length=200, description="Whom it targets; empty for the whole family."
     )
-    deadline: date = Field(description="Within the plan term (PLN-1).")
+    deadline: IsoDate = Field(description="Within the plan term (PLN-1).")
 
     @field_validator("agency_id", "agency_type", mode="after")
     @classmethod
@@ -184,7 +198,7 @@ class ReportIn(BaseModel):
 class CompletionIn(BaseModel):
     model_config = input_config({"completed_on": "2026-04-10"})
 
-    completed_on: date = Field(description="Not in the future (PLN-9).")
+    completed_on: IsoDate = Field(description="Not in the future (PLN-9).")
 
 
 class ReturnIn(BaseModel):
@@ -194,7 +208,7 @@ class ReturnIn(BaseModel):
 
     mode: ReturnMode
     reason: FreeText = Field(min_length=1, max_length=4000)
-    new_deadline: date = Field(description="After today and within the plan term (PLN-8).")
+    new_deadline: IsoDate = Field(description="After today and within the plan term (PLN-8).")
 
     def to_proto(self, measure_id: UUID) -> pb.ReturnMeasureRequest:
         return pb.ReturnMeasureRequest(
@@ -309,11 +323,11 @@ class MeasurePage(BaseModel):
     """One page of the measures sent to the caller's agency (PLN-15)."""
 
     items: list[Measure]
-    next_page_token: str | None = Field(description="null on the last page.")
+    next_page_token: str | None = Field(description=NEXT_PAGE_TOKEN_DESCRIPTION)
 
     @classmethod
     def from_proto(cls, msg: pb.ListMyMeasuresResponse) -> MeasurePage:
         return cls(
             items=[Measure.from_proto(m) for m in msg.measures],
-            next_page_token=msg.next_page_token or None,
+            next_page_token=page_token_out(msg.next_page_token),
         )

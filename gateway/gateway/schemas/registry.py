@@ -8,25 +8,31 @@ from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field, StrictBool, StrictInt
+from typing_extensions import TypeAliasType
 
 from gateway.schemas.common import (
+    NEXT_PAGE_TOKEN_DESCRIPTION,
+    PAGE_TOKEN_DESCRIPTION,
     BirthDate,
     EnumMap,
     FreeText,
+    IsoDate,
     Line,
     Obligation,
+    PageToken,
     at,
     input_config,
     iso_date,
+    page_token_out,
     parse_date,
     when,
 )
 from kamqor.registry.v1 import registry_pb2 as pb
 
-DecisionKind = Literal["registration", "deregistration"]
-DecisionState = Literal["recorded", "received", "entered"]
-FamilyState = Literal["pending", "registered", "deregistered"]
-DocumentKind = Literal["passport", "birth_certificate"]
+DecisionKind = TypeAliasType("DecisionKind", Literal["registration", "deregistration"])
+DecisionState = TypeAliasType("DecisionState", Literal["recorded", "received", "entered"])
+FamilyState = TypeAliasType("FamilyState", Literal["pending", "registered", "deregistered"])
+DocumentKind = TypeAliasType("DocumentKind", Literal["passport", "birth_certificate"])
 DECISION_KINDS = EnumMap[pb.DecisionKind.ValueType, DecisionKind](pb.DecisionKind, "DECISION_KIND_")
 DECISION_STATES = EnumMap[pb.DecisionState.ValueType, DecisionState](
     pb.DecisionState, "DECISION_STATE_"
@@ -55,7 +61,7 @@ class DocumentIn(BaseModel):
     kind: DocumentKind
     series: Line = Field(default="", max_length=20)
     number: Line = Field(min_length=1, max_length=50)
-    issued_on: date | None = None
+    issued_on: IsoDate | None = None
 
     def to_proto(self) -> pb.IdentityDocument:
         return pb.IdentityDocument(
@@ -160,14 +166,14 @@ class RegistrationIn(BaseModel):
         }
     )
 
-    decided_on: date = Field(description="The session date, not in the future.")
+    decided_on: IsoDate = Field(description="The session date, not in the future.")
     number: Line = Field(min_length=1, max_length=100)
     vote: VoteIn
     hearing: HearingIn
     grounds: FreeText = Field(min_length=1, max_length=4000)
     responsible_agency_id: Line = Field(min_length=1, max_length=100, examples=["fc-irk-1"])
     responsible_body: Line = Field(min_length=1, max_length=500)
-    review_on: date = Field(description="Repeat review, at most 6 months after (REG-3).")
+    review_on: IsoDate = Field(description="Repeat review, at most 6 months after (REG-3).")
     minors: list[PersonIn] = Field(min_length=1, max_length=30)
     relatives: list[PersonIn] = Field(default_factory=list, max_length=30)
 
@@ -202,7 +208,7 @@ class DeregistrationIn(BaseModel):
     )
 
     family_id: UUID
-    decided_on: date = Field(description="The session date, not in the future.")
+    decided_on: IsoDate = Field(description="The session date, not in the future.")
     number: Line = Field(min_length=1, max_length=100)
     vote: VoteIn
     hearing: HearingIn
@@ -373,6 +379,44 @@ class RegistrationRecorded(BaseModel):
         return cls(decision=Decision.from_proto(msg.decision), family=Family.from_proto(msg.family))
 
 
+class FamilySearchIn(BaseModel):
+    """A search of the registered families by a member's name or birth date. Personal data never
+    go in a URL (they would be kept by access logs and proxies): the search is a body (REG-9)."""
+
+    model_config = input_config(
+        {"name": "ivanov", "purpose": "check before a home visit"},
+        {"birth_date": "2016-02-11", "purpose": "check before a home visit", "page_size": 20},
+    )
+
+    purpose: Line = Field(
+        min_length=1,
+        max_length=200,
+        description="Why the data is read; written to the audit trail (REG-9).",
+    )
+    name: Line | None = Field(
+        default=None,
+        min_length=3,
+        max_length=200,
+        description="Part of any member's full name, case-insensitive.",
+    )
+    birth_date: BirthDate | None = Field(
+        default=None, description="Only families with a member born that day."
+    )
+    page_size: StrictInt | None = Field(
+        default=None, ge=1, le=200, description="Items per page; default 50, at most 200."
+    )
+    page_token: PageToken | None = Field(default=None, description=PAGE_TOKEN_DESCRIPTION)
+
+    def to_proto(self) -> pb.SearchFamiliesRequest:
+        return pb.SearchFamiliesRequest(
+            name=self.name or "",
+            birth_date=iso_date(self.birth_date),
+            purpose=self.purpose,
+            page_size=self.page_size or 0,
+            page_token=self.page_token or "",
+        )
+
+
 class FamilySummary(BaseModel):
     """One search hit: enough to recognise the family."""
 
@@ -397,11 +441,11 @@ class FamilyPage(BaseModel):
     """One page of registered families of the caller's territory."""
 
     items: list[FamilySummary]
-    next_page_token: str | None = Field(description="null on the last page.")
+    next_page_token: str | None = Field(description=NEXT_PAGE_TOKEN_DESCRIPTION)
 
     @classmethod
     def from_proto(cls, msg: pb.SearchFamiliesResponse) -> FamilyPage:
         return cls(
             items=[FamilySummary.from_proto(f) for f in msg.families],
-            next_page_token=msg.next_page_token or None,
+            next_page_token=page_token_out(msg.next_page_token),
         )

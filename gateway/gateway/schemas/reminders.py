@@ -7,11 +7,12 @@ from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field
+from typing_extensions import TypeAliasType
 
-from gateway.schemas.common import EnumMap, at
+from gateway.schemas.common import NEXT_PAGE_TOKEN_DESCRIPTION, EnumMap, at, page_token_out
 from kamqor.notify.v1 import notify_pb2 as pb
 
-ReminderKind = Literal["reminder", "escalation"]
+ReminderKind = TypeAliasType("ReminderKind", Literal["reminder", "escalation"])
 REMINDER_KINDS = EnumMap[pb.ReminderKind.ValueType, ReminderKind](pb.ReminderKind, "REMINDER_KIND_")
 
 
@@ -60,11 +61,11 @@ class ReminderPage(BaseModel):
     """One page of the caller's reminders and escalations, newest first."""
 
     items: list[Reminder]
-    next_page_token: str | None = Field(description="null on the last page.")
+    next_page_token: str | None = Field(description=NEXT_PAGE_TOKEN_DESCRIPTION)
 
     @classmethod
     def from_proto(cls, msg: pb.ListRemindersResponse) -> ReminderPage:
         return cls(
             items=[Reminder.from_proto(r) for r in msg.reminders],
-            next_page_token=msg.next_page_token or None,
+            next_page_token=page_token_out(msg.next_page_token),
         )

@@ -7,14 +7,29 @@ from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field, StrictInt
+from typing_extensions import TypeAliasType
 
-from gateway.schemas.common import BirthDate, EnumMap, FreeText, Line, at, input_config, when
+from gateway.schemas.common import (
+    NEXT_PAGE_TOKEN_DESCRIPTION,
+    BirthDate,
+    EnumMap,
+    FreeText,
+    Line,
+    at,
+    input_config,
+    page_token_out,
+    when,
+)
 from kamqor.shelter.v1 import shelter_pb2 as pb
 
-Referral = Literal["self_application", "employment_and_social_programmes", "health", "police"]
-StayState = Literal["active", "discharged"]
+Referral = TypeAliasType(
+    "Referral", Literal["self_application", "employment_and_social_programmes", "health", "police"]
+)
+StayState = TypeAliasType("StayState", Literal["active", "discharged"])
 REFERRALS = EnumMap[pb.Referral.ValueType, Referral](pb.Referral, "REFERRAL_")
 STAY_STATES = EnumMap[pb.StayState.ValueType, StayState](pb.StayState, "STAY_STATE_")
+StayOrder = TypeAliasType("StayOrder", Literal["latest_admission", "days_left", "name"])
+STAY_ORDERS = EnumMap[pb.StayOrder.ValueType, StayOrder](pb.StayOrder, "STAY_ORDER_")
 
 
 class ShelterIn(BaseModel):
@@ -154,11 +169,11 @@ class StayPage(BaseModel):
     """One page of a shelter's stays, the latest admission first."""
 
     items: list[Stay]
-    next_page_token: str | None = Field(description="null on the last page.")
+    next_page_token: str | None = Field(description=NEXT_PAGE_TOKEN_DESCRIPTION)
 
     @classmethod
     def from_proto(cls, msg: pb.ListStaysResponse) -> StayPage:
         return cls(
             items=[Stay.from_proto(s) for s in msg.stays],
-            next_page_token=msg.next_page_token or None,
+            next_page_token=page_token_out(msg.next_page_token),
         )

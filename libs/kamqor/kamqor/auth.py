@@ -9,14 +9,17 @@ issuer, audience, expiry and issue time. Nothing here logs or raises the token o
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import jwt
+
+if TYPE_CHECKING:  # imported when keys are fetched: httpx costs a service's start ~0.5 s
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +48,8 @@ AGENCY_TYPES: frozenset[str] = frozenset(
     }
 )
 _AGENCY_CLAIMS = ("agency", "agency_type", "territory")
+# Verified tokens kept (each until its expiry); past this, expired ones are dropped first.
+VERIFIED_CACHE_SIZE = 10_000
 # Kamqor's own clients of the realm: the only authorized parties (`azp`) whose tokens are
 # accepted by default. A token that another client of the realm obtained is refused even when it
 # carries the gateway's audience. `kamqor-dev-tools` and `kamqor-test-short` exist only in the
@@ -122,6 +127,9 @@ class TokenVerifier:
         self._last_fetch: float | None = None
         self._fetch_count = 0
         self._lock = asyncio.Lock()
+        # Verified tokens by SHA-256, until their expiry: the signature is checked once per
+        # token, not once per call (a console session sends the same token for minutes).
+        self._verified: dict[bytes, tuple[Principal, float]] = {}
 
     @property
     def jwks_fetch_count(self) -> int:
@@ -132,6 +140,10 @@ class TokenVerifier:
         """The principal behind a valid access token; `AuthError` otherwise."""
         if not isinstance(token, str) or token.count(".") != 2:
             raise AuthError("malformed token")
+        digest = hashlib.sha256(token.encode()).digest()
+        cached = self._verified.get(digest)
+        if cached is not None and time.time() < cached[1]:
+            return cached[0]
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -149,7 +161,16 @@ class TokenVerifier:
         principal = _principal(claims, token)
         if principal.client_id not in self.allowed_clients:
             raise AuthError("client not allowed")
+        self._remember(digest, principal, float(claims["exp"]))
         return principal
+
+    def _remember(self, digest: bytes, principal: Principal, expires: float) -> None:
+        if len(self._verified) >= VERIFIED_CACHE_SIZE:
+            now = time.time()
+            self._verified = {d: v for d, v in self._verified.items() if v[1] > now}
+            if len(self._verified) >= VERIFIED_CACHE_SIZE:
+                self._verified.clear()
+        self._verified[digest] = (principal, expires)
 
     async def refresh_keys(self) -> None:
         """Fetch the key set now (e.g. at start-up), ignoring the throttle."""
@@ -175,6 +196,8 @@ class TokenVerifier:
         raise AuthError("unknown signing key")
 
     async def _fetch_keys(self) -> None:
+        import httpx
+
         self._last_fetch = time.monotonic()
         self._fetch_count += 1
         try:

@@ -15,9 +15,21 @@ log = logging.getLogger(__name__)
 
 
 class Broker:
-    def __init__(self, url: str, *, name: str) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        name: str,
+        user: str | None = None,
+        password: str | None = None,
+        inbox_prefix: str | None = None,
+    ) -> None:
+        """`user`/`password`: this process's own NATS user (`KAMQOR_NATS_USER`); `inbox_prefix`:
+        its reply subjects, the only ones its user may subscribe to (`_INBOX_<service>`)."""
         self._url = url
         self._name = name
+        self._auth = {"user": user, "password": password} if user else {}
+        self._inbox = {"inbox_prefix": inbox_prefix} if inbox_prefix else {}
         self._nc: Client | None = None
         self._js: JetStreamContext | None = None
         # Bumped on every reconnect: pull subscriptions may go silent after a server restart
@@ -56,6 +68,8 @@ class Broker:
                     disconnected_cb=self._on_disconnected,
                     reconnected_cb=self._on_reconnected,
                     error_cb=self._on_error,
+                    **self._auth,
+                    **self._inbox,
                 )
                 break
             except Exception as exc:

@@ -5,19 +5,20 @@ from __future__ import annotations
 import contextvars
 import logging
 import traceback
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
 from typing import Any
 
 import grpc
-from google.protobuf import any_pb2
+from google.protobuf import any_pb2, descriptor_pb2, descriptor_pool
 from google.rpc import error_details_pb2, status_pb2
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
+from grpc_reflection.v1alpha import reflection, reflection_pb2, reflection_pb2_grpc
 from opentelemetry.instrumentation.grpc import aio_server_interceptor
 from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy.exc import IntegrityError
 
 from kamqor.auth import AuthError, KeySetUnavailable, Principal, TokenVerifier
+from kamqor.db import StaleConnection
 from kamqor.errors import (
     Aborted,
     Conflict,
@@ -126,7 +127,13 @@ class KitInterceptor(grpc.aio.ServerInterceptor):
                     raise Invalid(*fault)
                 reset = _principal.set(principal)
                 try:
-                    return await inner(request, context)
+                    try:
+                        return await inner(request, context)
+                    except StaleConnection:
+                        # A pooled connection had died (no pre-ping, kit `db`); nothing was
+                        # committed: the call runs once more on a fresh connection.
+                        log.info("%s: stale database connection; retrying once", method)
+                        return await inner(request, context)
                 finally:
                     _principal.reset(reset)
             except DomainError as exc:
@@ -159,6 +166,100 @@ class KitInterceptor(grpc.aio.ServerInterceptor):
         )
 
 
+class HealthServicer(health.aio.HealthServicer):  # type: ignore[misc]  # untyped package
+    """grpcio-health-checking's servicer, with every method health.proto has working:
+
+    - `List` (the package's servicer answers UNIMPLEMENTED, though reflection advertises it):
+      every service whose status was set, the server's own `""` included;
+    - `Watch` as an async generator: the package's writes with `context.write` and returns
+      None, which OpenTelemetry's server interceptor (it iterates a streaming handler) turns
+      into an UNKNOWN error.
+    """
+
+    async def Watch(
+        self, request: health_pb2.HealthCheckRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> AsyncIterator[health_pb2.HealthCheckResponse]:
+        # The package's loop, yielding: the current status, then each change.
+        condition = self._server_watchers[request.service]
+        self._watcher_count_by_service[request.service] += 1
+        last = None
+        try:
+            async with condition:
+                while True:
+                    status = self._server_status.get(
+                        request.service, health_pb2.HealthCheckResponse.SERVICE_UNKNOWN
+                    )
+                    if status != last:
+                        yield health_pb2.HealthCheckResponse(status=status)
+                    last = status
+                    await condition.wait()
+        finally:
+            self._watcher_count_by_service[request.service] -= 1
+            if self._watcher_count_by_service[request.service] == 0:
+                del self._server_watchers[request.service]
+                del self._watcher_count_by_service[request.service]
+
+    async def List(
+        self, request: health_pb2.HealthListRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> health_pb2.HealthListResponse:
+        return health_pb2.HealthListResponse(
+            statuses={
+                name: health_pb2.HealthCheckResponse(status=status)
+                for name, status in self._server_status.items()
+            }
+        )
+
+
+# Server reflection v1 is v1alpha under another package name, message for message and field for
+# field; grpcio-reflection ships only v1alpha. So the v1 file is v1alpha's descriptor renamed
+# (added to the default pool, where reflection finds it like any other), and the v1 method is
+# the v1alpha servicer itself: the bytes on the wire are the same.
+REFLECTION_V1_SERVICE = "grpc.reflection.v1.ServerReflection"
+_REFLECTION_V1_FILE = "grpc/reflection/v1/reflection.proto"
+
+
+def _add_reflection_v1_descriptor() -> None:
+    pool = descriptor_pool.Default()
+    try:
+        pool.FindFileByName(_REFLECTION_V1_FILE)
+        return
+    except KeyError:
+        pass
+    proto = descriptor_pb2.FileDescriptorProto()
+    reflection_pb2.DESCRIPTOR.CopyToProto(proto)
+    old, new = f".{proto.package}.", ".grpc.reflection.v1."
+    proto.name = _REFLECTION_V1_FILE
+    proto.package = "grpc.reflection.v1"
+    proto.options.Clear()
+    for message in proto.message_type:
+        for field in message.field:
+            if field.type_name.startswith(old):
+                field.type_name = new + field.type_name.removeprefix(old)
+    for service in proto.service:
+        for method in service.method:
+            method.input_type = new + method.input_type.removeprefix(old)
+            method.output_type = new + method.output_type.removeprefix(old)
+    pool.Add(proto)
+
+
+def enable_reflection(service_names: Sequence[str], server: grpc.aio.Server) -> None:
+    """Server reflection, v1 and v1alpha, listing `service_names` and both reflection services
+    (health's name is the caller's to list)."""
+    _add_reflection_v1_descriptor()
+    servicer = reflection.aio.ReflectionServicer(
+        [*service_names, REFLECTION_V1_SERVICE, reflection.SERVICE_NAME]
+    )
+    reflection_pb2_grpc.add_ServerReflectionServicer_to_server(servicer, server)
+    v1 = grpc.stream_stream_rpc_method_handler(
+        servicer.ServerReflectionInfo,
+        request_deserializer=reflection_pb2.ServerReflectionRequest.FromString,
+        response_serializer=reflection_pb2.ServerReflectionResponse.SerializeToString,
+    )
+    server.add_generic_rpc_handlers(
+        (grpc.method_handlers_generic_handler(REFLECTION_V1_SERVICE, {"ServerReflectionInfo": v1}),)
+    )
+
+
 def build_server(
     *,
     verifier: TokenVerifier,
@@ -181,15 +282,10 @@ def build_server(
             ("grpc.max_connection_age_grace_ms", 30 * 1000),
         ],
     )
-    health_servicer = health.aio.HealthServicer()
+    health_servicer = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    reflection.enable_server_reflection(
-        [
-            *service_names,
-            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-            reflection.SERVICE_NAME,
-        ],
-        server,
+    enable_reflection(
+        [*service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name], server
     )
     return server, health_servicer
 
@@ -209,9 +305,12 @@ async def set_serving(
 __all__ = [
     "MAX_REQUEST_BYTES",
     "MAX_RESPONSE_BYTES",
+    "REFLECTION_V1_SERVICE",
+    "HealthServicer",
     "KitInterceptor",
     "build_server",
     "current_principal",
+    "enable_reflection",
     "set_serving",
     "status_for",
 ]

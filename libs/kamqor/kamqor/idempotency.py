@@ -18,7 +18,7 @@ from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kamqor.clock import utcnow
-from kamqor.db import UTCDateTime
+from kamqor.db import UTCDateTime, stage
 from kamqor.errors import Aborted, Invalid
 
 KEY_FIELD = "idempotency_key"
@@ -89,12 +89,13 @@ async def claim(session: AsyncSession, *, scope: str, key: str, digest: str) -> 
 def remember(session: AsyncSession, *, scope: str, key: str, digest: str, result_id: str) -> None:
     """Stage the key with the request's digest and the result, in the caller's transaction."""
     if key:
-        session.add(
+        stage(
+            session,
             IdempotencyRecord(
                 scope=scope,
                 key=key,
                 result_id=result_id,
                 created_at=utcnow(),
                 request_digest=digest,
-            )
+            ),
         )

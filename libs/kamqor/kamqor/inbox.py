@@ -13,14 +13,15 @@ from typing import Any
 from google.protobuf.message import Message
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
 from opentelemetry import propagate, trace
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kamqor.broker import Broker
 from kamqor.clock import utcnow
-from kamqor.db import UnitOfWork, UTCDateTime
+from kamqor.db import UnitOfWork, UTCDateTime, stage
 from kamqor.events.v1.envelope_pb2 import Envelope
 from kamqor.streams import ensure_stream, stream_name
 
@@ -52,6 +53,11 @@ class Subscription:
     subject: str
     payload_type: type[Message]
     handler: Handler
+    # The handler only stages rows for its own event (no reads of what an earlier event of the
+    # same batch wrote, no unique key two events could race for): then a fetched batch is
+    # applied in one transaction, each event id still recorded; a failing batch falls back to
+    # one transaction per event.
+    batch: bool = False
 
 
 class Consumer:
@@ -86,7 +92,7 @@ class Consumer:
 
     async def _consume(self, generation: int) -> None:
         """Fetch and process until the broker reconnects (then the caller subscribes anew)."""
-        await ensure_stream(self._broker.js, self._sub.producer, replicas=self._replicas)
+        await self._producer_stream()
         psub = await self._broker.js.pull_subscribe(
             self._sub.subject,
             durable=self._sub.durable,
@@ -107,12 +113,23 @@ class Consumer:
                     # its own TimeoutError or a bare asyncio.TimeoutError (when its no-wait probe
                     # used up the time); both are TimeoutError.
                     continue
+                if self._sub.batch and len(msgs) > 1 and await self._process_batch(msgs):
+                    continue
                 for msg in msgs:
                     await self._process(msg)
         finally:
             # Unsubscribed here, a later drain of the connection has nothing left to cancel.
             with contextlib.suppress(Exception):
                 await psub.unsubscribe()
+
+    async def _producer_stream(self) -> None:
+        """The producer declares its stream; a consumer only looks it up (its NATS user may
+        not change another service's stream) and declares it only where none exists yet and its
+        user may (tests, tools)."""
+        try:
+            await self._broker.js.stream_info(stream_name(self._sub.producer))
+        except NotFoundError:
+            await ensure_stream(self._broker.js, self._sub.producer, replicas=self._replicas)
 
     async def _process(self, msg: Msg) -> None:
         env = Envelope()
@@ -152,15 +169,87 @@ class Consumer:
                 return
             await msg.ack()
 
+    def _decode(self, msg: Msg) -> tuple[Envelope, Message] | None:
+        env = Envelope()
+        try:
+            env.ParseFromString(msg.data)
+            payload = self._sub.payload_type()
+            if not env.data.Unpack(payload):
+                return None
+        except Exception:
+            return None
+        return env, payload
+
+    async def _process_batch(self, msgs: list[Msg]) -> bool:
+        """Apply a fetched batch in one transaction and ack it; False (nothing acked or
+        written) when any message needs the one-by-one path: undecodable, or the batch failed."""
+        decoded = [self._decode(m) for m in msgs]
+        if any(d is None for d in decoded):
+            return False
+        events = [d for d in decoded if d is not None]
+        try:
+            async with self._uow() as session:
+                ids = [env.id for env, _ in events]
+                conn = await session.connection()
+                done = set(
+                    (
+                        await conn.execute(
+                            select(col(ProcessedEvent.event_id))
+                            .where(ProcessedEvent.consumer == self._sub.durable)
+                            .where(col(ProcessedEvent.event_id).in_(ids))
+                        )
+                    ).scalars()
+                )
+                now = utcnow()
+                for msg, (env, payload) in zip(msgs, events, strict=True):
+                    if env.id in done:
+                        continue
+                    done.add(env.id)
+                    stage(
+                        session,
+                        ProcessedEvent(
+                            consumer=self._sub.durable, event_id=env.id, processed_at=now
+                        ),
+                    )
+                    with self._span(msg, env):
+                        await self._sub.handler(session, env, payload)
+        except Exception as exc:
+            log.info(
+                "consumer %s: batch of %d failed (%s); one by one",
+                self._sub.durable,
+                len(msgs),
+                type(exc).__name__,
+            )
+            return False
+        if self._after_commit is not None:
+            self._after_commit()
+        for msg in msgs:
+            await msg.ack()
+        return True
+
+    def _span(self, msg: Msg, env: Envelope) -> contextlib.AbstractContextManager[Any]:
+        return self._tracer.start_as_current_span(
+            f"{msg.subject} process",
+            context=propagate.extract(dict(msg.headers or {})),
+            kind=trace.SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "nats",
+                "messaging.destination.name": msg.subject,
+                "messaging.message.id": env.id,
+                "messaging.consumer.group.name": self._sub.durable,
+            },
+        )
+
     async def _apply(self, env: Envelope, payload: Message) -> None:
         try:
             async with self._uow() as session:
                 if await session.get(ProcessedEvent, (self._sub.durable, env.id)) is not None:
                     return
-                session.add(
+                stage(
+                    session,
                     ProcessedEvent(
                         consumer=self._sub.durable, event_id=env.id, processed_at=utcnow()
-                    )
+                    ),
                 )
                 await self._sub.handler(session, env, payload)
         except IntegrityError:

@@ -15,7 +15,7 @@ from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kamqor.clock import utcnow
-from kamqor.db import UTCDateTime
+from kamqor.db import UTCDateTime, stage
 from kamqor.deadlines.v1 import deadlines_pb2
 from kamqor.ids import new_id
 from kamqor.profiles import Deadline, get_profile
@@ -93,7 +93,7 @@ def open_obligation(
         term_kind=deadline.kind,
         term_amount=deadline.amount,
     )
-    session.add(row)
+    stage(session, row)  # one Core insert with the transaction's other rows (kit `db`)
     return row
 
 

@@ -13,7 +13,7 @@ from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kamqor.clock import utcnow
-from kamqor.db import UTCDateTime
+from kamqor.db import UTCDateTime, stage
 from kamqor.events.v1.envelope_pb2 import Envelope
 from kamqor.ids import new_id
 
@@ -61,7 +61,8 @@ def append(
     env = envelope(source=source, entity=entity, payload=payload)
     carrier: dict[str, str] = {}
     propagate.inject(carrier)
-    session.add(
+    stage(
+        session,
         OutboxEvent(
             id=env.id,
             subject=subject,
@@ -70,6 +71,6 @@ def append(
             traceparent=carrier.get("traceparent"),
             tracestate=carrier.get("tracestate"),
             created_at=utcnow(),
-        )
+        ),
     )
     return env.id

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import Any
 
 from opentelemetry import propagate, trace
-from sqlmodel import col, select
+from sqlalchemy import Row, select, update
+from sqlmodel import col
 
 from kamqor.broker import Broker
 from kamqor.clock import utcnow
@@ -15,6 +17,15 @@ from kamqor.db import UnitOfWork
 from kamqor.outbox import OutboxEvent
 
 log = logging.getLogger(__name__)
+
+_COLUMNS = (
+    col(OutboxEvent.id),
+    col(OutboxEvent.subject),
+    col(OutboxEvent.event_type),
+    col(OutboxEvent.body),
+    col(OutboxEvent.traceparent),
+    col(OutboxEvent.tracestate),
+)
 
 
 class Relay:
@@ -57,36 +68,54 @@ class Relay:
                 await asyncio.wait_for(self._wake.wait(), timeout=backoff)
 
     async def drain_once(self) -> int:
-        """Publish one batch; returns how many were acknowledged by JetStream."""
+        """Publish one batch; returns how many were acknowledged by JetStream.
+
+        The batch's publishes are in flight together (JetStream acknowledges each), then the
+        acknowledged rows are marked sent in one statement, the failed ones counted in another.
+        """
         if not self._broker.is_connected:
             return 0
-        sent = 0
         async with self._uow() as session:
             # SKIP LOCKED lets several replicas relay side by side without sending a row twice
-            # at once.
+            # at once. Columns, not ORM objects: nothing here is changed through the ORM.
+            conn = await session.connection()
             rows = (
-                await session.exec(
-                    select(OutboxEvent)
+                await conn.execute(
+                    select(*_COLUMNS)
                     .where(col(OutboxEvent.sent_at).is_(None))
                     .order_by(col(OutboxEvent.id))
                     .limit(self._batch)
                     .with_for_update(skip_locked=True)
                 )
             ).all()
-            for row in rows:
-                try:
-                    await self._publish(row)
-                except Exception as exc:
-                    row.attempts += 1
-                    session.add(row)
-                    log.warning("publish %s failed: %s", row.subject, type(exc).__name__)
-                    break
-                row.sent_at = utcnow()
-                session.add(row)
-                sent += 1
-        return sent
+            if not rows:
+                return 0
+            results = await asyncio.gather(
+                *(self._publish(row) for row in rows), return_exceptions=True
+            )
+            sent = [row.id for row, r in zip(rows, results, strict=True) if r is None]
+            failed = [row for row, r in zip(rows, results, strict=True) if r is not None]
+            if sent:
+                await conn.execute(
+                    update(OutboxEvent)
+                    .where(col(OutboxEvent.id).in_(sent))
+                    .values(sent_at=utcnow())
+                )
+            if failed:
+                first = next(r for r in results if r is not None)
+                if isinstance(first, asyncio.CancelledError):
+                    raise first
+                log.warning(
+                    "%d of %d publishes failed: %s", len(failed), len(rows), type(first).__name__
+                )
+                await conn.execute(
+                    update(OutboxEvent)
+                    .where(col(OutboxEvent.id).in_([r.id for r in failed]))
+                    .values(attempts=col(OutboxEvent.attempts) + 1)
+                )
+        return len(sent)
 
-    async def _publish(self, row: OutboxEvent) -> None:
+    async def _publish(self, row: Row[Any]) -> None:
         parent = propagate.extract(
             {
                 k: v

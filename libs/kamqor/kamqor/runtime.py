@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -111,8 +112,11 @@ class ServiceApp:
         load_all_profiles()
         engine = make_engine(settings.database_url)
         trace_engine(engine, self.tracer_provider)
-        await migrate(engine, spec.migrations_dir)
-        broker = Broker(settings.nats_url, name=f"kamqor-{spec.name}")
+        # The schema is brought up by the `migrate` step (`python -m <service> migrate`, a
+        # Kubernetes Job), once per release, not at every start of every replica.
+        broker = Broker(
+            settings.nats_url, name=f"kamqor-{spec.name}", **settings.broker_options(spec.name)
+        )
         tracer = self.tracer_provider.get_tracer(f"kamqor.{spec.name}")
         uow = unit_of_work(engine)
         await self._replan(uow)
@@ -161,6 +165,14 @@ class ServiceApp:
         self._tasks.append(asyncio.create_task(self.sweeper.run(), name=f"{spec.name}-sweeper"))
         self._tasks.append(asyncio.create_task(self._serve_when_connected(), name="readiness"))
         log.info("%s listening for gRPC on port %s", spec.name, self.port)
+
+    async def migrate(self) -> None:
+        """The `migrate` step: bring this service's database schema to head, then return."""
+        engine = make_engine(self.settings.database_url)
+        try:
+            await migrate(engine, self.spec.migrations_dir)
+        finally:
+            await engine.dispose()
 
     async def _replan(self, uow: UnitOfWork) -> None:
         """New calendar data (a decree's year added) re-plans what was computed provisionally."""
@@ -217,9 +229,17 @@ def standard_sweeper(service: str) -> Callable[[Wiring], Sweeper]:
     return build
 
 
-def run_main(app: ServiceApp) -> None:
-    """Body of every service's `__main__`: logging, the global tracer, serve until SIGTERM."""
+def run_main(app: ServiceApp, argv: Sequence[str] | None = None) -> None:
+    """Body of every service's `__main__`: logging, the global tracer, serve until SIGTERM;
+    `python -m <service> migrate` runs the migrations step instead and exits."""
+    args = list(sys.argv[1:] if argv is None else argv)
     configure_logging(app.settings.log_level)
+    if args == ["migrate"]:
+        asyncio.run(app.migrate())
+        log.info("%s: schema migrated", app.spec.name)
+        return
+    if args:
+        raise SystemExit(f"usage: python -m {app.spec.name} [migrate]")
     if app.settings.clock_start is not None:
         set_clock(app.settings.clock_start)
     set_global(app.tracer_provider)

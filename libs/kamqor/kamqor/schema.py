@@ -114,3 +114,23 @@ def add_idempotency_digest() -> None:
 
 def drop_idempotency_digest() -> None:
     op.drop_column("idempotency_keys", "request_digest")
+
+
+def add_audit_entities() -> None:
+    """One audit row per call (kit `audit.record_many`): a page's row names every record read;
+    the GIN index finds a record's rows among the pages."""
+    op.add_column(
+        "audit_log",
+        sa.Column(
+            "entities",
+            sa.ARRAY(sa.String(200)),
+            nullable=False,
+            server_default=sa.text("'{}'::varchar[]"),
+        ),
+    )
+    op.create_index("ix_audit_log_entities", "audit_log", ["entities"], postgresql_using="gin")
+
+
+def drop_audit_entities() -> None:
+    op.drop_index("ix_audit_log_entities", "audit_log")
+    op.drop_column("audit_log", "entities")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import AwareDatetime, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from kamqor.auth import KAMQOR_CLIENTS
@@ -19,6 +19,9 @@ class KitSettings(BaseSettings):
 
     environment: Literal["development", "test", "production"] = "development"
     nats_url: str = "nats://127.0.0.1:4222"
+    # This deployable's own NATS user: each service may publish only on its own subjects.
+    nats_user: str | None = None
+    nats_password: SecretStr | None = None
     # Replicas 3 in production (ARCHITECTURE.md "Events"); 1 on a single local server.
     stream_replicas: int = Field(default=1, ge=1, le=5)
     keycloak_issuer: str = "http://127.0.0.1:8080/realms/kamqor"
@@ -39,6 +42,15 @@ class KitSettings(BaseSettings):
         if self.environment == "production" and self.clock_start is not None:
             raise ValueError("KAMQOR_CLOCK_START: for development and tests only")
         return self
+
+    def broker_options(self, name: str) -> dict[str, str | None]:
+        """Keyword arguments of `Broker` for the deployable `name` (a service, `gateway`): its
+        NATS user and the reply subjects its user may subscribe to (`_INBOX_<name>`)."""
+        return {
+            "user": self.nats_user,
+            "password": self.nats_password.get_secret_value() if self.nats_password else None,
+            "inbox_prefix": f"_INBOX_{name}",
+        }
 
     @property
     def jwks_url(self) -> str:

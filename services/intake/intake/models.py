@@ -3,17 +3,21 @@ installs triggers that refuse UPDATE and DELETE on them."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import UniqueConstraint, text
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from kamqor import paging
 from kamqor.db import UTCDateTime
 
 
 class Appeal(SQLModel, table=True):
     __tablename__ = "appeals"
+    # The journal's orders have their indexes in migration 0004: (territory, registered_at, id)
+    # and (territory, journal_number COLLATE "C", id).
     __table_args__ = (UniqueConstraint("center_id", "year", "sequence"),)
 
     id: str = Field(primary_key=True)
@@ -80,10 +84,47 @@ async def persons_of(session: AsyncSession, appeal_ids: list[str]) -> dict[str, 
     return out
 
 
+@dataclass(frozen=True)
+class JournalFilter:
+    """Every set field narrows the journal; `registered_since` inclusive, `registered_until`
+    exclusive."""
+
+    channel: str | None = None
+    threat_to_life: bool | None = None
+    registered_since: datetime | None = None
+    registered_until: datetime | None = None
+
+
+def sort_key(order: str) -> paging.Column:
+    """The column an order sorts by; journal numbers compare bytewise, whatever the locale."""
+    if order == "journal_number":
+        return col(Appeal.journal_number).collate("C")
+    return col(Appeal.registered_at)
+
+
 async def page(
-    session: AsyncSession, *, territory: str, before_id: str | None, limit: int
+    session: AsyncSession,
+    *,
+    territory: str,
+    where: JournalFilter,
+    order: str,
+    descending: bool,
+    cursor: paging.Cursor | None,
+    limit: int,
 ) -> list[Appeal]:
+    """One page of a territory's journal in `order` (`registered_at` or `journal_number`), the
+    id breaking ties; keyset pagination after `cursor`."""
     query = select(Appeal).where(Appeal.territory == territory)
-    if before_id:
-        query = query.where(col(Appeal.id) < before_id)
-    return list((await session.exec(query.order_by(col(Appeal.id).desc()).limit(limit))).all())
+    if where.channel is not None:
+        query = query.where(Appeal.channel == where.channel)
+    if where.threat_to_life is not None:
+        query = query.where(Appeal.threat_to_life == where.threat_to_life)
+    if where.registered_since is not None:
+        query = query.where(col(Appeal.registered_at) >= where.registered_since)
+    if where.registered_until is not None:
+        query = query.where(col(Appeal.registered_at) < where.registered_until)
+    key, row_id = sort_key(order), col(Appeal.id)
+    if cursor is not None:
+        query = query.where(paging.after(key, row_id, cursor, descending=descending))
+    ordering = (key.desc(), row_id.desc()) if descending else (key.asc(), row_id.asc())
+    return list((await session.exec(query.order_by(*ordering).limit(limit))).all())

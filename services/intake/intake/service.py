@@ -4,17 +4,18 @@ Never commits: the caller's unit of work does."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from intake import models, rules
 from intake.models import Appeal, AppealPerson
-from kamqor import audit, idempotency, obligations, outbox
+from kamqor import audit, db, idempotency, obligations, outbox, paging
 from kamqor.access import require_role, require_territory
 from kamqor.auth import Principal
 from kamqor.clock import utcnow
-from kamqor.errors import NotFound
+from kamqor.errors import Invalid, NotFound
 from kamqor.events.v1.intake_pb2 import AppealRegistered
 from kamqor.ids import new_id, parse_id
 from kamqor.obligations import Obligation
@@ -85,8 +86,6 @@ async def register_appeal(
         domestic_violence=domestic_violence,
         registered_by=principal.subject,
     )
-    session.add(appeal)
-    await session.flush()  # the entry exists before anything refers to it (INT-2)
     kept = [
         AppealPerson(
             id=new_id(),
@@ -98,7 +97,9 @@ async def register_appeal(
         )
         for i, p in enumerate(persons)
     ]
-    session.add_all(kept)
+    # The entry and its persons first among the transaction's Core inserts (INT-2: the entry
+    # exists before anything refers to it), all at the end of the unit of work.
+    db.stage(session, appeal, *kept)
     entity = f"appeal/{appeal.id}"
     opened = [
         obligations.open_obligation(
@@ -154,27 +155,83 @@ async def get_appeal(
     )
 
 
-async def list_appeals(
-    session: AsyncSession, *, principal: Principal, page_token: str, page_size: int
-) -> tuple[list[AppealView], str]:
-    """The territory's journal, newest first; every listed entry's read is audited (REG-9)."""
-    require_role(principal, *rules.READERS)
-    before = parse_id(page_token, field="page_token") if page_token else None
-    rows = await models.page(
-        session, territory=principal.territory, before_id=before, limit=page_size + 1
+class AppealOrder(StrEnum):
+    NEWEST_FIRST = "newest_first"
+    OLDEST_FIRST = "oldest_first"
+    JOURNAL_NUMBER = "journal_number"
+
+
+# order -> (column, descending, the cursor key's type)
+_ORDERS: dict[AppealOrder, tuple[str, bool, type[paging.Key]]] = {
+    AppealOrder.NEWEST_FIRST: ("registered_at", True, datetime),
+    AppealOrder.OLDEST_FIRST: ("registered_at", False, datetime),
+    AppealOrder.JOURNAL_NUMBER: ("journal_number", False, str),
+}
+
+
+@dataclass(frozen=True)
+class JournalQuery:
+    """What the journal's reader asks for; days are the territory's local days, both inclusive."""
+
+    channel: rules.Channel | None = None
+    threat_to_life: bool | None = None
+    registered_from: date | None = None
+    registered_to: date | None = None
+    order: AppealOrder = AppealOrder.NEWEST_FIRST
+
+
+def _journal_filter(query: JournalQuery, territory: str) -> models.JournalFilter:
+    first, last = query.registered_from, query.registered_to
+    if first and last and last < first:
+        raise Invalid("registered_to", "must not be before registered_from")
+    zone = get_profile(territory_of(territory).profile).zone
+
+    def midnight(day: date) -> datetime:
+        return datetime.combine(day, time.min, tzinfo=zone)
+
+    return models.JournalFilter(
+        channel=query.channel.value if query.channel else None,
+        threat_to_life=query.threat_to_life,
+        registered_since=midnight(first) if first else None,
+        registered_until=midnight(last + timedelta(days=1)) if last else None,
     )
-    next_token = rows[page_size - 1].id if len(rows) > page_size else ""
+
+
+async def list_appeals(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    page_token: str,
+    page_size: int,
+    query: JournalQuery | None = None,
+) -> tuple[list[AppealView], str]:
+    """The territory's journal narrowed by `query`'s filters in its order (newest first by
+    default), one page and the next page's token ('' at the end); every listed entry's read is
+    audited (REG-9)."""
+    require_role(principal, *rules.READERS)
+    query = query or JournalQuery()
+    column, descending, key_type = _ORDERS[query.order]
+    cursor = paging.decode(page_token, order=query.order, key_type=key_type)
+    rows = await models.page(
+        session,
+        territory=principal.territory,
+        where=_journal_filter(query, principal.territory),
+        order=column,
+        descending=descending,
+        cursor=cursor,
+        limit=page_size + 1,
+    )
+    next_token = paging.next_token(rows, page_size, query.order, lambda a: getattr(a, column))
     rows = rows[:page_size]
     ids = [a.id for a in rows]
     persons = await models.persons_of(session, ids)
     duties = await obligations.for_subjects(session, [f"appeal/{i}" for i in ids])
-    for appeal in rows:
-        audit.record(
-            session,
-            principal=principal,
-            action="read",
-            entity=f"appeal/{appeal.id}",
-            purpose="list",
-        )
+    audit.record_many(  # one row naming every listed entry (REG-9)
+        session,
+        principal=principal,
+        action="read",
+        entities=[f"appeal/{appeal.id}" for appeal in rows],
+        purpose="list",
+    )
     views = [AppealView(a, persons[a.id], duties[f"appeal/{a.id}"]) for a in rows]
     return views, next_token

@@ -32,6 +32,12 @@ _CHANNELS = {
     pb.CHANNEL_SIGNAL_CARD: rules.Channel.SIGNAL_CARD,
 }
 _CHANNEL_PB = {v: k for k, v in _CHANNELS.items()}
+_ORDERS = {
+    pb.APPEAL_ORDER_UNSPECIFIED: service.AppealOrder.NEWEST_FIRST,
+    pb.APPEAL_ORDER_NEWEST_FIRST: service.AppealOrder.NEWEST_FIRST,
+    pb.APPEAL_ORDER_OLDEST_FIRST: service.AppealOrder.OLDEST_FIRST,
+    pb.APPEAL_ORDER_JOURNAL_NUMBER: service.AppealOrder.JOURNAL_NUMBER,
+}
 _RELATIONS = {
     pb.RELATION_APPLICANT: rules.Relation.APPLICANT,
     pb.RELATION_MOTHER: rules.Relation.MOTHER,
@@ -48,6 +54,26 @@ def _person(msg: pb.Person, i: int) -> rules.PersonIn:
         raise Invalid(f"persons[{i}].relation", "is required")
     birth = parse_date(msg.birth_date, field=f"persons[{i}].birth_date", required=False)
     return rules.PersonIn(full_name=msg.full_name, relation=relation, birth_date=birth)
+
+
+def _journal_query(request: pb.ListAppealsRequest) -> service.JournalQuery:
+    channel = None
+    if request.channel != pb.CHANNEL_UNSPECIFIED:
+        channel = _CHANNELS.get(request.channel)
+        if channel is None:
+            raise Invalid("channel", f"must be one of {sorted(c.value for c in rules.Channel)}")
+    order = _ORDERS.get(request.order)
+    if order is None:
+        raise Invalid("order", f"must be one of {sorted(o.value for o in service.AppealOrder)}")
+    return service.JournalQuery(
+        channel=channel,
+        threat_to_life=request.threat_to_life if request.HasField("threat_to_life") else None,
+        registered_from=parse_date(
+            request.registered_from, field="registered_from", required=False
+        ),
+        registered_to=parse_date(request.registered_to, field="registered_to", required=False),
+        order=order,
+    )
 
 
 def _appeal_pb(view: service.AppealView) -> pb.Appeal:
@@ -110,11 +136,13 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
     async def ListAppeals(
         self, request: pb.ListAppealsRequest, context: Ctx
     ) -> pb.ListAppealsResponse:
+        query = _journal_query(request)
         async with self._w.transaction() as session:
             views, token = await service.list_appeals(
                 session,
                 principal=current_principal(),
                 page_token=request.page_token,
                 page_size=page_size(request.page_size),
+                query=query,
             )
         return pb.ListAppealsResponse(appeals=[_appeal_pb(v) for v in views], next_page_token=token)

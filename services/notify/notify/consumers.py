@@ -36,6 +36,8 @@ def subscriptions(_wiring: Wiring) -> list[Subscription]:
             subject="kamqor.shelter.stay.admitted",
             payload_type=StayAdmitted,
             handler=on_stay_admitted,
+            # It only stages its own rows: a fetched batch is applied in one transaction.
+            batch=True,
         ),
         # Every producer's approaching and overdue obligations, notify's own included (NTF-7).
         *(

@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, UniqueConstraint, and_, or_
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from kamqor import paging
 from kamqor.auth import Principal
 from kamqor.db import UTCDateTime
 from notify.rules import (
@@ -51,11 +52,14 @@ async def visible_to(
     principal: Principal,
     *,
     state: NoticeState | None,
-    before_id: str | None,
+    cursor: paging.Cursor | None,
     limit: int,
     subjects: Sequence[str] = (),
+    order: str = "created_at",
+    descending: bool = True,
 ) -> list[Notice]:
-    """Newest first; keyset pagination on the time-ordered id; only `subjects` when given."""
+    """Sorted by the `order` column (`created_at` or `due_at`), the id breaking ties; keyset
+    pagination after `cursor`; only `subjects` when given."""
     conditions: list[ColumnElement[bool]] = []
     if principal.has_any(*RECIPIENT_ROLES):
         conditions.append(
@@ -80,9 +84,12 @@ async def visible_to(
         query = query.where(col(Notice.subject).in_(list(subjects)))
     if state is not None:
         query = query.where(Notice.state == state)
-    if before_id:
-        query = query.where(col(Notice.id) < before_id)
-    query = query.order_by(col(Notice.id).desc()).limit(limit)
+    key = col(Notice.due_at) if order == "due_at" else col(Notice.created_at)
+    row_id = col(Notice.id)
+    if cursor is not None:
+        query = query.where(paging.after(key, row_id, cursor, descending=descending))
+    ordering = (key.desc(), row_id.desc()) if descending else (key.asc(), row_id.asc())
+    query = query.order_by(*ordering).limit(limit)
     return list((await session.exec(query)).all())
 
 

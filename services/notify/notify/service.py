@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from enum import StrEnum
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from kamqor import audit, obligations, outbox
+from kamqor import audit, db, obligations, outbox, paging
 from kamqor.access import require_role
 from kamqor.auth import Principal
 from kamqor.clock import utcnow
@@ -66,7 +67,7 @@ async def create_admission_notices(
             due_at=obligation.due_at,
             source_event_id=event_id,
         )
-        session.add(notice)
+        db.stage(session, notice)  # Core inserts at the end of the event's (or batch's) unit
         outbox.append(
             session,
             source=SOURCE,
@@ -84,6 +85,18 @@ async def create_admission_notices(
     return created
 
 
+class NoticeOrder(StrEnum):
+    NEWEST_FIRST = "newest_first"
+    DUE_FIRST = "due_first"
+
+
+# order -> (column, descending)
+_NOTICE_ORDERS = {
+    NoticeOrder.NEWEST_FIRST: ("created_at", True),
+    NoticeOrder.DUE_FIRST: ("due_at", False),
+}
+
+
 async def list_notices(
     session: AsyncSession,
     *,
@@ -92,22 +105,25 @@ async def list_notices(
     page_token: str,
     page_size: int,
     subjects: Sequence[str] = (),
+    order: NoticeOrder = NoticeOrder.NEWEST_FIRST,
 ) -> tuple[list[Notice], str]:
-    """The caller's notices, newest first, and the token of the next page ('' when none);
-    only those about `subjects` (e.g. `stay/<id>`) when given."""
+    """The caller's notices in `order` (newest first by default), and the token of the next
+    page ('' when none); only those about `subjects` (e.g. `stay/<id>`) when given."""
     require_role(principal, *READERS)
     if len(subjects) > MAX_SUBJECTS:
         raise Invalid("subjects", f"at most {MAX_SUBJECTS}")
-    before = parse_id(page_token, field="page_token") if page_token else None
+    column, descending = _NOTICE_ORDERS[order]
     rows = await models.visible_to(
         session,
         principal,
         state=state,
-        before_id=before,
+        cursor=paging.decode(page_token, order=order, key_type=datetime),
         limit=page_size + 1,
         subjects=subjects,
+        order=column,
+        descending=descending,
     )
-    next_token = rows[page_size - 1].id if len(rows) > page_size else ""
+    next_token = paging.next_token(rows, page_size, order, lambda n: getattr(n, column))
     return rows[:page_size], next_token
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import grpc
 
+from kamqor.errors import Invalid
 from kamqor.grpcserver import current_principal
 from kamqor.notify.v1 import notify_pb2 as pb
 from kamqor.notify.v1 import notify_pb2_grpc
@@ -21,6 +22,11 @@ _STATES = {
     rules.NoticeState.ACKNOWLEDGED: pb.NOTICE_STATE_ACKNOWLEDGED,
 }
 _STATE_FILTER = {v: k for k, v in _STATES.items()}
+_NOTICE_ORDERS = {
+    pb.NOTICE_ORDER_UNSPECIFIED: service.NoticeOrder.NEWEST_FIRST,
+    pb.NOTICE_ORDER_NEWEST_FIRST: service.NoticeOrder.NEWEST_FIRST,
+    pb.NOTICE_ORDER_DUE_FIRST: service.NoticeOrder.DUE_FIRST,
+}
 _KINDS = {
     rules.ReminderKind.REMINDER: pb.REMINDER_KIND_REMINDER,
     rules.ReminderKind.ESCALATION: pb.REMINDER_KIND_ESCALATION,
@@ -71,6 +77,9 @@ class NotifyServicer(notify_pb2_grpc.NotifyServiceServicer):
     async def ListNotices(
         self, request: pb.ListNoticesRequest, context: Ctx
     ) -> pb.ListNoticesResponse:
+        order = _NOTICE_ORDERS.get(request.order)
+        if order is None:
+            raise Invalid("order", f"must be one of {sorted(o.value for o in service.NoticeOrder)}")
         async with self._w.transaction() as session:
             rows, token = await service.list_notices(
                 session,
@@ -79,6 +88,7 @@ class NotifyServicer(notify_pb2_grpc.NotifyServiceServicer):
                 page_token=request.page_token,
                 page_size=page_size(request.page_size),
                 subjects=list(request.subjects),
+                order=order,
             )
         return pb.ListNoticesResponse(notices=[_notice_pb(n) for n in rows], next_page_token=token)
 

@@ -8,6 +8,7 @@ from sqlalchemy import Index
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from kamqor import paging
 from kamqor.db import UTCDateTime
 from plans.rules import MeasureState, PlanState
 
@@ -32,8 +33,13 @@ class Plan(SQLModel, table=True):
 
 class Measure(SQLModel, table=True):
     __tablename__ = "measures"
-    # An agency's own list (PLN-15) reads by (agency, state) in id order.
-    __table_args__ = (Index("ix_measures_agency_state", "agency_id", "state", "id"),)
+    # An agency's own list (PLN-15) reads by (agency, state) in id order, or by the agency in
+    # deadline or sending order (migration 0004).
+    __table_args__ = (
+        Index("ix_measures_agency_state", "agency_id", "state", "id"),
+        Index("ix_measures_agency_deadline", "agency_id", "deadline", "id"),
+        Index("ix_measures_agency_sent", "agency_id", "sent_at", "id"),
+    )
 
     id: str = Field(primary_key=True)
     plan_id: str = Field(foreign_key="plans.id", index=True)
@@ -83,10 +89,14 @@ async def agency_measures(
     agency_id: str,
     territory: str,
     state: str | None,
-    after: str,
+    cursor: paging.Cursor | None,
     limit: int,
+    order: str = "id",
+    descending: bool = False,
 ) -> list[Measure]:
-    """The measures sent to one agency (PLN-15); drafts never leave the center."""
+    """The measures sent to one agency (PLN-15); drafts never leave the center. Sorted by the
+    `order` column (`id`, `deadline` or `sent_at`), the id breaking ties; keyset pagination
+    after `cursor`."""
     query = (
         select(Measure)
         .where(Measure.agency_id == agency_id)
@@ -95,9 +105,14 @@ async def agency_measures(
     )
     if state is not None:
         query = query.where(Measure.state == state)
-    if after:
-        query = query.where(col(Measure.id) > after)
-    return list((await session.exec(query.order_by(col(Measure.id)).limit(limit))).all())
+    key = {"deadline": col(Measure.deadline), "sent_at": col(Measure.sent_at)}.get(
+        order, col(Measure.id)
+    )
+    row_id = col(Measure.id)
+    if cursor is not None:
+        query = query.where(paging.after(key, row_id, cursor, descending=descending))
+    ordering = (key.desc(), row_id.desc()) if descending else (key.asc(), row_id.asc())
+    return list((await session.exec(query.order_by(*ordering).limit(limit))).all())
 
 
 async def case_ids(session: AsyncSession, plan_ids: list[str]) -> dict[str, str]:

@@ -56,6 +56,11 @@ _MEASURE_STATES = {
     pb.MEASURE_STATE_COMPLETED: rules.MeasureState.COMPLETED,
 }
 _MEASURE_STATE_PB = {v: k for k, v in _MEASURE_STATES.items()}
+_MEASURE_ORDERS = {
+    pb.MEASURE_ORDER_UNSPECIFIED: service.MeasureOrder.DRAFTED,
+    pb.MEASURE_ORDER_DEADLINE: service.MeasureOrder.DEADLINE,
+    pb.MEASURE_ORDER_LATEST_SENT: service.MeasureOrder.LATEST_SENT,
+}
 _PLAN_STATE_PB = {
     rules.PlanState.DRAFT: pb.PLAN_STATE_DRAFT,
     rules.PlanState.APPROVED: pb.PLAN_STATE_APPROVED,
@@ -206,6 +211,7 @@ class PlansServicer(plans_pb2_grpc.PlansServiceServicer):
         self, request: pb.ListMyMeasuresRequest, context: Ctx
     ) -> pb.ListMyMeasuresResponse:
         state = _one_of(_MEASURE_STATES, request.state, "state") if request.state else None
+        order = _one_of(_MEASURE_ORDERS, request.order, "order")
         async with self._w.transaction() as session:
             views, token = await service.list_my_measures(
                 session,
@@ -213,6 +219,7 @@ class PlansServicer(plans_pb2_grpc.PlansServiceServicer):
                 state=state,
                 page_size=request.page_size,
                 page_token=request.page_token,
+                order=order,
             )
         return pb.ListMyMeasuresResponse(
             measures=[_measure_pb(v) for v in views], next_page_token=token

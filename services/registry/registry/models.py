@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from sqlalchemy import text
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -125,6 +126,60 @@ async def pending_deregistration(session: AsyncSession, family_id: str) -> bool:
         .where(Decision.state != DecisionState.ENTERED)
     )
     return (await session.exec(query)).first() is not None
+
+
+# Trigram search (migration 0005): each word of the query must be this similar to a whole word
+# of the member's normalised name (`<<%`, pg_trgm's strict word similarity, which the GIN index
+# answers). Two letters swapped in an 8-letter surname (`маскимов` for `максимов`) score 0.38;
+# a shared ending alone (`-ович` of every patronymic, `-енко`) stays below.
+NAME_SIMILARITY = 0.36
+# Words of a query compared (surname, given name, patronymic and one more).
+MAX_NAME_WORDS = 4
+
+
+async def search_by_name(
+    session: AsyncSession,
+    *,
+    territory: str,
+    name: str,
+    birth_date: date | None,
+    offset: int,
+    limit: int,
+) -> list[Family]:
+    """Registered families of a territory with a member whose name is like `name`, the most
+    similar first (then by id); removed ones never (REG-6). The database normalises both sides
+    (`registry_name_key`), so the GIN trigram index on `family_members.name_key` answers."""
+    conn = await session.connection()
+    await conn.execute(
+        text(f"SET LOCAL pg_trgm.strict_word_similarity_threshold = {NAME_SIMILARITY}")
+    )
+    # Every word of the query must match the member's name (two names that share a surname
+    # do not match each other's first names); the score sums the words' similarities.
+    words = name.split()[:MAX_NAME_WORDS]
+    keys = [f"registry_name_key(:w{i})" for i in range(len(words))]
+    ranked = text(
+        "SELECT m.family_id, max("
+        + " + ".join(f"strict_word_similarity({k}, m.name_key)" for k in keys)
+        + ") AS score FROM family_members m JOIN families f ON f.id = m.family_id WHERE "
+        + " AND ".join(f"{k} <<% m.name_key" for k in keys)
+        + " AND f.territory = :territory AND f.state = :state "
+        + ("AND m.birth_date = :birth_date " if birth_date is not None else "")
+        + "GROUP BY m.family_id ORDER BY score DESC, m.family_id LIMIT :limit OFFSET :offset"
+    )
+    params: dict[str, object] = {
+        **{f"w{i}": w for i, w in enumerate(words)},
+        "territory": territory,
+        "state": FamilyState.REGISTERED.value,
+        "limit": limit,
+        "offset": offset,
+    }
+    if birth_date is not None:
+        params["birth_date"] = birth_date
+    ids = [row[0] for row in (await conn.execute(ranked, params)).all()]
+    if not ids:
+        return []
+    found = {f.id: f for f in (await session.exec(select(Family).where(col(Family.id).in_(ids))))}
+    return [found[i] for i in ids]
 
 
 def _like(value: str) -> str:

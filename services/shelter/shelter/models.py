@@ -8,6 +8,7 @@ from sqlalchemy import func
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from kamqor import paging
 from kamqor.db import UTCDateTime
 from shelter.rules import StayState
 
@@ -90,21 +91,35 @@ async def minors_of(session: AsyncSession, stay_id: str) -> list[StayMinor]:
     return list((await session.exec(query)).all())
 
 
+# Columns a list of stays sorts by (indexed with the shelter and state, migration 0005); an
+# adult's name never changes once admitted, so a long one is read back from its row (paging).
+STAY_SORT_COLUMNS = {
+    "admitted_at": col(Stay.admitted_at),
+    "latest_end_at": col(Stay.latest_end_at),
+    "adult_name": col(Stay.adult_name),
+}
+
+
 async def stays_of(
     session: AsyncSession,
     shelter_id: str,
     *,
     state: StayState | None,
-    before_id: str | None,
+    order: str,
+    descending: bool,
+    cursor: paging.Cursor | None,
     limit: int,
 ) -> list[Stay]:
-    """A shelter's stays, the latest admission first; keyset pagination on the time-ordered id."""
+    """A shelter's stays sorted by the `order` column, the id breaking ties; keyset pagination
+    after `cursor`."""
     query = select(Stay).where(Stay.shelter_id == shelter_id)
     if state is not None:
         query = query.where(Stay.state == state)
-    if before_id:
-        query = query.where(col(Stay.id) < before_id)
-    query = query.order_by(col(Stay.id).desc()).limit(limit)
+    key, row_id = STAY_SORT_COLUMNS[order], col(Stay.id)
+    if cursor is not None:
+        query = query.where(paging.after(key, row_id, cursor, descending=descending))
+    ordering = (key.desc(), row_id.desc()) if descending else (key.asc(), row_id.asc())
+    query = query.order_by(*ordering).limit(limit)
     return list((await session.exec(query)).all())
 
 

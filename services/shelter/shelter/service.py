@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from kamqor import audit, idempotency, obligations, outbox
+from kamqor import audit, db, idempotency, obligations, outbox, paging
 from kamqor.access import require_role, require_territory
 from kamqor.auth import Principal
 from kamqor.clock import utcnow
@@ -139,8 +140,6 @@ async def admit(
         persons=1 + len(minors),
         admitted_by=principal.subject,
     )
-    session.add(stay)
-    await session.flush()  # the stay row must exist before its minors reference it
     kept = [
         StayMinor(
             id=new_id(),
@@ -151,7 +150,8 @@ async def admit(
         )
         for i, m in enumerate(minors)
     ]
-    session.add_all(kept)
+    # Core inserts at the end of the unit of work: the stay, then its minors in one executemany.
+    db.stage(session, stay, *kept)
     outbox.append(
         session,
         source=SOURCE,
@@ -190,6 +190,21 @@ async def get_stay(
     return StayView(stay=stay, minors=await models.minors_of(session, stay.id))
 
 
+class StayOrder(StrEnum):
+    LATEST_ADMISSION = "latest_admission"
+    # The earliest end of the longest stay allowed: the fewest days left first (SHL-1).
+    DAYS_LEFT = "days_left"
+    NAME = "name"
+
+
+# order -> (column, descending, the cursor key's type)
+_STAY_ORDERS: dict[StayOrder, tuple[str, bool, type[paging.Key]]] = {
+    StayOrder.LATEST_ADMISSION: ("admitted_at", True, datetime),
+    StayOrder.DAYS_LEFT: ("latest_end_at", False, datetime),
+    StayOrder.NAME: ("adult_name", False, str),
+}
+
+
 async def list_stays(
     session: AsyncSession,
     *,
@@ -198,25 +213,37 @@ async def list_stays(
     state: rules.StayState | None,
     page_token: str,
     page_size: int,
+    order: StayOrder = StayOrder.LATEST_ADMISSION,
 ) -> tuple[list[StayView], str]:
-    """One shelter's stays, the latest admission first, and the next page's token ('' when
-    none); every listed stay's read of residents' data is audited (REG-9)."""
+    """One shelter's stays in `order` (the latest admission first by default), and the next
+    page's token ('' when none); every listed stay's read of residents' data is audited
+    (REG-9)."""
     require_role(principal, *READERS)
     shelter = await session.get(Shelter, parse_id(shelter_id, field="shelter_id"))
     if shelter is None or shelter.territory != principal.territory:
         raise NotFound("shelter not found")
-    before = parse_id(page_token, field="page_token") if page_token else None
+    column, descending, key_type = _STAY_ORDERS[order]
+    cursor = paging.decode(page_token, order=order, key_type=key_type)
     page_size = min(max(page_size, 1), MAX_PAGE) if page_size else DEFAULT_PAGE
     rows = await models.stays_of(
-        session, shelter.id, state=state, before_id=before, limit=page_size + 1
+        session,
+        shelter.id,
+        state=state,
+        order=column,
+        descending=descending,
+        cursor=cursor,
+        limit=page_size + 1,
     )
-    next_token = rows[page_size - 1].id if len(rows) > page_size else ""
+    next_token = paging.next_token(rows, page_size, order, lambda s: getattr(s, column))
     rows = rows[:page_size]
     minors = await models.minors_of_stays(session, [r.id for r in rows])
-    for row in rows:
-        audit.record(
-            session, principal=principal, action="read", entity=f"stay/{row.id}", purpose="list"
-        )
+    audit.record_many(  # one row naming every listed stay (REG-9)
+        session,
+        principal=principal,
+        action="read",
+        entities=[f"stay/{row.id}" for row in rows],
+        purpose="list",
+    )
     return [StayView(stay=r, minors=minors[r.id]) for r in rows], next_token
 
 

@@ -33,6 +33,12 @@ _STATES = {
     rules.StayState.DISCHARGED: pb.STAY_STATE_DISCHARGED,
 }
 _STATE_FILTER = {v: k for k, v in _STATES.items()}
+_STAY_ORDERS = {
+    pb.STAY_ORDER_UNSPECIFIED: service.StayOrder.LATEST_ADMISSION,
+    pb.STAY_ORDER_LATEST_ADMISSION: service.StayOrder.LATEST_ADMISSION,
+    pb.STAY_ORDER_DAYS_LEFT: service.StayOrder.DAYS_LEFT,
+    pb.STAY_ORDER_NAME: service.StayOrder.NAME,
+}
 
 
 def _resident(msg: pb.Resident, field: str) -> rules.ResidentIn:
@@ -140,6 +146,9 @@ class ShelterServicer(shelter_pb2_grpc.ShelterServiceServicer):
         return pb.DischargeResponse(stay=_stay_pb(view))
 
     async def ListStays(self, request: pb.ListStaysRequest, context: Ctx) -> pb.ListStaysResponse:
+        order = _STAY_ORDERS.get(request.order)
+        if order is None:
+            raise Invalid("order", f"must be one of {sorted(o.value for o in service.StayOrder)}")
         async with self._w.transaction() as session:
             views, next_token = await service.list_stays(
                 session,
@@ -148,5 +157,6 @@ class ShelterServicer(shelter_pb2_grpc.ShelterServiceServicer):
                 state=_STATE_FILTER.get(request.state),
                 page_token=request.page_token,
                 page_size=request.page_size,
+                order=order,
             )
         return pb.ListStaysResponse(stays=[_stay_pb(v) for v in views], next_page_token=next_token)

@@ -173,6 +173,11 @@ class KeycloakServer:
     def running(self) -> bool:
         return self._proc.running
 
+    @property
+    def log_path(self) -> Path:
+        """The server's log file (what it printed), kept until `destroy()`."""
+        return self._proc.log_path
+
     def start(self, timeout: float = 240.0) -> None:
         """Start and wait until the realm's discovery document answers."""
         self.launch()

@@ -86,6 +86,12 @@ def _say(line: str = "") -> None:
         sys.stdout.flush()
 
 
+def _nats_user(nats: NatsServer, name: str) -> dict[str, str]:
+    """The NATS user of one deployable (a service or `gateway`): only its own subjects."""
+    credentials = nats.credentials(name)
+    return {"KAMQOR_NATS_USER": credentials.user, "KAMQOR_NATS_PASSWORD": credentials.password}
+
+
 def _seconds(since: float) -> str:
     took = time.monotonic() - since
     return f"{took:.1f} s" if took < 10 else f"{took:.0f} s"
@@ -259,16 +265,25 @@ class Stack:
             "KAMQOR_KEYCLOAK_ISSUER": realm.issuer,
         }
         addrs: dict[str, str] = {}
+        envs: dict[str, dict[str, str]] = {}
         for offset, name in enumerate(SERVICES):
             listen = f"{LOOPBACK}:{cfg.first_grpc_port + offset}"
             addrs[f"KAMQOR_{name.upper()}_ADDR"] = listen
-            env = {
+            envs[name] = {
                 **base,
+                **_nats_user(self.nats, name),
                 "KAMQOR_DATABASE_URL": self.postgres.url(name),
                 "KAMQOR_GRPC_LISTEN": listen,
             }
+        self._migrate(envs)
+        for name, env in envs.items():
             self.supervisor.add(self._child(name, env))
-        gateway_env = {**base, **addrs, "KAMQOR_LISTEN_PORT": str(cfg.gateway_port)}
+        gateway_env = {
+            **base,
+            **addrs,
+            **_nats_user(self.nats, "gateway"),
+            "KAMQOR_LISTEN_PORT": str(cfg.gateway_port),
+        }
         self.supervisor.add(self._child("gateway", gateway_env))
         url = f"http://{LOOPBACK}:{cfg.gateway_port}"
         # The operator console beside the gateway, calling it; people log in through Keycloak.
@@ -299,6 +314,32 @@ class Stack:
             realm = self.keycloak.wait(stopping)
         load_demo_data(url, realm.token)
         return url, realm
+
+    def _migrate(self, envs: dict[str, dict[str, str]]) -> None:
+        """Each service's `migrate` step (`python -m <service> migrate`), side by side, before
+        any service starts: the services no longer migrate at start (as in Kubernetes, where a
+        Job runs the step once per release)."""
+        steps = [
+            ManagedProcess(
+                f"{name}-migrate",
+                [sys.executable, "-m", name, "migrate"],
+                log_path=self.config.run_dir / f"{name}-migrate.log",
+                env=env,
+                cwd=self.config.run_dir,
+            )
+            for name, env in envs.items()
+        ]
+        for step in steps:
+            step.start()
+        deadline = time.monotonic() + 180
+        while any(step.running for step in steps) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        failed = [s for s in steps if s.running or s.exit_code != 0]
+        for step in steps:
+            step.stop()
+        if failed:
+            tails = "\n".join(f"--- {s.log_path}\n{s.log_tail(5)}" for s in failed)
+            raise DevstackError(f"migrations failed: {', '.join(s.name for s in failed)}\n{tails}")
 
     def _child(self, name: str, env: dict[str, str]) -> ManagedProcess:
         return ManagedProcess(

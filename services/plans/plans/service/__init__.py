@@ -6,6 +6,7 @@ views; `measures` follows its measures up with the agencies and the center.
 
 from plans.service._common import SOURCE
 from plans.service.measures import (
+    MeasureOrder,
     complete_measure,
     designate_assignee,
     list_my_measures,
@@ -23,6 +24,7 @@ from plans.service.plans import (
 
 __all__ = [
     "SOURCE",
+    "MeasureOrder",
     "MeasureView",
     "PlanView",
     "approve_plan",

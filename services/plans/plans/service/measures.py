@@ -4,10 +4,11 @@ completes or returns them."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from kamqor import audit, obligations, outbox
+from kamqor import audit, obligations, outbox, paging
 from kamqor.access import require_role, require_territory
 from kamqor.auth import Principal
 from kamqor.calendar.terms import local_date
@@ -74,6 +75,20 @@ async def designate_assignee(
     return await _measure_view(session, measure)
 
 
+class MeasureOrder(StrEnum):
+    DRAFTED = "drafted"
+    DEADLINE = "deadline"
+    LATEST_SENT = "latest_sent"
+
+
+# order -> (column, descending, the cursor key's type)
+_MEASURE_ORDERS: dict[MeasureOrder, tuple[str, bool, type[paging.Key]]] = {
+    MeasureOrder.DRAFTED: ("id", False, str),
+    MeasureOrder.DEADLINE: ("deadline", False, date),
+    MeasureOrder.LATEST_SENT: ("sent_at", True, datetime),
+}
+
+
 async def list_my_measures(
     session: AsyncSession,
     *,
@@ -81,32 +96,39 @@ async def list_my_measures(
     state: rules.MeasureState | None,
     page_size: int,
     page_token: str,
+    order: MeasureOrder = MeasureOrder.DRAFTED,
 ) -> tuple[list[MeasureView], str]:
-    """The measures sent to the caller's agency, and nothing else of the plans (PLN-15).
+    """The measures sent to the caller's agency, and nothing else of the plans (PLN-15), in
+    `order` (as drafted by default).
 
     Returns one page and the token of the next ('' at the end); every measure read is audited.
     """
     require_role(principal, *rules.AGENCY_ROLES)
     limit = check_page_size(page_size)
-    after = parse_id(page_token, field="page_token") if page_token else ""
+    column, descending, key_type = _MEASURE_ORDERS[order]
     rows = await models.agency_measures(
         session,
         agency_id=principal.agency,
         territory=principal.territory,
         state=state,
-        after=after,
+        cursor=paging.decode(page_token, order=order, key_type=key_type),
         limit=limit + 1,
+        order=column,
+        descending=descending,
     )
-    more = len(rows) > limit
+    token = paging.next_token(rows, limit, order, lambda m: getattr(m, column))
     rows = rows[:limit]
     found = await obligations.for_subjects(session, [_entity(m.id) for m in rows])
     cases = await models.case_ids(session, list({m.plan_id for m in rows}))
     views = [MeasureView(m, cases.get(m.plan_id, ""), found[_entity(m.id)]) for m in rows]
-    for m in rows:
-        audit.record(
-            session, principal=principal, action="read", entity=_entity(m.id), purpose="PLN-15"
-        )
-    return views, (rows[-1].id if more else "")
+    audit.record_many(  # one row naming every listed measure (REG-9)
+        session,
+        principal=principal,
+        action="read",
+        entities=[_entity(m.id) for m in rows],
+        purpose="PLN-15",
+    )
+    return views, token
 
 
 async def report_measure(

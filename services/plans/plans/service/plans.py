@@ -156,10 +156,12 @@ async def approve_plan(
     plan = await models.lock_plan(session, parse_id(plan_id, field="plan_id"))
     if plan is None:
         raise NotFound("plan not found")
+    # Scope first: which roles may approve depends on the plan (its situation), so checking them
+    # before the territory told another territory that the plan exists, and what it is.
+    require_territory(principal, plan.territory, entity="plan")
     profile = get_profile(territory_of(plan.territory).profile)
     approver = rules.approver_for(rules.Situation(plan.situation), profile.approvals)
     require_role(principal, *rules.approver_roles(approver))
-    require_territory(principal, plan.territory, entity="plan")
     if approver in rules.CENTER_APPROVERS and principal.agency != plan.center_id:
         raise Forbidden(f"the {approver} of the plan's own center approves it (PLN-4)")
     decision = rules.check_text(decision, field="decision", limit=rules.MAX_DECISION)

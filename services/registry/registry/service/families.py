@@ -10,13 +10,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from kamqor import audit, obligations
 from kamqor.access import require_role, require_territory
 from kamqor.auth import Principal
-from kamqor.errors import Forbidden, NotFound
+from kamqor.errors import Forbidden, Invalid, NotFound
 from kamqor.ids import parse_id
 from kamqor.obligations import Obligation
 from kamqor.protoconv import page_size as check_page_size
 from registry import models, rules
 from registry.models import Decision, Family, FamilyMember
-from registry.rules import FamilyState
 from registry.service._common import _profile_for
 
 
@@ -59,9 +58,9 @@ async def get_family(
     if not rules.may_read(
         principal, family_state=family.state, responsible_agency_id=family.responsible_agency_id
     ):
-        if family.state == FamilyState.DEREGISTERED:
-            raise NotFound("family not found")
-        raise Forbidden("no need to know this family (REG-9)")
+        # Out of the caller's need to know (REG-9): answered exactly as a missing family, so a
+        # reader of the territory without need to know cannot learn that the family exists.
+        raise NotFound("family not found")
     audit.record(
         session, principal=principal, action="read", entity=f"family/{family.id}", purpose=purpose
     )
@@ -87,26 +86,52 @@ async def search_families(
     purpose = rules.check_purpose(purpose)
     name_key = rules.check_search(name)
     limit = check_page_size(page_size)
-    after = parse_id(page_token, field="page_token") if page_token else ""
-    families = await models.search(
-        session,
-        territory=principal.territory,
-        name_key=name_key,
-        birth_date=birth_date,
-        after=after,
-        limit=limit + 1,
-    )
-    more = len(families) > limit
+    if name_key:
+        # Ranked by similarity (typos, either script, Kazakh letters: migration 0005); the page
+        # token is the rank the next page starts at.
+        offset = _rank_token(page_token)
+        families = await models.search_by_name(
+            session,
+            territory=principal.territory,
+            name=name_key,
+            birth_date=birth_date,
+            offset=offset,
+            limit=limit + 1,
+        )
+        next_token = f"{RANK_TOKEN}{offset + limit}" if len(families) > limit else ""
+    else:
+        after = parse_id(page_token, field="page_token") if page_token else ""
+        families = await models.search(
+            session,
+            territory=principal.territory,
+            name_key=name_key,
+            birth_date=birth_date,
+            after=after,
+            limit=limit + 1,
+        )
+        next_token = families[limit - 1].id if len(families) > limit else ""
     families = families[:limit]
     members = await models.members_of_many(session, [f.id for f in families])
-    for f in families:
-        audit.record(
-            session, principal=principal, action="read", entity=f"family/{f.id}", purpose=purpose
-        )
-    return (
-        [FamilySummary(family=f, members=members[f.id]) for f in families],
-        families[-1].id if more else "",
+    audit.record_many(  # one row naming every family found (REG-9)
+        session,
+        principal=principal,
+        action="read",
+        entities=[f"family/{f.id}" for f in families],
+        purpose=purpose,
     )
+    return [FamilySummary(family=f, members=members[f.id]) for f in families], next_token
+
+
+RANK_TOKEN = "rank-"
+
+
+def _rank_token(token: str) -> int:
+    if not token:
+        return 0
+    digits = token.removeprefix(RANK_TOKEN)
+    if not token.startswith(RANK_TOKEN) or not digits.isdigit() or len(digits) > 9:
+        raise Invalid("page_token", "is not a token this search returned")
+    return int(digits)
 
 
 async def _decision_view(session: AsyncSession, decision: Decision) -> DecisionView:

@@ -26,17 +26,19 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from kamqor.deadlines.v1 import deadlines_pb2 as kamqor_dot_deadlines_dot_v1_dot_deadlines__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dkamqor/intake/v1/intake.proto\x12\x10kamqor.intake.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a#kamqor/deadlines/v1/deadlines.proto\"]\n\x06Person\x12\x11\n\tfull_name\x18\x01 \x01(\t\x12,\n\x08relation\x18\x02 \x01(\x0e\x32\x1a.kamqor.intake.v1.Relation\x12\x12\n\nbirth_date\x18\x03 \x01(\t\"\xed\x02\n\x06\x41ppeal\x12\n\n\x02id\x18\x01 \x01(\t\x12\x16\n\x0ejournal_number\x18\x02 \x01(\t\x12\x11\n\tcenter_id\x18\x03 \x01(\t\x12\x11\n\tterritory\x18\x04 \x01(\t\x12*\n\x07\x63hannel\x18\x05 \x01(\x0e\x32\x19.kamqor.intake.v1.Channel\x12\x31\n\rregistered_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07summary\x18\x07 \x01(\t\x12)\n\x07persons\x18\x08 \x03(\x0b\x32\x18.kamqor.intake.v1.Person\x12\x16\n\x0ethreat_to_life\x18\t \x01(\x08\x12\x19\n\x11\x64omestic_violence\x18\n \x01(\x08\x12\x34\n\x0bobligations\x18\x0b \x03(\x0b\x32\x1f.kamqor.deadlines.v1.Obligation\x12\x15\n\rregistered_by\x18\x0c \x01(\t\"\xcb\x01\n\x15RegisterAppealRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12*\n\x07\x63hannel\x18\x02 \x01(\x0e\x32\x19.kamqor.intake.v1.Channel\x12\x0f\n\x07summary\x18\x03 \x01(\t\x12)\n\x07persons\x18\x04 \x03(\x0b\x32\x18.kamqor.intake.v1.Person\x12\x16\n\x0ethreat_to_life\x18\x05 \x01(\x08\x12\x19\n\x11\x64omestic_violence\x18\x06 \x01(\x08\"B\n\x16RegisterAppealResponse\x12(\n\x06\x61ppeal\x18\x01 \x01(\x0b\x32\x18.kamqor.intake.v1.Appeal\"%\n\x10GetAppealRequest\x12\x11\n\tappeal_id\x18\x01 \x01(\t\"=\n\x11GetAppealResponse\x12(\n\x06\x61ppeal\x18\x01 \x01(\x0b\x32\x18.kamqor.intake.v1.Appeal\";\n\x12ListAppealsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"Y\n\x13ListAppealsResponse\x12)\n\x07\x61ppeals\x18\x01 \x03(\x0b\x32\x18.kamqor.intake.v1.Appeal\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\xed\x01\n\x07\x43hannel\x12\x17\n\x13\x43HANNEL_UNSPECIFIED\x10\x00\x12\x15\n\x11\x43HANNEL_IN_PERSON\x10\x01\x12\x11\n\rCHANNEL_PHONE\x10\x02\x12\x12\n\x0e\x43HANNEL_ONLINE\x10\x03\x12\x17\n\x13\x43HANNEL_HOTLINE_111\x10\x04\x12\x18\n\x14\x43HANNEL_STATE_SYSTEM\x10\x05\x12\x12\n\x0e\x43HANNEL_REPORT\x10\x06\x12\x11\n\rCHANNEL_MEDIA\x10\x07\x12\x18\n\x14\x43HANNEL_MOBILE_GROUP\x10\x08\x12\x17\n\x13\x43HANNEL_SIGNAL_CARD\x10\t*\x8e\x01\n\x08Relation\x12\x18\n\x14RELATION_UNSPECIFIED\x10\x00\x12\x16\n\x12RELATION_APPLICANT\x10\x01\x12\x13\n\x0fRELATION_MOTHER\x10\x02\x12\x13\n\x0fRELATION_FATHER\x10\x03\x12\x12\n\x0eRELATION_CHILD\x10\x04\x12\x12\n\x0eRELATION_OTHER\x10\x05\x32\xa6\x02\n\rIntakeService\x12\x63\n\x0eRegisterAppeal\x12\'.kamqor.intake.v1.RegisterAppealRequest\x1a(.kamqor.intake.v1.RegisterAppealResponse\x12T\n\tGetAppeal\x12\".kamqor.intake.v1.GetAppealRequest\x1a#.kamqor.intake.v1.GetAppealResponse\x12Z\n\x0bListAppeals\x12$.kamqor.intake.v1.ListAppealsRequest\x1a%.kamqor.intake.v1.ListAppealsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dkamqor/intake/v1/intake.proto\x12\x10kamqor.intake.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a#kamqor/deadlines/v1/deadlines.proto\"]\n\x06Person\x12\x11\n\tfull_name\x18\x01 \x01(\t\x12,\n\x08relation\x18\x02 \x01(\x0e\x32\x1a.kamqor.intake.v1.Relation\x12\x12\n\nbirth_date\x18\x03 \x01(\t\"\xed\x02\n\x06\x41ppeal\x12\n\n\x02id\x18\x01 \x01(\t\x12\x16\n\x0ejournal_number\x18\x02 \x01(\t\x12\x11\n\tcenter_id\x18\x03 \x01(\t\x12\x11\n\tterritory\x18\x04 \x01(\t\x12*\n\x07\x63hannel\x18\x05 \x01(\x0e\x32\x19.kamqor.intake.v1.Channel\x12\x31\n\rregistered_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07summary\x18\x07 \x01(\t\x12)\n\x07persons\x18\x08 \x03(\x0b\x32\x18.kamqor.intake.v1.Person\x12\x16\n\x0ethreat_to_life\x18\t \x01(\x08\x12\x19\n\x11\x64omestic_violence\x18\n \x01(\x08\x12\x34\n\x0bobligations\x18\x0b \x03(\x0b\x32\x1f.kamqor.deadlines.v1.Obligation\x12\x15\n\rregistered_by\x18\x0c \x01(\t\"\xcb\x01\n\x15RegisterAppealRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12*\n\x07\x63hannel\x18\x02 \x01(\x0e\x32\x19.kamqor.intake.v1.Channel\x12\x0f\n\x07summary\x18\x03 \x01(\t\x12)\n\x07persons\x18\x04 \x03(\x0b\x32\x18.kamqor.intake.v1.Person\x12\x16\n\x0ethreat_to_life\x18\x05 \x01(\x08\x12\x19\n\x11\x64omestic_violence\x18\x06 \x01(\x08\"B\n\x16RegisterAppealResponse\x12(\n\x06\x61ppeal\x18\x01 \x01(\x0b\x32\x18.kamqor.intake.v1.Appeal\"%\n\x10GetAppealRequest\x12\x11\n\tappeal_id\x18\x01 \x01(\t\"=\n\x11GetAppealResponse\x12(\n\x06\x61ppeal\x18\x01 \x01(\x0b\x32\x18.kamqor.intake.v1.Appeal\"\xf5\x01\n\x12ListAppealsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12*\n\x07\x63hannel\x18\x03 \x01(\x0e\x32\x19.kamqor.intake.v1.Channel\x12\x1b\n\x0ethreat_to_life\x18\x04 \x01(\x08H\x00\x88\x01\x01\x12\x17\n\x0fregistered_from\x18\x05 \x01(\t\x12\x15\n\rregistered_to\x18\x06 \x01(\t\x12,\n\x05order\x18\x07 \x01(\x0e\x32\x1d.kamqor.intake.v1.AppealOrderB\x11\n\x0f_threat_to_life\"Y\n\x13ListAppealsResponse\x12)\n\x07\x61ppeals\x18\x01 \x03(\x0b\x32\x18.kamqor.intake.v1.Appeal\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\xed\x01\n\x07\x43hannel\x12\x17\n\x13\x43HANNEL_UNSPECIFIED\x10\x00\x12\x15\n\x11\x43HANNEL_IN_PERSON\x10\x01\x12\x11\n\rCHANNEL_PHONE\x10\x02\x12\x12\n\x0e\x43HANNEL_ONLINE\x10\x03\x12\x17\n\x13\x43HANNEL_HOTLINE_111\x10\x04\x12\x18\n\x14\x43HANNEL_STATE_SYSTEM\x10\x05\x12\x12\n\x0e\x43HANNEL_REPORT\x10\x06\x12\x11\n\rCHANNEL_MEDIA\x10\x07\x12\x18\n\x14\x43HANNEL_MOBILE_GROUP\x10\x08\x12\x17\n\x13\x43HANNEL_SIGNAL_CARD\x10\t*\x8e\x01\n\x08Relation\x12\x18\n\x14RELATION_UNSPECIFIED\x10\x00\x12\x16\n\x12RELATION_APPLICANT\x10\x01\x12\x13\n\x0fRELATION_MOTHER\x10\x02\x12\x13\n\x0fRELATION_FATHER\x10\x03\x12\x12\n\x0eRELATION_CHILD\x10\x04\x12\x12\n\x0eRELATION_OTHER\x10\x05*\x8a\x01\n\x0b\x41ppealOrder\x12\x1c\n\x18\x41PPEAL_ORDER_UNSPECIFIED\x10\x00\x12\x1d\n\x19\x41PPEAL_ORDER_NEWEST_FIRST\x10\x01\x12\x1d\n\x19\x41PPEAL_ORDER_OLDEST_FIRST\x10\x02\x12\x1f\n\x1b\x41PPEAL_ORDER_JOURNAL_NUMBER\x10\x03\x32\xa6\x02\n\rIntakeService\x12\x63\n\x0eRegisterAppeal\x12\'.kamqor.intake.v1.RegisterAppealRequest\x1a(.kamqor.intake.v1.RegisterAppealResponse\x12T\n\tGetAppeal\x12\".kamqor.intake.v1.GetAppealRequest\x1a#.kamqor.intake.v1.GetAppealResponse\x12Z\n\x0bListAppeals\x12$.kamqor.intake.v1.ListAppealsRequest\x1a%.kamqor.intake.v1.ListAppealsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'kamqor.intake.v1.intake_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CHANNEL']._serialized_start=1113
-  _globals['_CHANNEL']._serialized_end=1350
-  _globals['_RELATION']._serialized_start=1353
-  _globals['_RELATION']._serialized_end=1495
+  _globals['_CHANNEL']._serialized_start=1300
+  _globals['_CHANNEL']._serialized_end=1537
+  _globals['_RELATION']._serialized_start=1540
+  _globals['_RELATION']._serialized_end=1682
+  _globals['_APPEALORDER']._serialized_start=1685
+  _globals['_APPEALORDER']._serialized_end=1823
   _globals['_PERSON']._serialized_start=121
   _globals['_PERSON']._serialized_end=214
   _globals['_APPEAL']._serialized_start=217
@@ -49,10 +51,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETAPPEALREQUEST']._serialized_end=895
   _globals['_GETAPPEALRESPONSE']._serialized_start=897
   _globals['_GETAPPEALRESPONSE']._serialized_end=958
-  _globals['_LISTAPPEALSREQUEST']._serialized_start=960
-  _globals['_LISTAPPEALSREQUEST']._serialized_end=1019
-  _globals['_LISTAPPEALSRESPONSE']._serialized_start=1021
-  _globals['_LISTAPPEALSRESPONSE']._serialized_end=1110
-  _globals['_INTAKESERVICE']._serialized_start=1498
-  _globals['_INTAKESERVICE']._serialized_end=1792
+  _globals['_LISTAPPEALSREQUEST']._serialized_start=961
+  _globals['_LISTAPPEALSREQUEST']._serialized_end=1206
+  _globals['_LISTAPPEALSRESPONSE']._serialized_start=1208
+  _globals['_LISTAPPEALSRESPONSE']._serialized_end=1297
+  _globals['_INTAKESERVICE']._serialized_start=1826
+  _globals['_INTAKESERVICE']._serialized_end=2120
 # @@protoc_insertion_point(module_scope)

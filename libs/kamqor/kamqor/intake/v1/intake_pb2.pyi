@@ -77,6 +77,30 @@ RELATION_CHILD: Relation.ValueType  # 4
 RELATION_OTHER: Relation.ValueType  # 5
 Global___Relation: _TypeAlias = Relation  # noqa: Y015
 
+class _AppealOrder:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _AppealOrderEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_AppealOrder.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    APPEAL_ORDER_UNSPECIFIED: _AppealOrder.ValueType  # 0
+    """Newest first."""
+    APPEAL_ORDER_NEWEST_FIRST: _AppealOrder.ValueType  # 1
+    APPEAL_ORDER_OLDEST_FIRST: _AppealOrder.ValueType  # 2
+    APPEAL_ORDER_JOURNAL_NUMBER: _AppealOrder.ValueType  # 3
+    """By journal number: center, year, then sequence."""
+
+class AppealOrder(_AppealOrder, metaclass=_AppealOrderEnumTypeWrapper):
+    """AppealOrder is the order of a page of the journal; the id breaks ties."""
+
+APPEAL_ORDER_UNSPECIFIED: AppealOrder.ValueType  # 0
+"""Newest first."""
+APPEAL_ORDER_NEWEST_FIRST: AppealOrder.ValueType  # 1
+APPEAL_ORDER_OLDEST_FIRST: AppealOrder.ValueType  # 2
+APPEAL_ORDER_JOURNAL_NUMBER: AppealOrder.ValueType  # 3
+"""By journal number: center, year, then sequence."""
+Global___AppealOrder: _TypeAlias = AppealOrder  # noqa: Y015
+
 @_typing.final
 class Person(_message.Message):
     """Person is someone the appeal is about. Personal data: audited on every read (REG-9)."""
@@ -270,25 +294,51 @@ Global___GetAppealResponse: _TypeAlias = GetAppealResponse  # noqa: Y015
 
 @_typing.final
 class ListAppealsRequest(_message.Message):
-    """ListAppealsRequest pages through the journal."""
+    """ListAppealsRequest pages through the journal; every set filter applies."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
     PAGE_SIZE_FIELD_NUMBER: _builtins.int
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    THREAT_TO_LIFE_FIELD_NUMBER: _builtins.int
+    REGISTERED_FROM_FIELD_NUMBER: _builtins.int
+    REGISTERED_TO_FIELD_NUMBER: _builtins.int
+    ORDER_FIELD_NUMBER: _builtins.int
     page_size: _builtins.int
     page_token: _builtins.str
+    """next_page_token of the previous page, requested with the same order."""
+    channel: Global___Channel.ValueType
+    """Only appeals that came by this channel when set."""
+    threat_to_life: _builtins.bool
+    """Only appeals with (true) or without (false) a threat to life when set."""
+    registered_from: _builtins.str
+    """Only appeals registered on or after this day in the territory's local
+    time, ISO YYYY-MM-DD; empty for no bound.
+    """
+    registered_to: _builtins.str
+    """Only appeals registered on or before this day (inclusive) in the
+    territory's local time, ISO YYYY-MM-DD; empty for no bound.
+    """
+    order: Global___AppealOrder.ValueType
     def __init__(
         self,
         *,
         page_size: _builtins.int = ...,
         page_token: _builtins.str = ...,
+        channel: Global___Channel.ValueType = ...,
+        threat_to_life: _builtins.bool | None = ...,
+        registered_from: _builtins.str = ...,
+        registered_to: _builtins.str = ...,
+        order: Global___AppealOrder.ValueType = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_threat_to_life", b"_threat_to_life", "threat_to_life", b"threat_to_life"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_threat_to_life", b"_threat_to_life", "channel", b"channel", "order", b"order", "page_size", b"page_size", "page_token", b"page_token", "registered_from", b"registered_from", "registered_to", b"registered_to", "threat_to_life", b"threat_to_life"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
+    _WhichOneofReturnType__threat_to_life: _TypeAlias = _typing.Literal["threat_to_life"]  # noqa: Y015
+    _WhichOneofArgType__threat_to_life: _TypeAlias = _typing.Literal["_threat_to_life", b"_threat_to_life"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__threat_to_life) -> _WhichOneofReturnType__threat_to_life | None: ...
 
 Global___ListAppealsRequest: _TypeAlias = ListAppealsRequest  # noqa: Y015
 

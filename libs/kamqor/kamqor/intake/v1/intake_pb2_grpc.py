@@ -75,7 +75,8 @@ class IntakeServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListAppeals(self, request, context):
-        """ListAppeals pages through the journal of the caller's territory, newest first.
+        """ListAppeals pages through the journal of the caller's territory, filtered
+        and in the requested order (newest first by default).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

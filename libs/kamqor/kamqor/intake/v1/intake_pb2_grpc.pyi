@@ -43,7 +43,9 @@ class IntakeServiceStub:
     GetAppeal: _grpc.UnaryUnaryMultiCallable[_intake_pb2.GetAppealRequest, _intake_pb2.GetAppealResponse]
     """GetAppeal returns one journal entry of the caller's territory."""
     ListAppeals: _grpc.UnaryUnaryMultiCallable[_intake_pb2.ListAppealsRequest, _intake_pb2.ListAppealsResponse]
-    """ListAppeals pages through the journal of the caller's territory, newest first."""
+    """ListAppeals pages through the journal of the caller's territory, filtered
+    and in the requested order (newest first by default).
+    """
 
 @_typing.type_check_only
 class IntakeServiceAsyncStub(IntakeServiceStub):
@@ -60,7 +62,9 @@ class IntakeServiceAsyncStub(IntakeServiceStub):
     GetAppeal: _aio.UnaryUnaryMultiCallable[_intake_pb2.GetAppealRequest, _intake_pb2.GetAppealResponse]  # type: ignore[assignment]
     """GetAppeal returns one journal entry of the caller's territory."""
     ListAppeals: _aio.UnaryUnaryMultiCallable[_intake_pb2.ListAppealsRequest, _intake_pb2.ListAppealsResponse]  # type: ignore[assignment]
-    """ListAppeals pages through the journal of the caller's territory, newest first."""
+    """ListAppeals pages through the journal of the caller's territory, filtered
+    and in the requested order (newest first by default).
+    """
 
 class IntakeServiceServicer(metaclass=_abc_1.ABCMeta):
     """IntakeService keeps the electronic journal of appeals (INT-2) and the triage
@@ -92,6 +96,8 @@ class IntakeServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _intake_pb2.ListAppealsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_intake_pb2.ListAppealsResponse, _abc.Awaitable[_intake_pb2.ListAppealsResponse]]:
-        """ListAppeals pages through the journal of the caller's territory, newest first."""
+        """ListAppeals pages through the journal of the caller's territory, filtered
+        and in the requested order (newest first by default).
+        """
 
 def add_IntakeServiceServicer_to_server(servicer: IntakeServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -25,37 +25,39 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dkamqor/notify/v1/notify.proto\x12\x10kamqor.notify.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xeb\x02\n\x06Notice\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04rule\x18\x02 \x01(\t\x12\x1d\n\x15recipient_agency_type\x18\x03 \x01(\t\x12\x11\n\tterritory\x18\x04 \x01(\t\x12\x0f\n\x07subject\x18\x05 \x01(\t\x12\x0c\n\x04text\x18\x06 \x01(\t\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12*\n\x06\x64ue_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x05state\x18\t \x01(\x0e\x32\x1d.kamqor.notify.v1.NoticeState\x12\x33\n\x0f\x61\x63knowledged_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1e\n\x16\x61\x63knowledged_by_agency\x18\x0b \x01(\t\x12\x17\n\x0fsource_event_id\x18\x0c \x01(\t\"{\n\x12ListNoticesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12,\n\x05state\x18\x03 \x01(\x0e\x32\x1d.kamqor.notify.v1.NoticeState\x12\x10\n\x08subjects\x18\x04 \x03(\t\"Y\n\x13ListNoticesResponse\x12)\n\x07notices\x18\x01 \x03(\x0b\x32\x18.kamqor.notify.v1.Notice\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"%\n\x10GetNoticeRequest\x12\x11\n\tnotice_id\x18\x01 \x01(\t\"=\n\x11GetNoticeResponse\x12(\n\x06notice\x18\x01 \x01(\x0b\x32\x18.kamqor.notify.v1.Notice\"-\n\x18\x41\x63knowledgeNoticeRequest\x12\x11\n\tnotice_id\x18\x01 \x01(\t\"E\n\x19\x41\x63knowledgeNoticeResponse\x12(\n\x06notice\x18\x01 \x01(\x0b\x32\x18.kamqor.notify.v1.Notice\"\xf3\x02\n\x08Reminder\x12\n\n\x02id\x18\x01 \x01(\t\x12,\n\x04kind\x18\x02 \x01(\x0e\x32\x1e.kamqor.notify.v1.ReminderKind\x12\x15\n\robligation_id\x18\x03 \x01(\t\x12\x10\n\x08producer\x18\x04 \x01(\t\x12\x0c\n\x04rule\x18\x05 \x01(\t\x12\x0f\n\x07subject\x18\x06 \x01(\t\x12\x11\n\tterritory\x18\x07 \x01(\t\x12\x1a\n\x12responsible_agency\x18\x08 \x01(\t\x12\x1a\n\x12responsible_person\x18\t \x01(\t\x12\x18\n\x10recipient_agency\x18\n \x01(\t\x12\x16\n\x0erecipient_role\x18\x0b \x01(\t\x12\x0c\n\x04text\x18\x0c \x01(\t\x12*\n\x06\x64ue_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\ncreated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"k\n\x14ListRemindersRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12,\n\x04kind\x18\x03 \x01(\x0e\x32\x1e.kamqor.notify.v1.ReminderKind\"_\n\x15ListRemindersResponse\x12-\n\treminders\x18\x01 \x03(\x0b\x32\x1a.kamqor.notify.v1.Reminder\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*d\n\x0bNoticeState\x12\x1c\n\x18NOTICE_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14NOTICE_STATE_PENDING\x10\x01\x12\x1d\n\x19NOTICE_STATE_ACKNOWLEDGED\x10\x02*g\n\x0cReminderKind\x12\x1d\n\x19REMINDER_KIND_UNSPECIFIED\x10\x00\x12\x1a\n\x16REMINDER_KIND_REMINDER\x10\x01\x12\x1c\n\x18REMINDER_KIND_ESCALATION\x10\x02\x32\x91\x03\n\rNotifyService\x12Z\n\x0bListNotices\x12$.kamqor.notify.v1.ListNoticesRequest\x1a%.kamqor.notify.v1.ListNoticesResponse\x12T\n\tGetNotice\x12\".kamqor.notify.v1.GetNoticeRequest\x1a#.kamqor.notify.v1.GetNoticeResponse\x12l\n\x11\x41\x63knowledgeNotice\x12*.kamqor.notify.v1.AcknowledgeNoticeRequest\x1a+.kamqor.notify.v1.AcknowledgeNoticeResponse\x12`\n\rListReminders\x12&.kamqor.notify.v1.ListRemindersRequest\x1a\'.kamqor.notify.v1.ListRemindersResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dkamqor/notify/v1/notify.proto\x12\x10kamqor.notify.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xeb\x02\n\x06Notice\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04rule\x18\x02 \x01(\t\x12\x1d\n\x15recipient_agency_type\x18\x03 \x01(\t\x12\x11\n\tterritory\x18\x04 \x01(\t\x12\x0f\n\x07subject\x18\x05 \x01(\t\x12\x0c\n\x04text\x18\x06 \x01(\t\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12*\n\x06\x64ue_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x05state\x18\t \x01(\x0e\x32\x1d.kamqor.notify.v1.NoticeState\x12\x33\n\x0f\x61\x63knowledged_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1e\n\x16\x61\x63knowledged_by_agency\x18\x0b \x01(\t\x12\x17\n\x0fsource_event_id\x18\x0c \x01(\t\"\xa9\x01\n\x12ListNoticesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12,\n\x05state\x18\x03 \x01(\x0e\x32\x1d.kamqor.notify.v1.NoticeState\x12\x10\n\x08subjects\x18\x04 \x03(\t\x12,\n\x05order\x18\x05 \x01(\x0e\x32\x1d.kamqor.notify.v1.NoticeOrder\"Y\n\x13ListNoticesResponse\x12)\n\x07notices\x18\x01 \x03(\x0b\x32\x18.kamqor.notify.v1.Notice\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"%\n\x10GetNoticeRequest\x12\x11\n\tnotice_id\x18\x01 \x01(\t\"=\n\x11GetNoticeResponse\x12(\n\x06notice\x18\x01 \x01(\x0b\x32\x18.kamqor.notify.v1.Notice\"-\n\x18\x41\x63knowledgeNoticeRequest\x12\x11\n\tnotice_id\x18\x01 \x01(\t\"E\n\x19\x41\x63knowledgeNoticeResponse\x12(\n\x06notice\x18\x01 \x01(\x0b\x32\x18.kamqor.notify.v1.Notice\"\xf3\x02\n\x08Reminder\x12\n\n\x02id\x18\x01 \x01(\t\x12,\n\x04kind\x18\x02 \x01(\x0e\x32\x1e.kamqor.notify.v1.ReminderKind\x12\x15\n\robligation_id\x18\x03 \x01(\t\x12\x10\n\x08producer\x18\x04 \x01(\t\x12\x0c\n\x04rule\x18\x05 \x01(\t\x12\x0f\n\x07subject\x18\x06 \x01(\t\x12\x11\n\tterritory\x18\x07 \x01(\t\x12\x1a\n\x12responsible_agency\x18\x08 \x01(\t\x12\x1a\n\x12responsible_person\x18\t \x01(\t\x12\x18\n\x10recipient_agency\x18\n \x01(\t\x12\x16\n\x0erecipient_role\x18\x0b \x01(\t\x12\x0c\n\x04text\x18\x0c \x01(\t\x12*\n\x06\x64ue_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\ncreated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"k\n\x14ListRemindersRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12,\n\x04kind\x18\x03 \x01(\x0e\x32\x1e.kamqor.notify.v1.ReminderKind\"_\n\x15ListRemindersResponse\x12-\n\treminders\x18\x01 \x03(\x0b\x32\x1a.kamqor.notify.v1.Reminder\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*d\n\x0bNoticeState\x12\x1c\n\x18NOTICE_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14NOTICE_STATE_PENDING\x10\x01\x12\x1d\n\x19NOTICE_STATE_ACKNOWLEDGED\x10\x02*f\n\x0bNoticeOrder\x12\x1c\n\x18NOTICE_ORDER_UNSPECIFIED\x10\x00\x12\x1d\n\x19NOTICE_ORDER_NEWEST_FIRST\x10\x01\x12\x1a\n\x16NOTICE_ORDER_DUE_FIRST\x10\x02*g\n\x0cReminderKind\x12\x1d\n\x19REMINDER_KIND_UNSPECIFIED\x10\x00\x12\x1a\n\x16REMINDER_KIND_REMINDER\x10\x01\x12\x1c\n\x18REMINDER_KIND_ESCALATION\x10\x02\x32\x91\x03\n\rNotifyService\x12Z\n\x0bListNotices\x12$.kamqor.notify.v1.ListNoticesRequest\x1a%.kamqor.notify.v1.ListNoticesResponse\x12T\n\tGetNotice\x12\".kamqor.notify.v1.GetNoticeRequest\x1a#.kamqor.notify.v1.GetNoticeResponse\x12l\n\x11\x41\x63knowledgeNotice\x12*.kamqor.notify.v1.AcknowledgeNoticeRequest\x1a+.kamqor.notify.v1.AcknowledgeNoticeResponse\x12`\n\rListReminders\x12&.kamqor.notify.v1.ListRemindersRequest\x1a\'.kamqor.notify.v1.ListRemindersResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'kamqor.notify.v1.notify_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_NOTICESTATE']._serialized_start=1466
-  _globals['_NOTICESTATE']._serialized_end=1566
-  _globals['_REMINDERKIND']._serialized_start=1568
-  _globals['_REMINDERKIND']._serialized_end=1671
+  _globals['_NOTICESTATE']._serialized_start=1513
+  _globals['_NOTICESTATE']._serialized_end=1613
+  _globals['_NOTICEORDER']._serialized_start=1615
+  _globals['_NOTICEORDER']._serialized_end=1717
+  _globals['_REMINDERKIND']._serialized_start=1719
+  _globals['_REMINDERKIND']._serialized_end=1822
   _globals['_NOTICE']._serialized_start=85
   _globals['_NOTICE']._serialized_end=448
-  _globals['_LISTNOTICESREQUEST']._serialized_start=450
-  _globals['_LISTNOTICESREQUEST']._serialized_end=573
-  _globals['_LISTNOTICESRESPONSE']._serialized_start=575
-  _globals['_LISTNOTICESRESPONSE']._serialized_end=664
-  _globals['_GETNOTICEREQUEST']._serialized_start=666
-  _globals['_GETNOTICEREQUEST']._serialized_end=703
-  _globals['_GETNOTICERESPONSE']._serialized_start=705
-  _globals['_GETNOTICERESPONSE']._serialized_end=766
-  _globals['_ACKNOWLEDGENOTICEREQUEST']._serialized_start=768
-  _globals['_ACKNOWLEDGENOTICEREQUEST']._serialized_end=813
-  _globals['_ACKNOWLEDGENOTICERESPONSE']._serialized_start=815
-  _globals['_ACKNOWLEDGENOTICERESPONSE']._serialized_end=884
-  _globals['_REMINDER']._serialized_start=887
-  _globals['_REMINDER']._serialized_end=1258
-  _globals['_LISTREMINDERSREQUEST']._serialized_start=1260
-  _globals['_LISTREMINDERSREQUEST']._serialized_end=1367
-  _globals['_LISTREMINDERSRESPONSE']._serialized_start=1369
-  _globals['_LISTREMINDERSRESPONSE']._serialized_end=1464
-  _globals['_NOTIFYSERVICE']._serialized_start=1674
-  _globals['_NOTIFYSERVICE']._serialized_end=2075
+  _globals['_LISTNOTICESREQUEST']._serialized_start=451
+  _globals['_LISTNOTICESREQUEST']._serialized_end=620
+  _globals['_LISTNOTICESRESPONSE']._serialized_start=622
+  _globals['_LISTNOTICESRESPONSE']._serialized_end=711
+  _globals['_GETNOTICEREQUEST']._serialized_start=713
+  _globals['_GETNOTICEREQUEST']._serialized_end=750
+  _globals['_GETNOTICERESPONSE']._serialized_start=752
+  _globals['_GETNOTICERESPONSE']._serialized_end=813
+  _globals['_ACKNOWLEDGENOTICEREQUEST']._serialized_start=815
+  _globals['_ACKNOWLEDGENOTICEREQUEST']._serialized_end=860
+  _globals['_ACKNOWLEDGENOTICERESPONSE']._serialized_start=862
+  _globals['_ACKNOWLEDGENOTICERESPONSE']._serialized_end=931
+  _globals['_REMINDER']._serialized_start=934
+  _globals['_REMINDER']._serialized_end=1305
+  _globals['_LISTREMINDERSREQUEST']._serialized_start=1307
+  _globals['_LISTREMINDERSREQUEST']._serialized_end=1414
+  _globals['_LISTREMINDERSRESPONSE']._serialized_start=1416
+  _globals['_LISTREMINDERSRESPONSE']._serialized_end=1511
+  _globals['_NOTIFYSERVICE']._serialized_start=1825
+  _globals['_NOTIFYSERVICE']._serialized_end=2226
 # @@protoc_insertion_point(module_scope)

@@ -38,6 +38,28 @@ NOTICE_STATE_PENDING: NoticeState.ValueType  # 1
 NOTICE_STATE_ACKNOWLEDGED: NoticeState.ValueType  # 2
 Global___NoticeState: _TypeAlias = NoticeState  # noqa: Y015
 
+class _NoticeOrder:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _NoticeOrderEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_NoticeOrder.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    NOTICE_ORDER_UNSPECIFIED: _NoticeOrder.ValueType  # 0
+    """Newest first."""
+    NOTICE_ORDER_NEWEST_FIRST: _NoticeOrder.ValueType  # 1
+    NOTICE_ORDER_DUE_FIRST: _NoticeOrder.ValueType  # 2
+    """The earliest due time first."""
+
+class NoticeOrder(_NoticeOrder, metaclass=_NoticeOrderEnumTypeWrapper):
+    """NoticeOrder is the order of a page of notices; the id breaks ties."""
+
+NOTICE_ORDER_UNSPECIFIED: NoticeOrder.ValueType  # 0
+"""Newest first."""
+NOTICE_ORDER_NEWEST_FIRST: NoticeOrder.ValueType  # 1
+NOTICE_ORDER_DUE_FIRST: NoticeOrder.ValueType  # 2
+"""The earliest due time first."""
+Global___NoticeOrder: _TypeAlias = NoticeOrder  # noqa: Y015
+
 class _ReminderKind:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
@@ -131,10 +153,13 @@ class ListNoticesRequest(_message.Message):
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     STATE_FIELD_NUMBER: _builtins.int
     SUBJECTS_FIELD_NUMBER: _builtins.int
+    ORDER_FIELD_NUMBER: _builtins.int
     page_size: _builtins.int
     page_token: _builtins.str
+    """next_page_token of the previous page, requested with the same order."""
     state: Global___NoticeState.ValueType
     """Only this state when set."""
+    order: Global___NoticeOrder.ValueType
     @_builtins.property
     def subjects(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Only notices about these subjects ("stay/<id>") when set; at most 200."""
@@ -146,10 +171,11 @@ class ListNoticesRequest(_message.Message):
         page_token: _builtins.str = ...,
         state: Global___NoticeState.ValueType = ...,
         subjects: _abc.Iterable[_builtins.str] | None = ...,
+        order: Global___NoticeOrder.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["page_size", b"page_size", "page_token", b"page_token", "state", b"state", "subjects", b"subjects"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["order", b"order", "page_size", b"page_size", "page_token", b"page_token", "state", b"state", "subjects", b"subjects"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -66,7 +66,7 @@ class NotifyServiceServicer:
     def ListNotices(self, request, context):
         """ListNotices lists the notices addressed to the caller's agency type in
         the caller's territory, and those its center sent (its head; its shelter
-        operators for SHL-3), newest first.
+        operators for SHL-3), in the requested order (newest first by default).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -38,7 +38,7 @@ class NotifyServiceStub:
     ListNotices: _grpc.UnaryUnaryMultiCallable[_notify_pb2.ListNoticesRequest, _notify_pb2.ListNoticesResponse]
     """ListNotices lists the notices addressed to the caller's agency type in
     the caller's territory, and those its center sent (its head; its shelter
-    operators for SHL-3), newest first.
+    operators for SHL-3), in the requested order (newest first by default).
     """
     GetNotice: _grpc.UnaryUnaryMultiCallable[_notify_pb2.GetNoticeRequest, _notify_pb2.GetNoticeResponse]
     """GetNotice returns one notice addressed to the caller."""
@@ -61,7 +61,7 @@ class NotifyServiceAsyncStub(NotifyServiceStub):
     ListNotices: _aio.UnaryUnaryMultiCallable[_notify_pb2.ListNoticesRequest, _notify_pb2.ListNoticesResponse]  # type: ignore[assignment]
     """ListNotices lists the notices addressed to the caller's agency type in
     the caller's territory, and those its center sent (its head; its shelter
-    operators for SHL-3), newest first.
+    operators for SHL-3), in the requested order (newest first by default).
     """
     GetNotice: _aio.UnaryUnaryMultiCallable[_notify_pb2.GetNoticeRequest, _notify_pb2.GetNoticeResponse]  # type: ignore[assignment]
     """GetNotice returns one notice addressed to the caller."""
@@ -87,7 +87,7 @@ class NotifyServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_notify_pb2.ListNoticesResponse, _abc.Awaitable[_notify_pb2.ListNoticesResponse]]:
         """ListNotices lists the notices addressed to the caller's agency type in
         the caller's territory, and those its center sent (its head; its shelter
-        operators for SHL-3), newest first.
+        operators for SHL-3), in the requested order (newest first by default).
         """
 
     @_abc_1.abstractmethod

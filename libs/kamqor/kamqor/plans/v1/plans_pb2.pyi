@@ -173,6 +173,30 @@ RETURN_MODE_REWORK: ReturnMode.ValueType  # 1
 RETURN_MODE_REPEAT: ReturnMode.ValueType  # 2
 Global___ReturnMode: _TypeAlias = ReturnMode  # noqa: Y015
 
+class _MeasureOrder:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _MeasureOrderEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_MeasureOrder.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    MEASURE_ORDER_UNSPECIFIED: _MeasureOrder.ValueType  # 0
+    """In the order the measures were drafted."""
+    MEASURE_ORDER_DEADLINE: _MeasureOrder.ValueType  # 1
+    """The earliest deadline first."""
+    MEASURE_ORDER_LATEST_SENT: _MeasureOrder.ValueType  # 2
+    """The latest sent to the agency first."""
+
+class MeasureOrder(_MeasureOrder, metaclass=_MeasureOrderEnumTypeWrapper):
+    """MeasureOrder is the order of a page of an agency's measures; the id breaks ties."""
+
+MEASURE_ORDER_UNSPECIFIED: MeasureOrder.ValueType  # 0
+"""In the order the measures were drafted."""
+MEASURE_ORDER_DEADLINE: MeasureOrder.ValueType  # 1
+"""The earliest deadline first."""
+MEASURE_ORDER_LATEST_SENT: MeasureOrder.ValueType  # 2
+"""The latest sent to the agency first."""
+Global___MeasureOrder: _TypeAlias = MeasureOrder  # noqa: Y015
+
 @_typing.final
 class MeasureDraft(_message.Message):
     """MeasureDraft is a measure as the plan's author writes it (PLN-2)."""
@@ -586,20 +610,24 @@ class ListMyMeasuresRequest(_message.Message):
     PAGE_SIZE_FIELD_NUMBER: _builtins.int
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     STATE_FIELD_NUMBER: _builtins.int
+    ORDER_FIELD_NUMBER: _builtins.int
     page_size: _builtins.int
     page_token: _builtins.str
+    """next_page_token of the previous page, requested with the same order."""
     state: Global___MeasureState.ValueType
     """Only measures in this state; unspecified for all."""
+    order: Global___MeasureOrder.ValueType
     def __init__(
         self,
         *,
         page_size: _builtins.int = ...,
         page_token: _builtins.str = ...,
         state: Global___MeasureState.ValueType = ...,
+        order: Global___MeasureOrder.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["page_size", b"page_size", "page_token", b"page_token", "state", b"state"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["order", b"order", "page_size", b"page_size", "page_token", b"page_token", "state", b"state"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -60,6 +60,32 @@ STAY_STATE_ACTIVE: StayState.ValueType  # 1
 STAY_STATE_DISCHARGED: StayState.ValueType  # 2
 Global___StayState: _TypeAlias = StayState  # noqa: Y015
 
+class _StayOrder:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _StayOrderEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_StayOrder.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    STAY_ORDER_UNSPECIFIED: _StayOrder.ValueType  # 0
+    """The latest admission first."""
+    STAY_ORDER_LATEST_ADMISSION: _StayOrder.ValueType  # 1
+    STAY_ORDER_DAYS_LEFT: _StayOrder.ValueType  # 2
+    """The earliest end of the longest stay allowed first (fewest days left, SHL-1)."""
+    STAY_ORDER_NAME: _StayOrder.ValueType  # 3
+    """By the adult's full name."""
+
+class StayOrder(_StayOrder, metaclass=_StayOrderEnumTypeWrapper):
+    """StayOrder is the order of a page of stays; the id breaks ties."""
+
+STAY_ORDER_UNSPECIFIED: StayOrder.ValueType  # 0
+"""The latest admission first."""
+STAY_ORDER_LATEST_ADMISSION: StayOrder.ValueType  # 1
+STAY_ORDER_DAYS_LEFT: StayOrder.ValueType  # 2
+"""The earliest end of the longest stay allowed first (fewest days left, SHL-1)."""
+STAY_ORDER_NAME: StayOrder.ValueType  # 3
+"""By the adult's full name."""
+Global___StayOrder: _TypeAlias = StayOrder  # noqa: Y015
+
 @_typing.final
 class Shelter(_message.Message):
     """Shelter is a set of beds of one center."""
@@ -440,13 +466,15 @@ class ListStaysRequest(_message.Message):
     STATE_FIELD_NUMBER: _builtins.int
     PAGE_SIZE_FIELD_NUMBER: _builtins.int
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    ORDER_FIELD_NUMBER: _builtins.int
     shelter_id: _builtins.str
     state: Global___StayState.ValueType
     """Only this state when set."""
     page_size: _builtins.int
     """At most 200; 50 when unset."""
     page_token: _builtins.str
-    """next_page_token of the previous page."""
+    """next_page_token of the previous page, requested with the same order."""
+    order: Global___StayOrder.ValueType
     def __init__(
         self,
         *,
@@ -454,10 +482,11 @@ class ListStaysRequest(_message.Message):
         state: Global___StayState.ValueType = ...,
         page_size: _builtins.int = ...,
         page_token: _builtins.str = ...,
+        order: Global___StayOrder.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["page_size", b"page_size", "page_token", b"page_token", "shelter_id", b"shelter_id", "state", b"state"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["order", b"order", "page_size", b"page_size", "page_token", b"page_token", "shelter_id", b"shelter_id", "state", b"state"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -465,7 +494,7 @@ Global___ListStaysRequest: _TypeAlias = ListStaysRequest  # noqa: Y015
 
 @_typing.final
 class ListStaysResponse(_message.Message):
-    """ListStaysResponse is one page of stays, the latest admission first."""
+    """ListStaysResponse is one page of stays in the requested order."""
 
     DESCRIPTOR: _descriptor.Descriptor
 

@@ -1,0 +1,401 @@
+"""Who calls, and what they call about, for the access matrix (`access_matrix.csv`).
+
+Personas: one realm user per persona (a realm role held alone, in an agency of a given type) and
+per territory: Astana and Irkutsk, where the records live, and Almaty, the other territory.
+Records: made through the services' gRPC APIs by the people whose job it is, in the record's
+home territory; a cell that is expected to change its record (approve, discharge, report, ...)
+gets a fresh one of its own, every other cell of the route shares one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import grpc
+
+from devstack.keycloak import KeycloakServer
+from devstack.tokens import a_password_token
+from kamqor.intake.v1 import intake_pb2_grpc
+from kamqor.notify.v1 import notify_pb2, notify_pb2_grpc
+from kamqor.plans.v1 import plans_pb2, plans_pb2_grpc
+from kamqor.registry.v1 import registry_pb2, registry_pb2_grpc
+from kamqor.shelter.v1 import shelter_pb2, shelter_pb2_grpc
+from tests.plans.factories import in_days, measure_draft, participation_measure
+from tests.registry.factories import registration_request
+from tests.registry.factories import today as irkutsk_today
+from tests.security.conftest import realm_admin
+from tests.support.factories import admit_request, appeal_request
+from tests.support.services import bearer
+
+PASSWORD = "matrix-check"
+HOME = "kz-ast"
+REGISTRY_HOME = "ru-irk"
+OTHER = "kz-ala"
+TERRITORIES = (HOME, OTHER, REGISTRY_HOME)
+SUFFIX = {"kz-ast": "ast", "kz-ala": "ala", "ru-irk": "irk"}
+# Tokens live 5 minutes (the realm's access token lifespan); fetch again well before.
+TOKEN_MAX_AGE = 180.0
+
+
+@dataclass(frozen=True)
+class Persona:
+    """A realm role held alone, by someone of an agency of one type (`role@agency_type`)."""
+
+    role: str
+    agency_type: str
+    prefix: str  # of the agency's id: `edu` -> `edu-ast-1`
+
+    @property
+    def key(self) -> str:
+        return f"{self.role}@{self.agency_type}"
+
+
+PERSONAS: tuple[Persona, ...] = (
+    Persona("hotline-operator", "hotline", "hot"),
+    Persona("intake-operator", "family_center", "fc"),
+    Persona("case-worker", "family_center", "fc"),
+    Persona("center-head", "family_center", "fc"),
+    Persona("shelter-operator", "family_center", "fc"),
+    Persona("commission-member", "commission", "com"),
+    Persona("agency-coordinator", "education", "edu"),
+    Persona("agency-assignee", "education", "edu"),
+    Persona("agency-coordinator", "police", "pol"),
+    Persona("agency-assignee", "police", "pol"),
+    Persona("agency-coordinator", "registry_office", "reg"),
+    Persona("agency-assignee", "registry_office", "reg"),
+    Persona("partner-system", "police", "pol"),
+    Persona("analyst", "ministry", "min"),
+    Persona("auditor", "ministry", "min"),
+)
+BY_KEY = {p.key: p for p in PERSONAS}
+
+
+@dataclass(frozen=True)
+class User:
+    persona: Persona
+    territory: str
+
+    @property
+    def agency(self) -> str:
+        return f"{self.persona.prefix}-{SUFFIX[self.territory]}-1"
+
+    @property
+    def username(self) -> str:
+        p = self.persona
+        return f"matrix.{p.role}.{p.agency_type}.{SUFFIX[self.territory]}".replace("_", "-")
+
+
+USERS: tuple[User, ...] = tuple(User(p, t) for t in TERRITORIES for p in PERSONAS)
+
+
+def user(key: str, territory: str) -> User:
+    return User(BY_KEY[key], territory)
+
+
+def create_users(keycloak: KeycloakServer) -> None:
+    """Every persona in every territory, through the realm's admin API (idempotent)."""
+    admin = realm_admin(keycloak)
+    roles = {p.role: admin.get_realm_role(p.role) for p in PERSONAS}
+    for u in USERS:
+        user_id = admin.create_user(
+            {
+                "username": u.username,
+                "enabled": True,
+                "email": f"{u.username}@matrix.invalid",
+                "emailVerified": True,
+                "firstName": "Matrix",
+                "lastName": "Check",
+                "attributes": {
+                    "agency": [u.agency],
+                    "agency_type": [u.persona.agency_type],
+                    "territory": [u.territory],
+                },
+                "credentials": [{"type": "password", "value": PASSWORD, "temporary": False}],
+            },
+            exist_ok=True,
+        )
+        admin.assign_realm_roles(user_id, [roles[u.persona.role]])
+
+
+@dataclass
+class Tokens:
+    keycloak: KeycloakServer
+    fetched_at: float = 0.0
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    async def refresh(self) -> None:
+        if time.monotonic() - self.fetched_at < TOKEN_MAX_AGE:
+            return
+        got = await asyncio.gather(
+            *(a_password_token(self.keycloak.base_url, u.username, PASSWORD) for u in USERS)
+        )
+        self.tokens = {u.username: t for u, t in zip(USERS, got, strict=True)}
+        self.fetched_at = time.monotonic()
+
+    def __call__(self, u: User) -> str:
+        return self.tokens[u.username]
+
+
+Stubs = dict[str, Any]
+
+
+def stubs(channels: dict[str, grpc.aio.Channel]) -> Stubs:
+    return {
+        "intake": intake_pb2_grpc.IntakeServiceStub(channels["intake"]),
+        "shelter": shelter_pb2_grpc.ShelterServiceStub(channels["shelter"]),
+        "notify": notify_pb2_grpc.NotifyServiceStub(channels["notify"]),
+        "plans": plans_pb2_grpc.PlansServiceStub(channels["plans"]),
+        "registry": registry_pb2_grpc.RegistryServiceStub(channels["registry"]),
+    }
+
+
+def education_measure(territory: str, title: str = "Tutoring twice a week") -> Any:
+    return measure_draft(
+        agency_id=f"edu-{SUFFIX[territory]}-1", agency_type="education", title=title
+    )
+
+
+def _deregistration(family_id: str) -> registry_pb2.RecordDeregistrationRequest:
+    registered = registration_request()
+    return registry_pb2.RecordDeregistrationRequest(
+        idempotency_key=uuid.uuid4().hex,
+        family_id=family_id,
+        decided_on=irkutsk_today().isoformat(),
+        number=f"KDN-{uuid.uuid4().hex[:6]}",
+        vote=registered.vote,
+        hearing=registered.hearing,
+        grounds="The situation improved",
+    )
+
+
+@dataclass
+class Records:
+    """Makes the records the cells act on, as the people whose job it is."""
+
+    stub: Stubs
+    tokens: Tokens
+    shared: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def _md(self, key: str, territory: str) -> Any:
+        return bearer(self.tokens(user(key, territory)))
+
+    # --- Astana ---------------------------------------------------------------------------
+    async def shelter(self) -> dict[str, str]:
+        reply = await self.stub["shelter"].RegisterShelter(
+            shelter_pb2.RegisterShelterRequest(
+                idempotency_key=uuid.uuid4().hex,
+                name=f"Matrix shelter {uuid.uuid4().hex[:8]}",
+                capacity=10_000,
+            ),
+            metadata=self._md("center-head@family_center", HOME),
+        )
+        return {"id": reply.shelter.id}
+
+    async def appeal(self) -> dict[str, str]:
+        reply = await self.stub["intake"].RegisterAppeal(
+            appeal_request(), metadata=self._md("intake-operator@family_center", HOME)
+        )
+        return {"id": reply.appeal.id}
+
+    async def stay(self) -> dict[str, str]:
+        shelter = self.shared.get("shelter") or await self.get("shelter")
+        reply = await self.stub["shelter"].Admit(
+            admit_request(shelter["id"], minors=2),
+            metadata=self._md("shelter-operator@family_center", HOME),
+        )
+        return {"id": reply.stay.id}
+
+    async def notice(self) -> dict[str, str]:
+        """The SHL-3 notice to the police of an admission with minors (made by notify)."""
+        stay = await self.stay()
+        request = notify_pb2.ListNoticesRequest(subjects=[f"stay/{stay['id']}"])
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            reply = await self.stub["notify"].ListNotices(
+                request, metadata=self._md("agency-coordinator@police", HOME)
+            )
+            if reply.notices:
+                return {"id": reply.notices[0].id}
+            await asyncio.sleep(0.2)
+        raise AssertionError("no SHL-3 notice to the police within 30 s")
+
+    async def _plan(self, territory: str, **kw: Any) -> str:
+        measures = kw.pop("measures", None) or [
+            education_measure(territory),
+            participation_measure(),
+        ]
+        reply = await self.stub["plans"].CreatePlan(
+            plans_pb2.CreatePlanRequest(
+                idempotency_key=uuid.uuid4().hex,
+                case_id=str(uuid.uuid4()),
+                measures=measures,
+                **kw,
+            ),
+            metadata=self._md("case-worker@family_center", territory),
+        )
+        return str(reply.plan.id)
+
+    async def dls_plan(self) -> dict[str, str]:
+        return {"id": await self._plan(HOME, situation=plans_pb2.SITUATION_DLS)}
+
+    async def sdp_plan_irk(self) -> dict[str, str]:
+        plan_id = await self._plan(
+            REGISTRY_HOME,
+            situation=plans_pb2.SITUATION_SDP,
+            support_level=plans_pb2.SUPPORT_LEVEL_CRISIS,
+            measures=[education_measure(REGISTRY_HOME)],
+        )
+        return {"id": plan_id}
+
+    async def plan(self) -> dict[str, str]:
+        return {"id": await self._approved_plan()}
+
+    async def _approved_plan(self) -> str:
+        plan_id = await self._plan(HOME, situation=plans_pb2.SITUATION_DLS)
+        await self.stub["plans"].ApprovePlan(
+            plans_pb2.ApprovePlanRequest(plan_id=plan_id, decision="Matrix protocol"),
+            metadata=self._md("center-head@family_center", HOME),
+        )
+        return plan_id
+
+    async def sent_measure(self) -> dict[str, str]:
+        plan_id = await self._approved_plan()
+        reply = await self.stub["plans"].GetPlan(
+            plans_pb2.GetPlanRequest(plan_id=plan_id),
+            metadata=self._md("case-worker@family_center", HOME),
+        )
+        edu = next(m for m in reply.plan.measures if m.agency_type == "education")
+        return {"id": edu.id}
+
+    async def assigned_measure(self) -> dict[str, str]:
+        measure = await self.sent_measure()
+        await self.stub["plans"].DesignateAssignee(
+            plans_pb2.DesignateAssigneeRequest(
+                measure_id=measure["id"],
+                assignee=user("agency-assignee@education", HOME).username,
+            ),
+            metadata=self._md("agency-coordinator@education", HOME),
+        )
+        return measure
+
+    async def reported_measure(self) -> dict[str, str]:
+        measure = await self.assigned_measure()
+        await self.stub["plans"].ReportMeasure(
+            plans_pb2.ReportMeasureRequest(measure_id=measure["id"], report="Lessons given"),
+            metadata=self._md("agency-assignee@education", HOME),
+        )
+        return measure
+
+    # --- Irkutsk: the data bank ----------------------------------------------------------
+    def _office(self) -> Any:
+        return self._md("agency-coordinator@registry_office", REGISTRY_HOME)
+
+    async def decision(self, surname: str = "") -> dict[str, str]:
+        request = registration_request()
+        if surname:
+            for person in (*request.minors, *request.relatives):
+                person.full_name = f"{surname} {person.full_name}"
+        reply = await self.stub["registry"].RecordRegistrationDecision(
+            request, metadata=self._md("commission-member@commission", REGISTRY_HOME)
+        )
+        return {"id": reply.decision.id, "family": reply.family.id}
+
+    async def received_registration(self) -> dict[str, str]:
+        decision = await self.decision()
+        await self.stub["registry"].ReceiveDecision(
+            registry_pb2.ReceiveDecisionRequest(decision_id=decision["id"]),
+            metadata=self._office(),
+        )
+        return decision
+
+    async def family(self, surname: str = "") -> dict[str, str]:
+        surname = surname or f"Matrix{uuid.uuid4().hex[:8]}"
+        decision = await self.decision(surname)
+        for step in ("ReceiveDecision", "EnterFamily"):
+            request = (
+                registry_pb2.ReceiveDecisionRequest
+                if step == "ReceiveDecision"
+                else registry_pb2.EnterFamilyRequest
+            )
+            await getattr(self.stub["registry"], step)(
+                request(decision_id=decision["id"]), metadata=self._office()
+            )
+        return {"id": decision["family"], "name": surname}
+
+    async def received_deregistration(self) -> dict[str, str]:
+        family = await self.family()
+        reply = await self.stub["registry"].RecordDeregistration(
+            _deregistration(family["id"]),
+            metadata=self._md("commission-member@commission", REGISTRY_HOME),
+        )
+        await self.stub["registry"].ReceiveDecision(
+            registry_pb2.ReceiveDecisionRequest(decision_id=reply.decision.id),
+            metadata=self._office(),
+        )
+        return {"id": reply.decision.id, "family": family["id"]}
+
+    async def removed_family(self) -> dict[str, str]:
+        deregistration = await self.received_deregistration()
+        await self.stub["registry"].RemoveFamily(
+            registry_pb2.RemoveFamilyRequest(decision_id=deregistration["id"]),
+            metadata=self._office(),
+        )
+        return {"id": deregistration["family"]}
+
+    # --- the records by their names in the table ------------------------------------------
+    async def none(self) -> dict[str, str]:
+        return {}
+
+    def maker(self, record: str) -> Callable[[], Awaitable[dict[str, str]]]:
+        return {
+            "-": self.none,
+            "shelter": self.shelter,
+            "appeal": self.appeal,
+            "stay": self.stay,
+            "notice": self.notice,
+            "plan": self.plan,
+            "dls-plan": self.dls_plan,
+            "sdp-plan": self.sdp_plan_irk,
+            "sent-measure": self.sent_measure,
+            "assigned-measure": self.assigned_measure,
+            "reported-measure": self.reported_measure,
+            "decision": self.decision,
+            "received-registration": self.received_registration,
+            "received-deregistration": self.received_deregistration,
+            "family": self.family,
+            "removed-family": self.removed_family,
+        }[record]
+
+    async def get(self, record: str) -> dict[str, str]:
+        """The record every cell of a route shares."""
+        if record not in self.shared:
+            self.shared[record] = await self.maker(record)()
+        return self.shared[record]
+
+    async def fresh(self, record: str) -> dict[str, str]:
+        return await self.maker(record)()
+
+
+# Where each record lives; the other territory is always Almaty.
+RECORD_HOME = {
+    "sdp-plan": REGISTRY_HOME,
+    "decision": REGISTRY_HOME,
+    "received-registration": REGISTRY_HOME,
+    "received-deregistration": REGISTRY_HOME,
+    "family": REGISTRY_HOME,
+    "removed-family": REGISTRY_HOME,
+}
+
+
+def days_from_today(days: int) -> str:
+    return in_days(days)
+
+
+def irkutsk_day(days: int = 0) -> str:
+    return (irkutsk_today() + timedelta(days=days)).isoformat()

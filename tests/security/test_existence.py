@@ -1,0 +1,348 @@
+"""Another territory cannot tell whether a record exists (issue 10, "Existence leaks").
+
+Every gateway route that takes a record's id (in its path, its query or its body) is called by
+users of another territory who hold the route's roles, once with the id of a real record and once
+with a random id: the two answers are the same, status and problem body alike (its `instance`
+aside, which echoes the path), and neither is measurably slower. Each service establishes that a
+record is in the caller's scope before any other check (a role that depends on the record, its
+state), and answers a foreign record exactly as it answers a missing one.
+
+`PROBES` lists the routes; `test_every_route_with_an_id_is_probed` fails when a route that takes
+an id is added without a probe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from gateway.app import create_app
+from gateway.settings import GatewaySettings
+from kamqor.clock import utcnow
+from kamqor.profiles import get_profile
+from tests.e2e.harness import Suite
+from tests.security.conftest import PASSWORD, create_user
+from tests.support.factories import years_ago
+
+pytestmark = pytest.mark.e2e
+
+KZ = get_profile("kz")
+IRK = get_profile("ru-irk")
+# A registry office's staff in Almaty: an agency type the realm's demo users do not have.
+FOREIGN_OFFICE = "security.office.ala"
+# Calls per id for the timing comparison; medians further apart than this are a visible gap.
+TIMING_CALLS = 7
+GROSS_GAP_SECONDS = 0.05
+
+Ids = dict[str, str]
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One route, who calls it from another territory, and the request with a given id."""
+
+    method: str
+    path: str  # the route's template, as in the OpenAPI document
+    kind: str  # which record's id (`Ids` key)
+    callers: tuple[str, ...]
+    body: Callable[[str], dict[str, Any] | None] = lambda _id: None
+    query: Callable[[str], dict[str, str]] = lambda _id: {}
+
+    def url(self, record_id: str) -> str:
+        param = self.path[self.path.find("{") + 1 : self.path.find("}")] if "{" in self.path else ""
+        return self.path.replace("{" + param + "}", record_id) if param else self.path
+
+
+def _future(days: int) -> str:
+    return (utcnow().astimezone(KZ.zone).date() + timedelta(days=days)).isoformat()
+
+
+def _adult() -> dict[str, Any]:
+    return {"full_name": "Existence Check", "birth_date": years_ago(30)}
+
+
+PROBES: tuple[Probe, ...] = (
+    Probe("get", "/v1/appeals/{appeal_id}", "appeal", ("caseworker.ala", "head.ala")),
+    Probe(
+        "post",
+        "/v1/stays",
+        "shelter",
+        ("shelter.ala",),
+        body=lambda i: {"shelter_id": i, "adult": _adult(), "referral": "self_application"},
+    ),
+    Probe(
+        "get",
+        "/v1/stays",
+        "shelter",
+        ("shelter.ala", "head.ala"),
+        query=lambda i: {"shelter_id": i},
+    ),
+    Probe("get", "/v1/stays/{stay_id}", "stay", ("shelter.ala", "head.ala")),
+    Probe(
+        "post",
+        "/v1/stays/{stay_id}/discharge",
+        "stay",
+        ("shelter.ala",),
+        body=lambda _i: {"reason": "existence check"},
+    ),
+    Probe("get", "/v1/notices/{notice_id}", "notice", ("police.ala", "head.ala")),
+    Probe("post", "/v1/notices/{notice_id}/ack", "notice", ("police.ala",)),
+    Probe("get", "/v1/plans/{plan_id}", "plan", ("caseworker.ala", "head.ala")),
+    Probe(
+        "post",
+        "/v1/plans/{plan_id}/approve",
+        "plan",
+        ("commission.ala", "head.ala"),
+        body=lambda _i: {"decision": "Protocol 1"},
+    ),
+    Probe(
+        "post",
+        "/v1/measures/{measure_id}/assignee",
+        "measure",
+        ("education.ala",),
+        body=lambda _i: {"assignee": "teacher.ala"},
+    ),
+    Probe(
+        "post",
+        "/v1/measures/{measure_id}/report",
+        "measure",
+        ("teacher.ala",),
+        body=lambda _i: {"report": "Lessons given"},
+    ),
+    Probe(
+        "post",
+        "/v1/measures/{measure_id}/complete",
+        "measure",
+        ("caseworker.ala", "head.ala"),
+        body=lambda _i: {"completed_on": _future(0)},
+    ),
+    Probe(
+        "post",
+        "/v1/measures/{measure_id}/return",
+        "measure",
+        ("caseworker.ala",),
+        body=lambda _i: {"mode": "rework", "reason": "No report", "new_deadline": _future(10)},
+    ),
+    *(
+        Probe(
+            "post",
+            f"/v1/registry/decisions/{{decision_id}}/{step}",
+            "decision",
+            (FOREIGN_OFFICE, "commission.ala"),
+        )
+        for step in ("receive", "enter", "remove")
+    ),
+    Probe(
+        "get",
+        "/v1/registry/families/{family_id}",
+        "family",
+        (FOREIGN_OFFICE, "caseworker.ala", "commission.ala"),
+        query=lambda _i: {"purpose": "existence check"},
+    ),
+    Probe(
+        "post",
+        "/v1/registry/deregistrations",
+        "family",
+        ("commission.ala",),
+        body=lambda i: {
+            "family_id": i,
+            "decided_on": _future(0),
+            "number": "KDN-1",
+            "vote": {"members_present": 5, "votes_for": 4, "votes_against": 0},
+            "hearing": {
+                "prevention_bodies_heard": True,
+                "minor_opinion_heard": True,
+                "parents_opinion_heard": True,
+            },
+            "grounds": "existence check",
+        },
+    ),
+)
+# Routes that take an id in the body or the query instead of the path.
+ID_IN_BODY_OR_QUERY = {
+    ("post", "/v1/stays"),
+    ("get", "/v1/stays"),
+    ("post", "/v1/registry/deregistrations"),
+}
+
+
+def test_every_route_with_an_id_is_probed() -> None:
+    document = create_app(GatewaySettings()).openapi()
+    with_ids = {
+        (method, path)
+        for path, operations in document["paths"].items()
+        for method in operations
+        if path.startswith("/v1/") and "{" in path
+    }
+    probed = {(p.method, p.path) for p in PROBES}
+    assert with_ids <= probed, f"routes without a probe: {sorted(with_ids - probed)}"
+    assert probed - with_ids == ID_IN_BODY_OR_QUERY
+
+
+async def _ok(response: httpx.Response) -> dict[str, Any]:
+    assert response.status_code in (200, 201), response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def _records(suite: Suite) -> Ids:
+    """One real record of each kind, in Astana (Irkutsk for the data bank)."""
+    ids: Ids = {}
+    async with suite.client("hotline.ast") as hotline:
+        appeal = await _ok(
+            await hotline.post(
+                "/v1/appeals",
+                json={
+                    "channel": "hotline_111",
+                    "summary": "Existence check",
+                    "persons": [{"full_name": "Existence Check", "relation": "mother"}],
+                },
+            )
+        )
+    ids["appeal"] = appeal["id"]
+    async with suite.client("head.ast") as head:
+        shelter = await _ok(
+            await head.post(
+                "/v1/shelters", json={"name": f"Existence {uuid.uuid4().hex[:6]}", "capacity": 5}
+            )
+        )
+    ids["shelter"] = shelter["id"]
+    async with suite.client("shelter.ast") as operator:
+        stay = await _ok(
+            await operator.post(
+                "/v1/stays",
+                json={
+                    "shelter_id": shelter["id"],
+                    "adult": _adult(),
+                    "minors": [{"full_name": "Existence Minor", "birth_date": years_ago(5)}],
+                    "referral": "self_application",
+                },
+            )
+        )
+    ids["stay"] = stay["id"]
+    measure = {
+        "kind": "pedagogical",
+        "agency_id": "edu-ast-1",
+        "agency_type": "education",
+        "title": "Tutoring",
+        "deadline": _future(30),
+    }
+    plan = {"case_id": str(uuid.uuid4()), "situation": "dls", "measures": [measure]}
+    async with suite.client("caseworker.ast") as caseworker:
+        draft = await _ok(await caseworker.post("/v1/plans", json=plan))
+        approved = await _ok(await caseworker.post("/v1/plans", json=plan))
+    async with suite.client("head.ast") as head:
+        approved = await _ok(
+            await head.post(f"/v1/plans/{approved['id']}/approve", json={"decision": "P-1"})
+        )
+    ids["plan"] = draft["id"]  # a draft: approving it needs the center head (kz, DLS)
+    ids["measure"] = approved["measures"][0]["id"]
+    async with suite.client("police.ast") as police:
+        for _ in range(200):
+            page = await _ok(await police.get("/v1/notices"))
+            found = [n for n in page["items"] if n["subject"] == f"stay/{stay['id']}"]
+            if found:
+                break
+            await asyncio.sleep(0.1)
+    assert found, "no SHL-3 notice reached the police"
+    ids["notice"] = found[0]["id"]
+    today = utcnow().astimezone(IRK.zone).date()
+    registration = {
+        "decided_on": today.isoformat(),
+        "number": f"KDN-{uuid.uuid4().hex[:6]}",
+        "vote": {"members_present": 7, "votes_for": 5, "votes_against": 1},
+        "hearing": {
+            "prevention_bodies_heard": True,
+            "minor_opinion_heard": True,
+            "parents_opinion_heard": True,
+        },
+        "grounds": "Existence check",
+        "responsible_agency_id": "fc-irk-1",
+        "responsible_body": "Family support center of Irkutsk",
+        "review_on": (today + timedelta(days=120)).isoformat(),
+        "minors": [
+            {
+                "full_name": "Existence Check",
+                "relation": "",
+                "birth_date": years_ago(10),
+                "birth_place": "Irkutsk",
+                "registered_address": "Irkutsk",
+                "actual_address": "Irkutsk",
+                "work_or_study": "School",
+            }
+        ],
+    }
+    async with suite.client("commission.irk") as commission:
+        recorded = await _ok(await commission.post("/v1/registry/decisions", json=registration))
+    ids["decision"] = recorded["decision"]["id"]
+    ids["family"] = recorded["family"]["id"]
+    return ids
+
+
+def _comparable(response: httpx.Response) -> tuple[int, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.status_code, response.text
+    if isinstance(body, dict):
+        body.pop("instance", None)
+    return response.status_code, body
+
+
+async def _timed(client: httpx.AsyncClient, probe: Probe, record_id: str) -> httpx.Response:
+    return await client.request(
+        probe.method.upper(),
+        probe.url(record_id),
+        json=probe.body(record_id),
+        params=probe.query(record_id) or None,
+    )
+
+
+async def test_a_foreign_record_answers_like_a_missing_one(suite: Suite) -> None:
+    create_user(
+        suite.keycloak,
+        FOREIGN_OFFICE,
+        roles=("agency-coordinator", "agency-assignee"),
+        agency="reg-ala-1",
+        agency_type="registry_office",
+        territory="kz-ala",
+    )
+    suite.tokens[FOREIGN_OFFICE] = suite.keycloak.token(FOREIGN_OFFICE, PASSWORD)
+    ids = await _records(suite)
+    leaks: list[str] = []
+    gaps: list[str] = []
+    checked = 0
+    for probe in PROBES:
+        for caller in probe.callers:
+            async with suite.client(caller) as client:
+                real, missing = ids[probe.kind], str(uuid.uuid4())
+                times: dict[str, list[float]] = {real: [], missing: []}
+                answers: dict[str, httpx.Response] = {}
+                for _ in range(TIMING_CALLS):
+                    for record_id in (real, missing):
+                        began = time.perf_counter()
+                        answers[record_id] = await _timed(client, probe, record_id)
+                        times[record_id].append(time.perf_counter() - began)
+            checked += 1
+            where = f"{probe.method.upper()} {probe.path} as {caller}"
+            if _comparable(answers[real]) != _comparable(answers[missing]):
+                leaks.append(
+                    f"{where}: real {answers[real].status_code} {answers[real].text[:200]} / "
+                    f"random {answers[missing].status_code} {answers[missing].text[:200]}"
+                )
+            assert answers[real].status_code < 500, (where, answers[real].text)
+            gap = statistics.median(times[real]) - statistics.median(times[missing])
+            if abs(gap) > GROSS_GAP_SECONDS:
+                gaps.append(f"{where}: medians differ by {gap * 1000:.0f} ms")
+    assert checked == sum(len(p.callers) for p in PROBES)
+    assert not leaks, "\n".join(leaks)
+    assert not gaps, "\n".join(gaps)
