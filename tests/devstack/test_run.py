@@ -198,6 +198,7 @@ def test_it_says_what_it_starts_how_long_it_took_and_the_logins(stack: RunningSt
     for part in ("PostgreSQL", "NATS", "services"):
         assert re.search(rf"^{part} ready in \d+(\.\d)? s", out, re.M), out
     assert "Keycloak: using the running http" in out  # the session's, not a second one
+    stack.wait_for_line(r"^A crashed service is restarted")  # the banner's last line was read
     for line in login_lines():
         assert line in stack.lines
     assert stack.ready()
