@@ -63,7 +63,10 @@ console-messages: setup ## Extract the console's strings and merge them into the
 bench: setup ## Benchmarks: ratios against a baseline measured in the same run (FULL=1: the long run)
 	$(PY) python -m bench $(if $(FULL),--full)
 
-k8s-check: setup ## Build every kustomize overlay and validate it offline
+k8s-check: setup ## Build every kustomize overlay, validate it offline (CRDs too), policy gate, hadolint
 	$(PY) python -m devstack.k8s_check deploy/k8s
 
-.PHONY: help setup protos protos-check lint test run console-messages bench k8s-check
+k8s-sync: setup ## Rewrite deploy/k8s's generated copies (production realm import, NATS users)
+	$(PY) python -m devstack.k8s_check deploy/k8s --write-generated
+
+.PHONY: help setup protos protos-check lint test run console-messages bench k8s-check k8s-sync

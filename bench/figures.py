@@ -59,8 +59,8 @@ class Report:
         sys.stdout.flush()
 
 
-def years_ago(years: int) -> str:
-    return (date.today() - timedelta(days=365 * years + 30)).isoformat()
+def years_ago(years: int, days: int = 30) -> str:
+    return (date.today() - timedelta(days=365 * years + days)).isoformat()
 
 
 def family(shelter_id: str, minors: int) -> dict[str, Any]:
@@ -75,14 +75,28 @@ def family(shelter_id: str, minors: int) -> dict[str, Any]:
     }
 
 
-def appeal() -> dict[str, Any]:
+def appeal(i: int = 0) -> dict[str, Any]:
+    """The i-th appeal of a run: every appeal is about other people, as in life (intake matches
+    each new appeal's persons against the families on record, by name and birth date)."""
     return {
         "channel": "hotline_111",
         "summary": "Mother and two children, domestic violence, threat to life",
         "persons": [
-            {"full_name": "Aigerim Nurlanovna", "relation": "mother", "birth_date": years_ago(34)},
-            {"full_name": "Child One", "relation": "child", "birth_date": years_ago(3)},
-            {"full_name": "Child Two", "relation": "child", "birth_date": years_ago(7)},
+            {
+                "full_name": f"Aigerim Nurlanovna {i:x}",
+                "relation": "mother",
+                "birth_date": years_ago(20 + i % 40, days=i % 365),
+            },
+            {
+                "full_name": f"Child One {i:x}",
+                "relation": "child",
+                "birth_date": years_ago(1 + i % 8, days=i % 365),
+            },
+            {
+                "full_name": f"Child Two {i:x}",
+                "relation": "child",
+                "birth_date": years_ago(9 + i % 8, days=i % 365),
+            },
         ],
         "threat_to_life": True,
         "domestic_violence": True,
@@ -101,6 +115,8 @@ class Bench:
         self.opt = options
         self.report = Report()
         self.shelter_id = ""
+        # Appeal numbers already used by earlier runs (each run starts past them).
+        self._appeals = iter(range(0, 10**9, 1_000_000))
 
     @property
     def gateway(self) -> int:
@@ -135,6 +151,10 @@ class Bench:
         """Discharge every stay behind the API's back, so capacity never stops a write run."""
         conn = await self.db("shelter")
         await conn.execute("UPDATE stays SET state = 'discharged' WHERE state = 'active'")
+        await conn.execute(
+            "UPDATE beds SET state = 'free', stay_id = NULL, hold_id = NULL "
+            "WHERE state IN ('occupied', 'held')"
+        )
         await conn.close()
 
     # -- throughput against B0 -------------------------------------------------------------
@@ -189,11 +209,11 @@ class Bench:
             )
 
         async def appeals() -> load.Run:
-            body = appeal()
             hotline = self.stack.token("hotline.ast")
+            first = next(self._appeals)
             return await load.closed_loop(
                 self.gateway,
-                lambda i: load.post_json("/v1/appeals", body, token=hotline),
+                lambda i: load.post_json("/v1/appeals", appeal(first + i), token=hotline),
                 concurrency=8,
                 seconds=o.seconds,
             )

@@ -18,10 +18,12 @@ from console import assets, auth, i18n, pages
 from console.api import ApiError
 from console.csrf import CsrfError, check_csrf
 from console.security import SecurityHeadersMiddleware
-from console.sessions import SessionMiddleware, SessionStore, maybe_session
+from console.session_store import PostgresSessionStore
+from console.sessions import SessionMiddleware, Sessions, SessionStore, maybe_session
 from console.settings import ConsoleSettings
 from console.templating import environment, render
 from kamqor.auth import TokenVerifier
+from kamqor.db import make_engine
 from kamqor.errors import Invalid
 from kamqor.profiles import get_profile
 from kamqor.territories import territory
@@ -55,7 +57,11 @@ def create_app(settings: ConsoleSettings, *, verifier: TokenVerifier | None = No
             base_url=settings.gateway_url, timeout=settings.gateway_timeout_seconds
         ) as http:
             app.state.http = http
-            yield
+            try:
+                yield
+            finally:
+                if engine is not None:
+                    await engine.dispose()
         log.info("console stopped")
 
     app = FastAPI(
@@ -66,7 +72,13 @@ def create_app(settings: ConsoleSettings, *, verifier: TokenVerifier | None = No
         redoc_url=None,
         dependencies=[Depends(bind_language), Depends(check_csrf)],
     )
-    store = SessionStore(idle_seconds=settings.session_idle_minutes * 60)
+    idle_seconds = settings.session_idle_minutes * 60
+    engine = make_engine(settings.database_url) if settings.database_url else None
+    store: Sessions = (
+        PostgresSessionStore(engine, idle_seconds=idle_seconds)
+        if engine is not None
+        else SessionStore(idle_seconds=idle_seconds)
+    )
     app.state.settings = settings
     app.state.sessions = store
     app.state.oauth = auth.register_client(settings)

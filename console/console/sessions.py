@@ -4,18 +4,24 @@ cookie; tokens, the CSRF token, the language and Authlib's login state stay on t
 `SessionMiddleware` puts the session's `oauth` dict at `scope["session"]`, where Authlib's
 Starlette client keeps the state, nonce and PKCE verifier of a login in progress, so nothing of
 it travels in a client-side cookie. The id is replaced at login (`rotate`) and the session is
-dropped at logout. One process keeps its sessions in memory: run one replica, or put a shared
-store behind the same `SessionStore` methods.
+dropped at logout.
+
+Two stores share one interface (`create`, `rotate`, `drop` mark the session; the middleware
+awaits `load` at the start of a request and `save` before the answer leaves): `SessionStore`
+keeps them in this process's memory (development, tests, one replica), and
+`console.session_store.PostgresSessionStore` keeps them in PostgreSQL, so any replica serves any
+request and nothing is sticky (deploy/k8s).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
 
 from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection
@@ -57,10 +63,55 @@ class Session:
     last_seen: float = field(default_factory=time.monotonic)
     # One token refresh at a time, so parallel requests do not spend the refresh token twice.
     refresh_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+    # Set by `drop` (logout): the middleware clears the cookie and a shared store deletes it.
+    dropped: bool = field(default=False, repr=False)
+    # The ids this session had before `rotate`: a shared store deletes them on save.
+    replaced_ids: list[str] = field(default_factory=list, repr=False)
+    # The state as last loaded or saved (JSON), so a shared store writes only what changed.
+    stored: str | None = field(default=None, repr=False)
 
     @property
     def signed_in(self) -> bool:
         return self.tokens is not None and self.principal is not None
+
+    def to_json(self) -> str:
+        """What a shared store keeps (never the id: the store keys rows by the id's hash)."""
+        principal = self.principal
+        return json.dumps(
+            {
+                "csrf_token": self.csrf_token,
+                "language": self.language,
+                "oauth": self.oauth,
+                "tokens": asdict(self.tokens) if self.tokens else None,
+                "principal": (
+                    {**asdict(principal), "roles": sorted(principal.roles)} if principal else None
+                ),
+                "after_login": self.after_login,
+                "flash": self.flash,
+            },
+            sort_keys=True,
+        )
+
+    @classmethod
+    def from_json(cls, session_id: str, text: str) -> Session:
+        data: dict[str, Any] = json.loads(text)
+        tokens = data.get("tokens")
+        principal = data.get("principal")
+        return cls(
+            id=session_id,
+            csrf_token=data["csrf_token"],
+            language=data.get("language"),
+            oauth=data.get("oauth") or {},
+            tokens=Tokens(**tokens) if tokens else None,
+            principal=(
+                Principal(**{**principal, "roles": frozenset(principal["roles"])})
+                if principal
+                else None
+            ),
+            after_login=data.get("after_login") or "/",
+            flash=data.get("flash"),
+            stored=text,
+        )
 
 
 class SessionStore:
@@ -92,6 +143,12 @@ class SessionStore:
         self._items[session.id] = session
         return session
 
+    async def load(self, session_id: str) -> Session | None:
+        return self.get(session_id)
+
+    async def save(self, session: Session) -> None:
+        """Nothing to write: the sessions in memory are the live objects."""
+
     def rotate(self, session: Session) -> Session:
         """The same session under a new id and a new CSRF token (at login: no fixation)."""
         self._items.pop(session.id, None)
@@ -101,6 +158,7 @@ class SessionStore:
         return session
 
     def drop(self, session: Session) -> None:
+        session.dropped = True
         self._items.pop(session.id, None)
 
     def _evict(self) -> None:
@@ -121,10 +179,21 @@ def cookie_header(value: str, *, secure: bool, max_age: int | None = None) -> st
     return "; ".join(parts)
 
 
-class SessionMiddleware:
-    """Loads (or starts) the caller's session and sets the cookie when its id changed."""
+class Sessions(Protocol):
+    """What the middleware and the login routes need of a store."""
 
-    def __init__(self, app: ASGIApp, *, store: SessionStore, secure: bool) -> None:
+    def create(self) -> Session: ...
+    def rotate(self, session: Session) -> Session: ...
+    def drop(self, session: Session) -> None: ...
+    async def load(self, session_id: str) -> Session | None: ...
+    async def save(self, session: Session) -> None: ...
+
+
+class SessionMiddleware:
+    """Loads (or starts) the caller's session, saves it before the answer leaves (so the next
+    request, on any replica, sees it) and sets the cookie when its id changed."""
+
+    def __init__(self, app: ASGIApp, *, store: Sessions, secure: bool) -> None:
         self.app = app
         self.store = store
         self.secure = secure
@@ -134,17 +203,20 @@ class SessionMiddleware:
             await self.app(scope, receive, send)
             return
         sent_id = HTTPConnection(scope).cookies.get(COOKIE_NAME, "")
-        session = (self.store.get(sent_id) if sent_id else None) or self.store.create()
+        session = (await self.store.load(sent_id) if sent_id else None) or self.store.create()
         scope[SCOPE_KEY] = session
         scope["session"] = session.oauth
 
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start":
+                await self.store.save(session)
                 headers = MutableHeaders(scope=message)
-                current = self.store.get(session.id)
-                if current is None and sent_id:
-                    headers.append("Set-Cookie", cookie_header("", secure=self.secure, max_age=0))
-                elif current is not None and session.id != sent_id:
+                if session.dropped:
+                    if sent_id:
+                        headers.append(
+                            "Set-Cookie", cookie_header("", secure=self.secure, max_age=0)
+                        )
+                elif session.id != sent_id:
                     headers.append("Set-Cookie", cookie_header(session.id, secure=self.secure))
             await send(message)
 

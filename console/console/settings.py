@@ -40,6 +40,9 @@ class ConsoleSettings(KitSettings):
     # The browser-facing Keycloak origin the CSP lets forms go to (logout, language on login).
     keycloak_public_origin: str | None = None
     session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    # The shared session store (`postgresql+asyncpg://`, console/session_store.py): every replica
+    # serves every request. Unset: sessions live in this process's memory (one replica only).
+    database_url: str | None = None
     # Refresh the access token when it has fewer seconds than this left.
     refresh_margin_seconds: int = Field(default=30, ge=0, le=600)
     # `Secure` is on everywhere; Chromium keeps Secure cookies on http://localhost and 127.0.0.1.
@@ -55,6 +58,11 @@ class ConsoleSettings(KitSettings):
                 raise ValueError("KAMQOR_CONSOLE_CLIENT_SECRET: set the production secret")
             if not self.cookie_secure:
                 raise ValueError("KAMQOR_COOKIE_SECURE: session cookies are Secure in production")
+            if not self.database_url:
+                raise ValueError(
+                    "KAMQOR_DATABASE_URL: production keeps console sessions in PostgreSQL, "
+                    "shared by every replica"
+                )
         return self
 
     @property

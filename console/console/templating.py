@@ -49,6 +49,7 @@ SCREENS = (
     ),
     Screen("/agency", N_("Agency inbox"), ("agency-coordinator", "agency-assignee")),
     Screen("/deadlines", N_("Deadlines"), ("center-head", "analyst")),
+    Screen("/reports/shelter", N_("Shelter indicators"), ("center-head", "analyst")),
 )
 
 

@@ -3,19 +3,37 @@ Chromium to drive. Unit tests of the console (security, catalogs) use none of th
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from playwright.async_api import Browser, async_playwright
 
-from tests.console.harness import Console, chromium_path, launch, running_console
+from tests.console.harness import (
+    Console,
+    Recipients,
+    agency_recipients,
+    chromium_path,
+    launch,
+    running_console,
+)
 from tests.e2e.harness import running_suite
 
 
 @pytest.fixture(scope="module")
-async def console(postgres, nats_server, keycloak) -> AsyncIterator[Console]:  # type: ignore[no-untyped-def]
+def recipients() -> Iterator[Recipients]:
+    with agency_recipients() as found:
+        yield found
+
+
+@pytest.fixture(scope="module")
+async def console(postgres, nats_server, keycloak, recipients) -> AsyncIterator[Console]:  # type: ignore[no-untyped-def]
     async with (
-        running_suite(postgres=postgres, nats_server=nats_server, keycloak=keycloak) as suite,
+        running_suite(
+            postgres=postgres,
+            nats_server=nats_server,
+            keycloak=keycloak,
+            notify_channels=recipients.channels,
+        ) as suite,
         running_console(suite=suite, keycloak=keycloak) as app,
     ):
         yield app

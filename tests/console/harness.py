@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +19,9 @@ from console.app import create_app
 from console.settings import ConsoleSettings
 from devstack.keycloak import KeycloakServer
 from devstack.ports import free_port
+from notify.channels import Channels
 from tests.e2e.harness import Suite
+from tests.support.recipients import Mailbox, Receiver, mail_server, receiving
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -34,6 +36,9 @@ CHROMIUM_ARGS = [
 # 1366x768, the issue's laptop size; the tablet width is checked separately.
 VIEWPORT = {"width": 1366, "height": 768}
 TABLET = {"width": 768, "height": 1024}
+WEBHOOK_SECRET = "console-webhook-secret-0123456789"
+POLICE_MAIL = "duty@pol-ast-1.kz"
+GUARDIANSHIP_MAIL = "office@grd-ast-1.kz"
 
 
 def chromium_path() -> str | None:
@@ -45,6 +50,43 @@ def output_dir() -> Path:
     path = Path(os.environ.get("KAMQOR_TEST_OUTPUT") or ROOT / "test-output") / "console"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@dataclass
+class Recipients:
+    """Astana's police and guardianship as notify reaches them: a signed webhook into `receiver`,
+    an e-mail into `mailbox` and a registered letter (`channels`)."""
+
+    receiver: Receiver
+    mailbox: Mailbox
+    channels: Channels
+
+
+@contextmanager
+def agency_recipients() -> Iterator[Recipients]:
+    # The receiver checks timestamps against the domain clock: notify delivers on its own poll.
+    receiver = Receiver(secret=WEBHOOK_SECRET, now=None)
+    mailbox = Mailbox()
+    with receiving(receiver) as url, mail_server(mailbox) as port:
+        webhook = {"kind": "webhook", "url": url, "secret": WEBHOOK_SECRET}
+        channels = Channels.model_validate(
+            {
+                "smtp": {"host": "127.0.0.1", "port": port, "sender": "notices@fc-ast-1.kz"},
+                "agencies": {
+                    "kz-ast/police": [
+                        webhook,
+                        {"kind": "email", "to": POLICE_MAIL},
+                        {"kind": "letter"},
+                    ],
+                    "kz-ast/guardianship": [
+                        webhook,
+                        {"kind": "email", "to": GUARDIANSHIP_MAIL},
+                        {"kind": "letter"},
+                    ],
+                },
+            }
+        )
+        yield Recipients(receiver=receiver, mailbox=mailbox, channels=channels)
 
 
 @dataclass

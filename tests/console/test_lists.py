@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from tests.console.fakes import answer, client, console_app, principal, sign_in
-from tests.console.test_pages import NOTICE, SHELTER, STAY
+from tests.console.test_pages import BED_BOARD, NOTICE, SHELTER, STAY
 
 Item = dict[str, Any]
 
@@ -269,6 +269,8 @@ async def test_each_screens_sort_holds_across_pages() -> None:
                 return listing(request)
             if request.url.path == "/v1/shelters":
                 return answer({"items": [SHELTER]})
+            if request.url.path.endswith("/beds"):
+                return answer(BED_BOARD)
             return answer({"items": [], "next_page_token": None})
 
         app = console_app(handle)

@@ -48,6 +48,62 @@ NOTICE = {
     "state": "acknowledged",
     "acknowledged_at": "2026-11-17T06:00:00Z",
     "acknowledged_by_agency": "pol-ast-1",
+    "delivered_at": "2026-11-17T05:00:03Z",
+    "escalated_at": None,
+}
+BED_BOARD: dict[str, Any] = {
+    "shelter": SHELTER,
+    "beds": [
+        {
+            "id": f"0196a000-0000-7000-8000-00000000010{n}",
+            "number": n,
+            "state": state,
+            "stay_id": None,
+            "hold_id": None,
+            "hold_expires_at": expires,
+            "out_of_service_reason": reason,
+        }
+        for n, state, expires, reason in (
+            (1, "occupied", None, None),
+            (2, "occupied", None, None),
+            (3, "occupied", None, None),
+            (4, "held", "2026-11-17T09:00:00Z", None),
+            (5, "out_of_service", None, "leaking roof"),
+            (6, "free", None, None),
+        )
+    ],
+    "free": 1,
+    "occupied": 3,
+    "held": 1,
+    "out_of_service": 1,
+}
+DELIVERIES: dict[str, Any] = {
+    "items": [
+        {
+            "id": "0196a000-0000-7000-8000-0000000000d1",
+            "notice_id": NOTICE["id"],
+            "channel": "letter",
+            "target": "registry",
+            "state": "delivered",
+            "attempts": 1,
+            "next_attempt_at": None,
+            "delivered_at": "2026-11-17T05:00:03Z",
+            "receipt": "KZ-AST-2026-000017",
+            "history": [],
+        },
+        {
+            "id": "0196a000-0000-7000-8000-0000000000d2",
+            "notice_id": NOTICE["id"],
+            "channel": "webhook",
+            "target": "https://police.example/notices",
+            "state": "pending",
+            "attempts": 2,
+            "next_attempt_at": "2026-11-17T05:10:00Z",
+            "delivered_at": None,
+            "receipt": None,
+            "history": [],
+        },
+    ]
 }
 
 
@@ -63,6 +119,10 @@ def fake_gateway(seen: list[httpx.Request], **overrides: Any) -> Any:
             return answer({"items": [STAY], "next_page_token": None})
         if path == "/v1/notices":
             return answer({"items": [NOTICE], "next_page_token": None})
+        if path == f"/v1/shelters/{SHELTER['id']}/beds":
+            return answer(BED_BOARD)
+        if path == f"/v1/notices/{NOTICE['id']}/deliveries":
+            return answer(DELIVERIES)
         return answer({"type": "https://kamqor.dev/problems/not-found"}, 404)
 
     return handle
@@ -120,6 +180,7 @@ async def test_wrong_field_is_shown_beside_the_field() -> None:
             "minors-1-full_name": "",
             "minors-1-birth_date": "",
             "referral": "police",
+            "referral_document": "KUSP 12/26",
             "action": "admit",
         }
         page = await http.post("/shelter/admit", data=form)
@@ -147,6 +208,37 @@ async def test_missing_fields_are_named_before_the_api_is_called() -> None:
     assert page.status_code == 422
     assert 'id="adult-full_name-error"' in page.text and "Введите ФИО взрослого" in page.text
     assert "Дата рождения должна быть в прошлом" in page.text
+    assert not any(r.method == "POST" for r in seen)
+
+
+async def test_a_referral_without_its_document_number_is_named_before_the_api_is_called() -> None:
+    """SHL-2: the police's referral carries its document's number; an own application none."""
+    seen: list[httpx.Request] = []
+    app = console_app(fake_gateway(seen))
+    session = sign_in(app, principal("shelter.ast", "shelter-operator"), language="ru")
+    form = {
+        "csrf_token": session.csrf_token,
+        "shelter_id": SHELTER["id"],
+        "action": "admit",
+        "adult-full_name": "Жанар Болатқызы",
+        "adult-birth_date": "1988-03-01",
+    }
+    async with client(app, session) as http:
+        police = await http.post(
+            "/shelter/admit", data={**form, "referral": "police", "referral_document": " "}
+        )
+        own = await http.post(
+            "/shelter/admit",
+            data={**form, "referral": "self_application", "referral_document": "КУСП 1/26"},
+        )
+    assert police.status_code == 422
+    beside = re.search(r'id="referral_document-error">(.*?)</p>', police.text, re.S)
+    assert beside is not None and "Укажите номер направляющего документа" in beside.group(1)
+    assert 'href="#referral_document"' in police.text
+    assert own.status_code == 422
+    beside = re.search(r'id="referral_document-error">(.*?)</p>', own.text, re.S)
+    assert beside is not None and "нет направляющего документа" in beside.group(1)
+    assert 'value="КУСП 1/26"' in own.text  # kept
     assert not any(r.method == "POST" for r in seen)
 
 

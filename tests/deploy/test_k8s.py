@@ -1,5 +1,8 @@
 """deploy/k8s and deploy/docker: every overlay and component combination builds, validates
-strictly offline and keeps the pods hardened; the Dockerfile keeps the workspace build working.
+strictly offline (Kubernetes schemas, the operators' CRDs kept in the repo), passes the policy
+gate, and renders the whole platform (CloudNativePG, NATS JetStream, Keycloak, migrate Jobs);
+the Dockerfile passes hadolint and keeps the workspace build working. Each check is shown to
+fail, with its message, on a copy of deploy/ broken on purpose.
 
 The kustomize builds need the kustomize binary; `devstack.k8s_check` installs the pinned release
 with `go install` into `~/.cache/kamqor/bin` the first time. The tests that need it are skipped
@@ -8,6 +11,7 @@ with `go install` into `~/.cache/kamqor/bin` the first time. The tests that need
 
 from __future__ import annotations
 
+import json
 import shutil
 import tomllib
 from collections.abc import Iterator
@@ -20,10 +24,14 @@ from devstack import k8s_check
 from devstack.k8s_check import Build, KustomizeUnavailable, Rendered, Report
 
 ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
 K8S = ROOT / "deploy" / "k8s"
 DOCKERFILE = ROOT / "deploy" / "docker" / "Dockerfile"
 DOCKERIGNORE = ROOT / "deploy" / "docker" / "Dockerfile.dockerignore"
 SERVICES = ("intake", "plans", "registry", "shelter", "notify")
+# Every deployable with a database of its own (the console keeps its sessions in one).
+WITH_DATABASE = (*SERVICES, "console")
+DEPLOYABLES = (*SERVICES, "gateway", "console")
 
 Obj = dict[str, Any]
 
@@ -91,28 +99,185 @@ def test_every_overlay_and_component_combination_builds_validates_and_is_hardene
     }
 
 
+def _broken_copy(tmp_path: Path) -> Path:
+    """A copy of deploy/ that builds only the dev overlay (one build: a fast check)."""
+    shutil.copytree(DEPLOY, tmp_path / "deploy")
+    tree = tmp_path / "deploy" / "k8s"
+    shutil.rmtree(tree / "overlays" / "production")
+    shutil.rmtree(tree / "components" / "network-policies")
+    shutil.rmtree(tree / "components" / "otel-collector")
+    return tree
+
+
+def _edit(path: Path, old: str, new: str, count: int = 1) -> None:
+    text = path.read_text()
+    assert text.count(old) >= count, f"{path}: {old!r} not found"
+    path.write_text(text.replace(old, new, count))
+
+
+def _fails(tree: Path, capsys: pytest.CaptureFixture[str]) -> list[str]:
+    assert k8s_check.main([str(tree)]) == 1
+    return [line for line in capsys.readouterr().out.splitlines() if line.startswith("FAIL ")]
+
+
 def test_the_command_fails_with_one_line_per_problem(
     kustomize: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    tree = tmp_path / "k8s"
-    shutil.copytree(K8S, tree)
-    shutil.rmtree(tree / "overlays" / "production")
-    shutil.rmtree(tree / "components")
+    tree = _broken_copy(tmp_path)
     intake = tree / "base" / "intake.yaml"
-    intake.write_text(
-        intake.read_text()
-        .replace("readOnlyRootFilesystem: true", "readOnlyRootFilesystem: false")
-        .replace("failureThreshold: 60", "failureTreshold: 60")
-    )
-    assert k8s_check.main([str(tree)]) == 1
-    fails = [line for line in capsys.readouterr().out.splitlines() if line.startswith("FAIL ")]
-    assert fails == [
+    _edit(intake, "readOnlyRootFilesystem: true", "readOnlyRootFilesystem: false")
+    _edit(intake, "failureThreshold: 60", "failureTreshold: 60")
+    assert _fails(tree, capsys) == [
         "FAIL overlays/dev: Deployment/kamqor-dev/intake: schema: "
         "spec.template.spec.containers.0.startupProbe: Additional properties are not allowed "
         "('failureTreshold' was unexpected)",
         "FAIL overlays/dev: Deployment/kamqor-dev/intake: container intake: "
         "readOnlyRootFilesystem is not true",
     ]
+
+
+def test_a_kustomization_that_does_not_build_fails(
+    kustomize: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tree = _broken_copy(tmp_path)
+    _edit(
+        tree / "components" / "platform" / "kustomization.yaml", "  - nats.yaml\n", "  - nats.yml\n"
+    )
+    fails = _fails(tree, capsys)
+    assert len(fails) == 1
+    assert fails[0].startswith("FAIL overlays/dev: kustomize build failed: ")
+    assert "nats.yml" in fails[0]
+
+
+def test_custom_resources_are_validated_against_their_operators_crds(
+    kustomize: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tree = _broken_copy(tmp_path)
+    platform = tree / "components" / "platform"
+    _edit(platform / "keycloak.yaml", "  instances: 2\n", "  instnaces: 2\n")
+    _edit(platform / "postgres.yaml", "  instances: 3\n", '  instances: "three"\n')
+    _edit(platform / "postgres.yaml", "  owner: registry\n", "  owner: registry\n  ownr: x\n")
+    # The dev overlay's own patch sets Cluster.spec.instances again: drop it for this copy.
+    _edit(tree / "overlays" / "dev" / "platform-dev.yaml", "  instances: 1\n", "", 1)
+    assert sorted(_fails(tree, capsys)) == [
+        "FAIL overlays/dev: Cluster/kamqor-dev/kamqor-pg: schema (cloudnative-pg-1.30.0 CRD): "
+        "spec.instances: 'three' is not of type 'integer'",
+        "FAIL overlays/dev: Database/kamqor-dev/kamqor-pg-registry: schema "
+        "(cloudnative-pg-1.30.0 CRD): spec: Additional properties are not allowed "
+        "('ownr' was unexpected)",
+        "FAIL overlays/dev: Keycloak/kamqor-dev/keycloak: schema (keycloak-operator-26.0.0 CRD): "
+        "spec: Additional properties are not allowed ('instnaces' was unexpected)",
+    ]
+
+
+def test_a_custom_resource_without_its_crd_fails(
+    kustomize: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tree = _broken_copy(tmp_path)
+    shutil.rmtree(tree / "crds" / "keycloak-operator-26.0.0")
+    assert _fails(tree, capsys) == [
+        f"FAIL overlays/dev: {kind}/kamqor-dev/{name}: schema: no CRD for "
+        f"k8s.keycloak.org/v2alpha1 {kind} in {tree / 'crds'} (keep the operator's CRD there)"
+        for kind, name in (("Keycloak", "keycloak"), ("KeycloakRealmImport", "kamqor-realm"))
+    ]
+
+
+def test_the_policy_gate_fails_on_each_rule(
+    kustomize: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tree = _broken_copy(tmp_path)
+    base, platform = tree / "base", tree / "components" / "platform"
+    # No probes on a server: the NATS StatefulSet loses its readiness and liveness probes.
+    nats = platform / "nats.yaml"
+    text = nats.read_text()
+    start, end = text.index("          readinessProbe:"), text.index("          lifecycle:")
+    nats.write_text(text[:start] + text[end:])
+    # No limits, root, a writable root filesystem on the gateway.
+    gateway = base / "gateway.yaml"
+    _edit(gateway, '            limits:\n              cpu: "1"\n              memory: 512Mi\n', "")
+    _edit(gateway, "runAsNonRoot: true", "runAsNonRoot: false", 2)
+    _edit(gateway, "readOnlyRootFilesystem: true", "readOnlyRootFilesystem: false")
+    # An unpinned image, on a workload and on an operator-run one.
+    _edit(nats, "image: nats:2.15.1-alpine", "image: nats:latest")
+    _edit(platform / "postgres.yaml", ":17.6-standard-bookworm", "")
+    # An operator-run workload without limits.
+    _edit(platform / "keycloak.yaml", '    limits:\n      cpu: "2"\n      memory: 1536Mi\n', "")
+    # Secret literals: a password in an env value, a Secret with data, a URL with a password.
+    _edit(
+        base / "intake.yaml",
+        """            - name: KAMQOR_NATS_PASSWORD
+              valueFrom:
+                secretKeyRef:
+                  name: kamqor-intake-nats
+                  key: password
+""",
+        """            - name: KAMQOR_NATS_PASSWORD
+              value: hunter2hunter2
+""",
+    )
+    _edit(
+        base / "plans.yaml",
+        '"postgresql+asyncpg://plans@kamqor-pg-rw',
+        '"postgresql+asyncpg://plans:hunter2@kamqor-pg-rw',
+    )
+    (base / "leak.yaml").write_text(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: leak\nstringData:\n  password: x\n"
+    )
+    _edit(base / "kustomization.yaml", "  - migrate.yaml\n", "  - migrate.yaml\n  - leak.yaml\n")
+    fails = _fails(tree, capsys)
+    expected = [
+        "Deployment/kamqor-dev/gateway: container gateway: runAsNonRoot is not true",
+        "Deployment/kamqor-dev/gateway: container gateway: readOnlyRootFilesystem is not true",
+        "Deployment/kamqor-dev/gateway: container gateway: resources.limits lacks cpu, memory",
+        "StatefulSet/kamqor-dev/nats: container nats: image nats:latest has no pinned tag or "
+        "digest",
+        "StatefulSet/kamqor-dev/nats: container nats: no readinessProbe and no livenessProbe",
+        "Cluster/kamqor-dev/kamqor-pg: spec.imageName: image "
+        "ghcr.io/cloudnative-pg/postgresql has no pinned tag or digest",
+        "Keycloak/kamqor-dev/keycloak: spec.resources.limits lacks cpu, memory",
+        "Deployment/kamqor-dev/intake: secret literal: container intake: env "
+        "KAMQOR_NATS_PASSWORD has a value, not a secretKeyRef",
+        "Deployment/kamqor-dev/plans: secret literal: container plans: env "
+        "KAMQOR_DATABASE_URL holds a URL with a password",
+        "Secret/kamqor-dev/leak: secret literal: a Secret with data in the manifests "
+        "(create it out of band)",
+    ]
+    for line in expected:
+        assert f"FAIL overlays/dev: {line}" in fails, "\n".join(fails)
+    assert len(fails) == len(expected), "\n".join(fails)
+
+
+def test_the_dockerfile_must_pass_hadolint(
+    kustomize: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tree = _broken_copy(tmp_path)
+    dockerfile = tree.parent / "docker" / "Dockerfile"
+    _edit(dockerfile, "# hadolint ignore=DL3008\n", "")
+    fails = _fails(tree, capsys)
+    assert fails, "hadolint found nothing"
+    assert all(f.startswith("FAIL Dockerfile: hadolint: ") for f in fails), fails
+    assert any("DL3008" in f and "Pin versions in apt get install" in f for f in fails), fails
+
+
+def test_stale_generated_copies_fail_and_k8s_sync_rewrites_them(
+    kustomize: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tree = _broken_copy(tmp_path)
+    realm = tree.parent / "keycloak" / "kamqor-realm.production.json"
+    _edit(realm, '"kamqor-partner"', '"kamqor-partner-2"')
+    _edit(tree.parent / "nats" / "kamqor-auth.conf", "authorization {", "authorization {\n")
+    assert _fails(tree, capsys) == [
+        f"FAIL {path} is stale: run `make k8s-sync` (python -m devstack.k8s_check {tree} "
+        "--write-generated)"
+        for path in (
+            "components/platform/keycloak-realm-import.yaml",
+            "components/platform/kamqor-auth.conf",
+            "overlays/dev/kamqor-auth.conf",
+        )
+    ]
+    assert k8s_check.main([str(tree), "--write-generated"]) == 0
+    assert k8s_check.main([str(tree)]) == 0
+    assert "kamqor-partner-2" in (tree / k8s_check.REALM_IMPORT).read_text()
 
 
 def test_hardening_rules_name_each_gap() -> None:
@@ -133,6 +298,7 @@ def test_hardening_rules_name_each_gap() -> None:
         "container x: resources.requests lacks cpu, memory",
         "container x: resources.limits lacks cpu, memory",
         "container x: image x has no pinned tag or digest",
+        "container x: no readinessProbe and no livenessProbe",
     ]
 
 
@@ -177,7 +343,9 @@ def test_every_deployable_has_its_own_service_account_without_a_token(report: Re
             }
 
 
-def test_services_use_grpc_probes_and_their_own_database_secret(report: Report) -> None:
+def test_services_use_grpc_probes_and_their_own_database_by_client_certificate(
+    report: Report,
+) -> None:
     for rendered in report.rendered:
         for name in SERVICES:
             container = _container(rendered, name)
@@ -185,13 +353,196 @@ def test_services_use_grpc_probes_and_their_own_database_secret(report: Report) 
                 assert container[probe]["grpc"] == {"port": 50051}, (name, probe)
             env = {e["name"]: e for e in container["env"]}
             assert env["KAMQOR_GRPC_LISTEN"]["value"] == "0.0.0.0:50051"
-            assert env["KAMQOR_DATABASE_URL"]["valueFrom"] == {
-                "secretKeyRef": {"name": f"kamqor-{name}-db", "key": "url"}
-            }
             config_ref = container["envFrom"][0]["configMapRef"]["name"]
             assert config_ref == _one(rendered, "ConfigMap", "kamqor-config-")["metadata"]["name"]
-        # Secrets are the platform's: the manifests never carry one.
+            assert env["KAMQOR_NATS_PASSWORD"]["valueFrom"] == {
+                "secretKeyRef": {"name": f"kamqor-{name}-nats", "key": "password"}
+            }
+        # Secrets are the operators' or created out of band: the manifests never carry one.
         assert not [o for o in rendered.objects if o["kind"] == "Secret"]
+
+
+def _database_wiring(rendered: Rendered, name: str, pod: Obj, container: Obj) -> None:
+    """Its own database as its own role, no password, the operator's client certificate over
+    verified TLS."""
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["KAMQOR_DATABASE_URL"] == f"postgresql+asyncpg://{name}@kamqor-pg-rw:5432/{name}"
+    assert env["PGSSLMODE"] == "verify-full"
+    mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+    assert mounts["pg-tls"] == "/etc/kamqor/pg"
+    for variable, file in (
+        ("PGSSLROOTCERT", "ca.crt"),
+        ("PGSSLCERT", "tls.crt"),
+        ("PGSSLKEY", "tls.key"),
+    ):
+        assert env[variable] == f"/etc/kamqor/pg/{file}"
+    volume = next(v for v in pod["volumes"] if v["name"] == "pg-tls")
+    sources = {s["secret"]["name"]: s["secret"]["items"] for s in volume["projected"]["sources"]}
+    assert sources == {
+        f"kamqor-pg-{name}-client-cert": [
+            {"key": "tls.crt", "path": "tls.crt"},
+            {"key": "tls.key", "path": "tls.key"},
+        ],
+        # Never the CA's key.
+        "kamqor-pg-ca": [{"key": "ca.crt", "path": "ca.crt"}],
+    }
+    role = _one(rendered, "DatabaseRole", f"kamqor-pg-{name}")["spec"]
+    assert role["name"] == name and role["login"] is True
+    assert role["clientCertificate"] == {"enabled": True} and role["disablePassword"] is True
+
+
+def test_every_deployable_with_a_database_reaches_it_by_the_operators_certificate(
+    report: Report,
+) -> None:
+    for rendered in report.rendered:
+        for name in WITH_DATABASE:
+            pod = _one(rendered, "Deployment", name)["spec"]["template"]["spec"]
+            _database_wiring(rendered, name, pod, _container(rendered, name))
+            job = _one(rendered, "Job", f"{name}-migrate")["spec"]["template"]["spec"]
+            _database_wiring(rendered, name, job, job["containers"][0])
+
+
+def test_postgres_is_one_cloudnativepg_cluster_with_a_database_per_deployable(
+    report: Report,
+) -> None:
+    for rendered in report.rendered:
+        production = rendered.build.overlay == "production"
+        cluster = _one(rendered, "Cluster", "kamqor-pg")["spec"]
+        assert cluster["instances"] == (3 if production else 1)
+        assert cluster["imageName"].startswith("ghcr.io/cloudnative-pg/postgresql:17.")
+        initdb = cluster["bootstrap"]["initdb"]
+        assert (initdb["localeCType"], initdb["database"], initdb["owner"]) == (
+            "C.UTF-8",
+            "keycloak",
+            "keycloak",
+        )
+        assert cluster["enableSuperuserAccess"] is False
+        assert sorted(cluster["postgresql"]["pg_hba"]) == sorted(
+            f"hostssl {n} {n} all cert" for n in WITH_DATABASE
+        )
+        for name in WITH_DATABASE:
+            database = _one(rendered, "Database", f"kamqor-pg-{name}")["spec"]
+            assert (database["name"], database["owner"], database["localeCType"]) == (
+                name,
+                name,
+                "C.UTF-8",
+            )
+            assert database["cluster"] == {"name": "kamqor-pg"}
+            extensions = [e["name"] for e in database.get("extensions") or []]
+            assert extensions == (["pg_trgm"] if name == "registry" else [])
+        backups = [o for o in rendered.objects if o["kind"] == "ScheduledBackup"]
+        if production:
+            assert cluster["backup"]["barmanObjectStore"]["destinationPath"].startswith("s3://")
+            assert [b["spec"]["cluster"] for b in backups] == [{"name": "kamqor-pg"}]
+        else:
+            assert "backup" not in cluster and not backups
+
+
+def test_nats_is_a_jetstream_cluster_that_syncs_every_write_with_a_user_per_service(
+    report: Report,
+) -> None:
+    users = (DEPLOY / "nats" / "kamqor-auth.conf").read_text()
+    for rendered in report.rendered:
+        production = rendered.build.overlay == "production"
+        sts = _one(rendered, "StatefulSet", "nats")["spec"]
+        assert sts["replicas"] == (3 if production else 1)
+        claim = sts["volumeClaimTemplates"][0]
+        assert claim["metadata"]["name"] == "data"
+        assert claim["spec"]["accessModes"] == ["ReadWriteOnce"]
+        pod = sts["template"]["spec"]
+        config_name = next(v for v in pod["volumes"] if v["name"] == "config")["configMap"]["name"]
+        config = _one(rendered, "ConfigMap", config_name)["data"]
+        assert "sync_interval: always" in config["nats.conf"]
+        assert "store_dir: /data/jetstream" in config["nats.conf"]
+        assert ("cluster {" in config["nats.conf"]) == production
+        assert config["kamqor-auth.conf"] == users
+        env = {e["name"]: e for e in pod["containers"][0]["env"]}
+        for user in (*SERVICES, "gateway"):
+            assert env[f"KAMQOR_NATS_{user.upper()}_PASSWORD"]["valueFrom"] == {
+                "secretKeyRef": {"name": f"kamqor-{user}-nats", "key": "password"}
+            }
+        assert _config(rendered)["KAMQOR_NATS_URL"] == "nats://nats:4222"
+        if production:
+            assert _config(rendered)["KAMQOR_STREAM_REPLICAS"] == "3"
+            assert _one(rendered, "PodDisruptionBudget", "nats")["spec"]["maxUnavailable"] == 1
+
+
+def test_keycloak_runs_on_the_cluster_and_imports_the_production_realm(report: Report) -> None:
+    realm = json.loads((DEPLOY / "keycloak" / "kamqor-realm.production.json").read_text())
+    for rendered in report.rendered:
+        keycloak = _one(rendered, "Keycloak", "keycloak")["spec"]
+        assert keycloak["db"]["host"] == "kamqor-pg-rw"
+        assert keycloak["db"]["database"] == "keycloak"
+        assert keycloak["db"]["passwordSecret"] == {"name": "kamqor-pg-app", "key": "password"}
+        imported = _one(rendered, "KeycloakRealmImport", "kamqor-realm")["spec"]
+        assert imported["keycloakCRName"] == "keycloak"
+        assert imported["realm"]["realm"] == realm["realm"] == "kamqor"
+        assert not imported["realm"].get("users")
+        secrets = {c["clientId"]: c.get("secret") for c in imported["realm"]["clients"]}
+        assert secrets["kamqor-console"] == "${KAMQOR_CONSOLE_CLIENT_SECRET}"
+        assert imported["placeholders"]["KAMQOR_CONSOLE_CLIENT_SECRET"] == {
+            "secret": {"name": "kamqor-console-oidc", "key": "client-secret"}
+        }
+        assert _config(rendered)["KAMQOR_KEYCLOAK_JWKS_URL"].startswith(
+            "http://keycloak-service:8080/realms/kamqor/"
+        )
+        if rendered.build.overlay == "production":
+            assert keycloak["instances"] == 2
+            assert keycloak["hostname"]["hostname"] == "https://auth.kamqor.example"
+            assert _config(rendered)["KAMQOR_KEYCLOAK_ISSUER"] == (
+                "https://auth.kamqor.example/realms/kamqor"
+            )
+
+
+def test_migrations_run_as_jobs_between_the_platform_and_the_rollout(report: Report) -> None:
+    for rendered in report.rendered:
+        for name in WITH_DATABASE:
+            job = _one(rendered, "Job", f"{name}-migrate")
+            container = job["spec"]["template"]["spec"]["containers"][0]
+            assert container["args"] == ["migrate"]
+            assert container["image"] == _container(rendered, name)["image"]
+            assert job["metadata"]["labels"]["kamqor.io/stage"] == "migrate"
+            notes = job["metadata"]["annotations"]
+            assert notes["argocd.argoproj.io/hook"] == "Sync"
+            assert notes["argocd.argoproj.io/sync-wave"] == "0"
+        for name in DEPLOYABLES:
+            deployment = _one(rendered, "Deployment", name)["metadata"]
+            assert deployment["labels"]["kamqor.io/stage"] == "rollout"
+            assert deployment["annotations"]["argocd.argoproj.io/sync-wave"] == "1"
+            # The services' start path never migrates: no migrate argument on a Deployment.
+            assert "migrate" not in (_container(rendered, name).get("args") or [])
+        for kind, name in (
+            ("Cluster", "kamqor-pg"),
+            ("Database", "kamqor-pg-intake"),
+            ("DatabaseRole", "kamqor-pg-intake"),
+            ("StatefulSet", "nats"),
+            ("Keycloak", "keycloak"),
+            ("KeycloakRealmImport", "kamqor-realm"),
+        ):
+            annotations = _one(rendered, kind, name)["metadata"]["annotations"]
+            assert annotations["argocd.argoproj.io/sync-wave"] == "-1", (kind, name)
+            assert "kamqor.io/stage" not in _one(rendered, kind, name)["metadata"].get("labels", {})
+
+
+def test_the_console_is_a_scaled_workload_behind_an_ingress(report: Report) -> None:
+    for rendered in _by_overlay(report, "production"):
+        env = {e["name"]: e for e in _container(rendered, "console")["env"]}
+        assert env["KAMQOR_CONSOLE_CLIENT_SECRET"]["valueFrom"]["secretKeyRef"] == {
+            "name": "kamqor-console-oidc",
+            "key": "client-secret",
+        }
+        ingress = _one(rendered, "Ingress", "console")["spec"]
+        (rule,) = ingress["rules"]
+        backend = rule["http"]["paths"][0]["backend"]["service"]
+        assert backend == {"name": "console", "port": {"name": "http"}}
+        assert ingress["tls"][0]["hosts"] == [rule["host"]]
+        # Nothing sticky: no session-affinity annotation, no affinity on the Service.
+        assert not _one(rendered, "Ingress", "console")["metadata"].get("annotations")
+        assert "sessionAffinity" not in _one(rendered, "Service", "console")["spec"]
+        assert (
+            _one(rendered, "Ingress", "gateway")["spec"]["rules"][0]["http"]["paths"][0]["path"]
+            == "/v1"
+        )
 
 
 def test_gateway_uses_http_probes_reaches_services_and_has_a_disruption_budget(
@@ -220,18 +571,30 @@ def test_shared_config_names_issuer_nats_and_stream_replicas(report: Report) -> 
         assert config["KAMQOR_ENVIRONMENT"] == "production"
 
 
-def test_production_runs_two_or_more_of_everything_behind_network_policies(
+def test_production_autoscales_everything_from_two_behind_network_policies(
     report: Report,
 ) -> None:
     for rendered in _by_overlay(report, "production"):
-        for name in SERVICES:
-            assert _one(rendered, "Deployment", name)["spec"]["replicas"] >= 2
-            assert _one(rendered, "PodDisruptionBudget", name)
-        hpa = _one(rendered, "HorizontalPodAutoscaler", "gateway")
-        assert hpa["spec"]["scaleTargetRef"]["name"] == "gateway"
-        assert hpa["spec"]["minReplicas"] >= 2
-        # The autoscaler owns the gateway's replica count.
-        assert "replicas" not in _one(rendered, "Deployment", "gateway")["spec"]
+        for name in DEPLOYABLES:
+            hpa = _one(rendered, "HorizontalPodAutoscaler", name)["spec"]
+            assert hpa["scaleTargetRef"] == {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "name": name,
+            }
+            assert hpa["minReplicas"] >= 2 and hpa["maxReplicas"] > hpa["minReplicas"]
+            (metric,) = hpa["metrics"]
+            assert metric["resource"]["name"] == "cpu"
+            # The autoscaler owns the replica count.
+            assert "replicas" not in _one(rendered, "Deployment", name)["spec"]
+            assert _one(rendered, "PodDisruptionBudget", name)["spec"]["maxUnavailable"] == 1
+            spread = _one(rendered, "Deployment", name)["spec"]["template"]["spec"][
+                "topologySpreadConstraints"
+            ]
+            assert {c["topologyKey"] for c in spread} == {
+                "kubernetes.io/hostname",
+                "topology.kubernetes.io/zone",
+            }
         deny = _one(rendered, "NetworkPolicy", "default-deny-all")
         assert deny["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
         namespace = _one(rendered, "Namespace", "kamqor")
@@ -243,6 +606,24 @@ def test_production_runs_two_or_more_of_everything_behind_network_policies(
                 assert obj["metadata"]["namespace"] == "kamqor", k8s_check.object_name(obj)
 
 
+def test_requests_follow_the_bench_figures(report: Report) -> None:
+    """README "Performance": CPU per admission by process at 20 admissions/s over 2 replicas,
+    RSS 109-129 MB per process."""
+    rendered = report.rendered[0]
+    cpu = {n: _container(rendered, n)["resources"]["requests"]["cpu"] for n in DEPLOYABLES}
+    assert cpu == {
+        "shelter": "150m",  # 12.7 ms x 20/s / 2 = 127m
+        "notify": "125m",  # 10.6 ms x 20/s / 2 = 106m
+        "gateway": "100m",  # 3.9 ms x 20/s = 78m, plus reads
+        "intake": "100m",
+        "plans": "100m",
+        "registry": "100m",
+        "console": "50m",
+    }
+    for name in DEPLOYABLES:
+        assert _container(rendered, name)["resources"]["requests"]["memory"] == "160Mi"
+
+
 def test_network_policies_open_only_the_paths_kamqor_uses(report: Report) -> None:
     rendered = next(r for r in report.rendered if r.build == Build("dev", ("network-policies",)))
     services = _one(rendered, "NetworkPolicy", "services")["spec"]
@@ -252,10 +633,24 @@ def test_network_policies_open_only_the_paths_kamqor_uses(report: Report) -> Non
             "ports": [{"protocol": "TCP", "port": 50051}],
         }
     ]
-    egress_ports = sorted(p["port"] for rule in services["egress"] for p in rule["ports"])
-    assert egress_ports == [4222, 4317, 5432, 8080, 8443]
+    egress = {
+        tuple(sorted(rule["to"][0]["podSelector"]["matchLabels"].items())): [
+            p["port"] for p in rule["ports"]
+        ]
+        for rule in services["egress"]
+    }
+    assert egress == {
+        (("app.kubernetes.io/name", "nats"),): [4222],
+        (("cnpg.io/cluster", "kamqor-pg"),): [5432],
+        (("app", "keycloak"),): [8080],
+        (("app.kubernetes.io/name", "otel-collector"),): [4317],
+    }
     dns = _one(rendered, "NetworkPolicy", "allow-dns-egress")["spec"]
     assert {p["port"] for rule in dns["egress"] for p in rule["ports"]} == {53}
+    postgres = _one(rendered, "NetworkPolicy", "postgres")["spec"]
+    assert postgres["podSelector"] == {"matchLabels": {"cnpg.io/cluster": "kamqor-pg"}}
+    nats = _one(rendered, "NetworkPolicy", "nats")["spec"]
+    assert sorted(p["port"] for rule in nats["ingress"] for p in rule["ports"]) == [4222, 6222]
 
 
 def test_otel_component_adds_a_collector_and_points_every_deployable_at_it(

@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
+from functools import partial
 
 import httpx
 import uvicorn
@@ -25,6 +26,7 @@ from gateway.settings import GatewaySettings
 from intake.app import create_app as create_intake
 from kamqor.runtime import ServiceApp
 from notify.app import create_app as create_notify
+from notify.channels import Channels
 from plans.app import create_app as create_plans
 from registry.app import create_app as create_registry
 from shelter.app import create_app as create_shelter
@@ -65,12 +67,20 @@ def _provider(name: str, exporter: InMemorySpanExporter) -> TracerProvider:
 
 @asynccontextmanager
 async def running_suite(
-    *, postgres: PostgresCluster, nats_server: NatsServer, keycloak: KeycloakServer
+    *,
+    postgres: PostgresCluster,
+    nats_server: NatsServer,
+    keycloak: KeycloakServer,
+    notify_channels: Channels | None = None,
 ) -> AsyncIterator[Suite]:
+    """`notify_channels`: the agencies' delivery channels; without them every notice is a
+    registered letter."""
     spans = InMemorySpanExporter()
     async with AsyncExitStack() as stack:
         apps: dict[str, ServiceApp] = {}
         for name, create in SERVICES.items():
+            if name == "notify" and notify_channels is not None:
+                create = partial(create_notify, channels=notify_channels)
             apps[name] = await stack.enter_async_context(
                 running_service(
                     create,

@@ -131,7 +131,13 @@ async def test_foundation_scenario(suite: Suite) -> None:
             assert notice["recipient_agency_type"] == recipient
             assert at(notice["due_at"]) == admitted + timedelta(hours=24)
             assert notice["state"] == "pending"
-            assert "Aigerim" not in notice["text"]  # no personal data leaves the shelter
+            # Need to know: who was admitted with which minors (the recipient acts on it), and
+            # nothing else of the case file (the appeal's threat and violence flags stay home).
+            assert "Aigerim Nurlanovna" in notice["text"]
+            assert "Child One" in notice["text"] and "Child Two" in notice["text"]
+            assert "violence" not in notice["text"].lower()
+            assert "threat" not in notice["text"].lower()
+            assert appeal["journal_number"] not in notice["text"]
 
         # 4. Police acknowledges (NTF-7); guardianship cannot see the police notice; the other
         #    territory sees neither (REG-9).

@@ -184,8 +184,15 @@ async def test_register_appeal(intake_up: Gateway) -> None:
     assert response.headers["location"] == f"/v1/appeals/{appeal['id']}"
     assert (appeal["channel"], appeal["threat_to_life"]) == ("hotline_111", True)
     assert appeal["persons"] == [
-        {"full_name": "Dana K.", "relation": "mother", "birth_date": None},
-        {"full_name": "Arman K.", "relation": "child", "birth_date": "2017-04-02"},
+        {"full_name": "Dana K.", "relation": "mother", "birth_date": None, "person_id": None}
+        | {"iin": None, "snils": None, "documents": []},
+        {
+            "full_name": "Arman K.",
+            "relation": "child",
+            "birth_date": "2017-04-02",
+            "person_id": None,
+        }
+        | {"iin": None, "snils": None, "documents": []},
     ]
     [obligation] = appeal["obligations"]
     assert (obligation["rule"], obligation["due_at"]) == ("INT-3/threat", "2026-03-03T09:30:00Z")

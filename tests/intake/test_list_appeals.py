@@ -4,7 +4,6 @@ repeat (ties broken by id); tokens of another order and reversed day ranges are 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date, datetime
 from unittest.mock import patch
 
@@ -12,32 +11,15 @@ import grpc
 import pytest
 
 from intake import service
-from intake.app import create_app
 from kamqor.clock import clock_at
 from kamqor.intake.v1 import intake_pb2 as pb
-from kamqor.intake.v1 import intake_pb2_grpc
-from kamqor.runtime import ServiceApp
 from tests.shelter.test_service import details
 from tests.support.clock import ASTANA
 from tests.support.factories import appeal_request
-from tests.support.services import bearer, channel_to, running_service
+from tests.support.services import bearer
 
 # Days no other journal test registers on, so the filters below see only this module's entries.
 DAY_BEFORE, FIRST, MIDDLE, LAST = (date(2026, 3, d) for d in (9, 10, 11, 12))
-
-
-@pytest.fixture(scope="module")
-async def intake_app(postgres, nats_server, keycloak) -> AsyncIterator[ServiceApp]:  # type: ignore[no-untyped-def]
-    async with running_service(
-        create_app, name="intake", postgres=postgres, nats_server=nats_server, keycloak=keycloak
-    ) as app:
-        yield app
-
-
-@pytest.fixture(scope="module")
-async def stub(intake_app: ServiceApp) -> AsyncIterator[intake_pb2_grpc.IntakeServiceStub]:
-    async with channel_to(intake_app) as channel:
-        yield intake_pb2_grpc.IntakeServiceStub(channel)
 
 
 @pytest.fixture(scope="module")

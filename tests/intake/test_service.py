@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time
 
 import grpc
@@ -12,38 +11,21 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import select
 
 from intake import rules, service
-from intake.app import create_app
 from kamqor.audit import AuditRecord
 from kamqor.auth import Principal
 from kamqor.clock import clock_at
 from kamqor.intake.v1 import intake_pb2 as pb
-from kamqor.intake.v1 import intake_pb2_grpc
 from kamqor.obligations import Obligation
 from kamqor.protoconv import dt
-from kamqor.runtime import ServiceApp
 from tests.shelter.test_service import details
 from tests.support.clock import ASTANA
 from tests.support.factories import appeal_request
-from tests.support.services import bearer, channel_to, running_service
+from tests.support.services import bearer
 
 
 def end_of(day: date) -> datetime:
     """The last instant of `day` in Astana, as terms in working days end."""
     return datetime.combine(day, time.max, tzinfo=ASTANA)
-
-
-@pytest.fixture(scope="module")
-async def intake_app(postgres, nats_server, keycloak) -> AsyncIterator[ServiceApp]:  # type: ignore[no-untyped-def]
-    async with running_service(
-        create_app, name="intake", postgres=postgres, nats_server=nats_server, keycloak=keycloak
-    ) as app:
-        yield app
-
-
-@pytest.fixture(scope="module")
-async def stub(intake_app: ServiceApp) -> AsyncIterator[intake_pb2_grpc.IntakeServiceStub]:
-    async with channel_to(intake_app) as channel:
-        yield intake_pb2_grpc.IntakeServiceStub(channel)
 
 
 @pytest.fixture(scope="module")

@@ -180,7 +180,7 @@ def test_int6_support_levels_cap_the_duration_irkutsk() -> None:
 
 
 def test_int9_caseload_limits_irkutsk() -> None:
-    """Caseload limits by level, 6 / 12 / 24 families; the center head overrides."""
+    """Recommended caseloads by level, 6 / 12 / 24 families: a recommendation, no approver."""
     limits = get_profile("ru-irk").caseload_limits
     assert [limits.limit_for(x) for x in ("emergency", "crisis", "adaptation", "basic")] == [
         6,
@@ -188,8 +188,13 @@ def test_int9_caseload_limits_irkutsk() -> None:
         24,
         24,
     ]
-    assert limits.override_by == "center_head"
+    assert not hasattr(limits, "override_by")
     assert get_profile("kz").caseload_limits.limit_for("crisis") is None
+
+
+def test_int6_an_sdp_family_in_irkutsk_is_supported_at_the_emergency_level() -> None:
+    assert get_profile("ru-irk").sdp_support_level == "emergency"
+    assert get_profile("kz").sdp_support_level is None
 
 
 def test_pln4_who_approves_plans() -> None:

@@ -159,3 +159,89 @@ def registration_request(**kw: Any) -> pb.RecordRegistrationDecisionRequest:
     }
     values.update(kw)
     return pb.RecordRegistrationDecisionRequest(**values)
+
+
+def review_request(family_id: str, **kw: Any) -> pb.RecordReviewRequest:
+    """A repeat review that keeps the family on record (REG-3), decided today."""
+    values: dict[str, Any] = {
+        "idempotency_key": uuid.uuid4().hex,
+        "family_id": family_id,
+        "decided_on": today().isoformat(),
+        "number": f"KDN-R-{uuid.uuid4().hex[:6]}",
+        "vote": pb.Vote(members_present=6, votes_for=4, votes_against=1),
+        "hearing": pb.Hearing(
+            prevention_bodies_heard=True,
+            minor_opinion_heard=True,
+            parents_opinion_heard=True,
+            documents_reviewed=["report of the responsible body"],
+        ),
+        "grounds": "Preventive work continues",
+        "outcome": pb.REVIEW_OUTCOME_KEEP,
+        "next_review_on": (today() + timedelta(days=90)).isoformat(),
+    }
+    values.update(kw)
+    return pb.RecordReviewRequest(**values)
+
+
+def review_json(family_id: str) -> dict[str, Any]:
+    """The same review as the gateway's `POST /v1/registry/reviews` body."""
+    return {
+        "family_id": family_id,
+        "decided_on": today().isoformat(),
+        "number": f"KDN-R-{uuid.uuid4().hex[:6]}",
+        "vote": {"members_present": 6, "votes_for": 4, "votes_against": 1},
+        "hearing": {
+            "prevention_bodies_heard": True,
+            "minor_opinion_heard": True,
+            "parents_opinion_heard": True,
+            "documents_reviewed": ["report of the responsible body"],
+        },
+        "grounds": "Preventive work continues",
+        "outcome": "keep",
+        "next_review_on": (today() + timedelta(days=90)).isoformat(),
+    }
+
+
+def session_request(
+    held_on: date | None = None, present: list[str] | None = None, size: int = 9
+) -> pb.OpenSessionRequest:
+    """A session of the caller's commission (REG-2): by default 5 of 9 members, a quorum."""
+    members = present if present is not None else [f"kdn-{i}" for i in range(1, 6)]
+    return pb.OpenSessionRequest(
+        idempotency_key=uuid.uuid4().hex,
+        held_on=(held_on or today()).isoformat(),
+        composition_size=size,
+        members_present=[pb.SessionMember(member_id=m, full_name=f"Member {m}") for m in members],
+    )
+
+
+def session_json() -> dict[str, Any]:
+    """The same session as the gateway's `POST /v1/registry/sessions` body."""
+    return {
+        "held_on": today().isoformat(),
+        "composition_size": 9,
+        "members_present": [
+            {"member_id": f"kdn-{i}", "full_name": f"Member kdn-{i}"} for i in range(1, 6)
+        ],
+    }
+
+
+def change_request(family_id: str, **kw: Any) -> pb.ReportChangeRequest:
+    """A change of the family's responsible body (REG-5), changed today."""
+    values: dict[str, Any] = {
+        "idempotency_key": uuid.uuid4().hex,
+        "family_id": family_id,
+        "changed_on": today().isoformat(),
+        "fields": [pb.FieldChange(field="responsible_body", value="Центр г. Ангарска")],
+    }
+    values.update(kw)
+    return pb.ReportChangeRequest(**values)
+
+
+def change_json(family_id: str) -> dict[str, Any]:
+    """The same change as the gateway's `POST /v1/registry/changes` body."""
+    return {
+        "family_id": family_id,
+        "changed_on": today().isoformat(),
+        "fields": [{"field": "responsible_body", "value": "Центр г. Ангарска"}],
+    }

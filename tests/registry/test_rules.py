@@ -137,7 +137,7 @@ def test_reg_rules_apply_only_where_the_profile_has_them() -> None:
 
 def test_reg4_reg6_terms_send_in_7_and_enter_in_3_working_days() -> None:
     irk = get_profile("ru-irk")
-    for kind in rules.DecisionKind:
+    for kind in (rules.DecisionKind.REGISTRATION, rules.DecisionKind.DEREGISTRATION):
         assert irk.term(rules.SEND_RULE[kind]).amount == 7
         assert irk.term(rules.ENTER_RULE[kind]).amount == 3
 
@@ -196,3 +196,34 @@ def test_search_names_are_compared_case_and_space_insensitively() -> None:
     assert rules.check_search("") == ""
     with pytest.raises(Invalid):
         rules.check_search("ив")
+
+
+def test_reg2_the_minor_is_heard_or_the_reason_recorded() -> None:
+    with pytest.raises(Invalid) as err:
+        rules.check_hearing(rules.Hearing(True, False, True))
+    assert err.value.field == "hearing.minor_opinion_heard"
+    kept = rules.check_hearing(
+        rules.Hearing(True, False, True, "  an infant  ", (" school report ",)),
+        documents_required=True,
+    )
+    assert kept.minor_not_heard_reason == "an infant"
+    assert kept.documents_reviewed == ("school report",)
+    with pytest.raises(Invalid) as err:
+        rules.check_hearing(rules.Hearing(True, True, True), documents_required=True)
+    assert err.value.field == "hearing.documents_reviewed"
+
+
+def test_reg2_quorum_is_half_the_commission_and_ballots_are_counted() -> None:
+    assert [rules.quorum_of(n) for n in (1, 2, 7, 8, 9)] == [1, 1, 4, 4, 5]
+    members = [rules.SessionMember(f"m{i}", f"Member {i}") for i in range(4)]
+    with pytest.raises(Conflict) as err:
+        rules.check_session(9, members)
+    assert err.value.code == "no-quorum"
+    assert len(rules.check_session(8, members)) == 4
+    ballots = [
+        rules.Ballot("m0", rules.BallotChoice.FOR),
+        rules.Ballot("m1", rules.BallotChoice.FOR),
+        rules.Ballot("m2", rules.BallotChoice.AGAINST),
+        rules.Ballot("m3", rules.BallotChoice.ABSTAIN, conflict_of_interest=True),
+    ]
+    assert rules.tally(ballots, ["m0", "m1", "m2", "m3"]) == rules.Vote(4, 2, 1)

@@ -8,7 +8,6 @@ the same running service's database with ru-irk principals built in `factories`.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -26,7 +25,6 @@ from kamqor.registry.v1 import registry_pb2 as pb
 from kamqor.registry.v1 import registry_pb2_grpc
 from kamqor.runtime import ServiceApp
 from registry import service
-from registry.app import create_app
 from registry.models import Family
 from registry.rules import DecisionState, FamilyState, Hearing, Vote
 from tests.registry.factories import (
@@ -44,23 +42,9 @@ from tests.registry.factories import (
     today,
 )
 from tests.support.clock import IRKUTSK
-from tests.support.services import bearer, channel_to, running_service
+from tests.support.services import bearer
 
 Stub = registry_pb2_grpc.RegistryServiceStub
-
-
-@pytest.fixture(scope="module")
-async def registry_app(postgres, nats_server, keycloak) -> AsyncIterator[ServiceApp]:  # type: ignore[no-untyped-def]
-    async with running_service(
-        create_app, name="registry", postgres=postgres, nats_server=nats_server, keycloak=keycloak
-    ) as app:
-        yield app
-
-
-@pytest.fixture(scope="module")
-async def stub(registry_app: ServiceApp) -> AsyncIterator[Stub]:
-    async with channel_to(registry_app) as channel:
-        yield registry_pb2_grpc.RegistryServiceStub(channel)
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ gets a fresh one of its own, every other cell of the route shares one.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -21,13 +22,13 @@ import grpc
 
 from devstack.keycloak import KeycloakServer
 from devstack.tokens import a_password_token
-from kamqor.intake.v1 import intake_pb2_grpc
+from kamqor.intake.v1 import intake_pb2, intake_pb2_grpc
 from kamqor.notify.v1 import notify_pb2, notify_pb2_grpc
 from kamqor.plans.v1 import plans_pb2, plans_pb2_grpc
 from kamqor.registry.v1 import registry_pb2, registry_pb2_grpc
 from kamqor.shelter.v1 import shelter_pb2, shelter_pb2_grpc
 from tests.plans.factories import in_days, measure_draft, participation_measure
-from tests.registry.factories import registration_request
+from tests.registry.factories import change_request, registration_request, session_request
 from tests.registry.factories import today as irkutsk_today
 from tests.security.conftest import realm_admin
 from tests.support.factories import admit_request, appeal_request
@@ -174,6 +175,10 @@ def _deregistration(family_id: str) -> registry_pb2.RecordDeregistrationRequest:
     )
 
 
+# The years of the mobile groups made as records (`matrix_routes` approves from 1950 on).
+GROUP_YEARS = itertools.count(1930)
+
+
 @dataclass
 class Records:
     """Makes the records the cells act on, as the people whose job it is."""
@@ -203,6 +208,62 @@ class Records:
         )
         return {"id": reply.appeal.id}
 
+    async def _family(self) -> str:
+        """A new family of Astana: an appeal about people no other appeal names."""
+        person = intake_pb2.Person(
+            full_name=f"Matrix {uuid.uuid4().hex[:8]}", relation=intake_pb2.RELATION_APPLICANT
+        )
+        reply = await self.stub["intake"].RegisterAppeal(
+            appeal_request(persons=[person]),
+            metadata=self._md("intake-operator@family_center", HOME),
+        )
+        return str(reply.appeal.family_id)
+
+    async def intake_family(self) -> dict[str, str]:
+        return {"id": await self._family()}
+
+    async def family_pair(self) -> dict[str, str]:
+        """Two records of one family, to merge."""
+        return {"id": await self._family(), "other": await self._family()}
+
+    async def family_merge(self) -> dict[str, str]:
+        pair = await self.family_pair()
+        reply = await self.stub["intake"].MergeFamilies(
+            intake_pb2.MergeFamiliesRequest(
+                kept_family_id=pair["id"], merged_family_id=pair["other"], reason="matrix check"
+            ),
+            metadata=self._md("intake-operator@family_center", HOME),
+        )
+        return {"id": reply.merge.id}
+
+    async def mobile_group(self) -> dict[str, str]:
+        """Astana's mobile group of a year of its own (INT-4)."""
+        year = next(GROUP_YEARS)
+        reply = await self.stub["intake"].ApproveMobileGroup(
+            intake_pb2.ApproveMobileGroupRequest(
+                year=year,
+                approved_on=f"{year}-06-01",
+                order_number="matrix record",
+                members=[
+                    intake_pb2.MobileGroupMember(agency_type=t, agency=f"{t}-w", representative="W")
+                    for t in ("education", "health", "police")
+                ],
+            ),
+            metadata=self._md("center-head@family_center", HOME),
+        )
+        return {"id": reply.group.id, "year": str(year)}
+
+    async def case(self) -> dict[str, str]:
+        """The case a new family's appeal opens."""
+        person = intake_pb2.Person(
+            full_name=f"Matrix {uuid.uuid4().hex[:8]}", relation=intake_pb2.RELATION_APPLICANT
+        )
+        reply = await self.stub["intake"].RegisterAppeal(
+            appeal_request(persons=[person]),
+            metadata=self._md("intake-operator@family_center", HOME),
+        )
+        return {"id": reply.appeal.case_id}
+
     async def stay(self) -> dict[str, str]:
         shelter = self.shared.get("shelter") or await self.get("shelter")
         reply = await self.stub["shelter"].Admit(
@@ -224,6 +285,23 @@ class Records:
                 return {"id": reply.notices[0].id}
             await asyncio.sleep(0.2)
         raise AssertionError("no SHL-3 notice to the police within 30 s")
+
+    async def letter(self) -> dict[str, str]:
+        """A police notice whose written letter notify's delivery worker has registered."""
+        notice = await self.notice()
+        request = notify_pb2.GetLetterRequest(notice_id=notice["id"])
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                await self.stub["notify"].GetLetter(
+                    request, metadata=self._md("agency-coordinator@police", HOME)
+                )
+                return notice
+            except grpc.aio.AioRpcError as err:
+                if err.code() != grpc.StatusCode.NOT_FOUND:
+                    raise
+            await asyncio.sleep(0.2)
+        raise AssertionError("the SHL-3 letter to the police was not registered within 30 s")
 
     async def _plan(self, territory: str, **kw: Any) -> str:
         measures = kw.pop("measures", None) or [
@@ -340,6 +418,21 @@ class Records:
         )
         return {"id": reply.decision.id, "family": family["id"]}
 
+    async def reported_change(self) -> dict[str, str]:
+        family = await self.family()
+        reply = await self.stub["registry"].ReportChange(
+            change_request(family["id"]),
+            metadata=self._md("case-worker@family_center", REGISTRY_HOME),
+        )
+        return {"id": reply.change.id}
+
+    async def commission_session(self) -> dict[str, str]:
+        reply = await self.stub["registry"].OpenSession(
+            session_request(),
+            metadata=self._md("commission-member@commission", REGISTRY_HOME),
+        )
+        return {"id": reply.session.id}
+
     async def removed_family(self) -> dict[str, str]:
         deregistration = await self.received_deregistration()
         await self.stub["registry"].RemoveFamily(
@@ -357,8 +450,14 @@ class Records:
             "-": self.none,
             "shelter": self.shelter,
             "appeal": self.appeal,
+            "intake-family": self.intake_family,
+            "family-pair": self.family_pair,
+            "family-merge": self.family_merge,
+            "case": self.case,
+            "mobile-group": self.mobile_group,
             "stay": self.stay,
             "notice": self.notice,
+            "letter": self.letter,
             "plan": self.plan,
             "dls-plan": self.dls_plan,
             "sdp-plan": self.sdp_plan_irk,
@@ -370,6 +469,8 @@ class Records:
             "received-deregistration": self.received_deregistration,
             "family": self.family,
             "removed-family": self.removed_family,
+            "session": self.commission_session,
+            "change": self.reported_change,
         }[record]
 
     async def get(self, record: str) -> dict[str, str]:

@@ -11,6 +11,7 @@ before anything is read.
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -27,8 +28,13 @@ from kamqor.plans.v1 import plans_pb2, plans_pb2_grpc
 from kamqor.registry.v1 import registry_pb2, registry_pb2_grpc
 from kamqor.shelter.v1 import shelter_pb2, shelter_pb2_grpc
 from tests.plans.factories import in_days, plan_request
-from tests.registry.factories import registration_request
-from tests.support.factories import admit_request, appeal_request
+from tests.registry.factories import (
+    change_request,
+    registration_request,
+    review_request,
+    session_request,
+)
+from tests.support.factories import admit_request, appeal_request, resident
 
 Metadata = tuple[tuple[str, str], ...]
 STUBS: dict[str, Callable[[grpc.aio.Channel], Any]] = {
@@ -96,6 +102,22 @@ def _deregistration() -> registry_pb2.RecordDeregistrationRequest:
     )
 
 
+# Each approval is of a year of its own (a year's mobile group is approved once, INT-4).
+_GROUP_YEARS = itertools.count(1900)
+
+
+def _mobile_group(year: int) -> intake_pb2.ApproveMobileGroupRequest:
+    return intake_pb2.ApproveMobileGroupRequest(
+        year=year,
+        approved_on=f"{year}-06-01",
+        order_number="roles check",
+        members=[
+            intake_pb2.MobileGroupMember(agency_type=t, agency=f"{t}-ast", representative="R. C.")
+            for t in ("education", "health", "police")
+        ],
+    )
+
+
 def _at_center(service: str, method: str, request: Callable[[], Message]) -> Route:
     return Route(CENTER, (Call(service, STUBS[service], method, request),))
 
@@ -110,6 +132,64 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("get", "/v1/appeals"): _at_center("intake", "ListAppeals", intake_pb2.ListAppealsRequest),
     ("get", "/v1/appeals/{appeal_id}"): _at_center(
         "intake", "GetAppeal", lambda: intake_pb2.GetAppealRequest(appeal_id=_nowhere())
+    ),
+    ("get", "/v1/families/{family_id}"): _at_center(
+        "intake", "GetFamily", lambda: intake_pb2.GetFamilyRequest(family_id=_nowhere())
+    ),
+    ("post", "/v1/families/{family_id}/merges"): _at_center(
+        "intake",
+        "MergeFamilies",
+        lambda: intake_pb2.MergeFamiliesRequest(
+            kept_family_id=_nowhere(), merged_family_id=_nowhere(), reason="roles check"
+        ),
+    ),
+    ("post", "/v1/family-merges/{merge_id}/undo"): _at_center(
+        "intake", "UndoMerge", lambda: intake_pb2.UndoMergeRequest(merge_id=_nowhere())
+    ),
+    ("get", "/v1/cases/{case_id}"): _at_center(
+        "intake", "GetCase", lambda: intake_pb2.GetCaseRequest(case_id=_nowhere())
+    ),
+    ("post", "/v1/cases/{case_id}/close"): _at_center(
+        "intake",
+        "CloseCase",
+        lambda: intake_pb2.CloseCaseRequest(case_id=_nowhere(), reason="roles check"),
+    ),
+    ("post", "/v1/mobile-groups"): _at_center(
+        "intake", "ApproveMobileGroup", lambda: _mobile_group(next(_GROUP_YEARS))
+    ),
+    ("get", "/v1/mobile-groups/{year}"): _at_center(
+        "intake", "GetMobileGroup", lambda: intake_pb2.GetMobileGroupRequest(year=1899)
+    ),
+    ("post", "/v1/cases/{case_id}/worker"): _at_center(
+        "intake",
+        "AssignCaseWorker",
+        lambda: intake_pb2.AssignCaseWorkerRequest(case_id=_nowhere(), worker="roles.check"),
+    ),
+    ("post", "/v1/cases/{case_id}/home-visits"): _at_center(
+        "intake",
+        "RecordHomeVisit",
+        lambda: intake_pb2.RecordHomeVisitRequest(
+            case_id=_nowhere(), visited_on="2026-01-05", findings="roles check"
+        ),
+    ),
+    ("get", "/v1/caseload"): _at_center(
+        "intake", "GetCaseloadReport", intake_pb2.GetCaseloadReportRequest
+    ),
+    ("post", "/v1/cases/{case_id}/assessments"): _at_center(
+        "intake",
+        "AssessCase",
+        lambda: intake_pb2.AssessCaseRequest(
+            case_id=_nowhere(),
+            outcome=intake_pb2.OUTCOME_NONE,
+            consent=intake_pb2.CONSENT_NOT_REQUIRED,
+        ),
+    ),
+    ("post", "/v1/appeals/{appeal_id}/triage"): _at_center(
+        "intake",
+        "RecordTriage",
+        lambda: intake_pb2.RecordTriageRequest(
+            appeal_id=_nowhere(), kind=intake_pb2.TRIAGE_KIND_CONSULTATION, note="roles check"
+        ),
     ),
     # --- shelter ---
     ("get", "/v1/shelters"): _at_center("shelter", "ListShelters", shelter_pb2.ListSheltersRequest),
@@ -130,6 +210,79 @@ ROUTES: dict[tuple[str, str], Route] = {
         "Discharge",
         lambda: shelter_pb2.DischargeRequest(stay_id=_nowhere(), reason="moved"),
     ),
+    ("post", "/v1/stays/{stay_id}/extend"): _at_center(
+        "shelter",
+        "ExtendStay",
+        lambda: shelter_pb2.ExtendStayRequest(
+            stay_id=_nowhere(), until="2099-01-01", decision_number="1", reason="roles check"
+        ),
+    ),
+    ("post", "/v1/stays/{stay_id}/support"): _at_center(
+        "shelter",
+        "RecordSupport",
+        lambda: shelter_pb2.RecordSupportRequest(
+            stay_id=_nowhere(),
+            case_id=_nowhere(),
+            items=[
+                shelter_pb2.SupportItem(
+                    kind=shelter_pb2.SUPPORT_KIND_LEGAL,
+                    agency_id="pol-ast-1",
+                    agency_type="police",
+                    due_on="2099-01-01",
+                )
+            ],
+        ),
+    ),
+    ("get", "/v1/shelters/{shelter_id}/beds"): _at_center(
+        "shelter", "GetBedBoard", lambda: shelter_pb2.GetBedBoardRequest(shelter_id=_nowhere())
+    ),
+    ("post", "/v1/shelters/{shelter_id}/beds/{number}/service"): _at_center(
+        "shelter",
+        "SetBedService",
+        lambda: shelter_pb2.SetBedServiceRequest(
+            shelter_id=_nowhere(), number=1, out_of_service=True, reason="roles check"
+        ),
+    ),
+    ("post", "/v1/holds"): _at_center(
+        "shelter", "HoldBeds", lambda: shelter_pb2.HoldBedsRequest(shelter_id=_nowhere(), beds=1)
+    ),
+    ("post", "/v1/refusals"): _at_center(
+        "shelter",
+        "RecordRefusal",
+        lambda: shelter_pb2.RecordRefusalRequest(
+            shelter_id=_nowhere(),
+            adult=resident(),
+            reason=shelter_pb2.REFUSAL_REASON_OTHER,
+        ),
+    ),
+    ("get", "/v1/refusals"): _at_center(
+        "shelter", "ListRefusals", lambda: shelter_pb2.ListRefusalsRequest(shelter_id=_nowhere())
+    ),
+    ("get", "/v1/waitlist"): _at_center(
+        "shelter", "ListWaitlist", lambda: shelter_pb2.ListWaitlistRequest(shelter_id=_nowhere())
+    ),
+    # Shelter's indicators and notify's notice timeliness (MON-6), merged by the gateway.
+    ("get", "/v1/reports/shelter"): Route(
+        CENTER,
+        (
+            Call(
+                "shelter",
+                STUBS["shelter"],
+                "ReportIndicators",
+                lambda: shelter_pb2.ReportIndicatorsRequest(
+                    from_date="2026-01-01", to_date="2026-02-01"
+                ),
+            ),
+            Call(
+                "notify",
+                STUBS["notify"],
+                "ReportNoticeIndicators",
+                lambda: notify_pb2.ReportNoticeIndicatorsRequest(
+                    from_date="2026-01-01", to_date="2026-02-01"
+                ),
+            ),
+        ),
+    ),
     # --- notices and reminders ---
     ("get", "/v1/notices"): _at_center("notify", "ListNotices", notify_pb2.ListNoticesRequest),
     ("get", "/v1/notices/{notice_id}"): _at_center(
@@ -139,6 +292,14 @@ ROUTES: dict[tuple[str, str], Route] = {
         "notify",
         "AcknowledgeNotice",
         lambda: notify_pb2.AcknowledgeNoticeRequest(notice_id=_nowhere()),
+    ),
+    ("get", "/v1/notices/{notice_id}/deliveries"): _at_center(
+        "notify",
+        "ListDeliveries",
+        lambda: notify_pb2.ListDeliveriesRequest(notice_id=_nowhere()),
+    ),
+    ("get", "/v1/notices/{notice_id}/letter"): _at_center(
+        "notify", "GetLetter", lambda: notify_pb2.GetLetterRequest(notice_id=_nowhere())
     ),
     ("get", "/v1/reminders"): _at_center(
         "notify", "ListReminders", notify_pb2.ListRemindersRequest
@@ -199,6 +360,25 @@ ROUTES: dict[tuple[str, str], Route] = {
         "RecordRegistrationDecision", registration_request
     ),
     ("post", "/v1/registry/deregistrations"): _at_office("RecordDeregistration", _deregistration),
+    ("post", "/v1/registry/reviews"): _at_office(
+        "RecordReview", lambda: review_request(_nowhere())
+    ),
+    ("post", "/v1/registry/sessions"): _at_office("OpenSession", session_request),
+    ("post", "/v1/registry/decisions/{decision_id}/send"): _at_office(
+        "SendDecision", lambda: registry_pb2.SendDecisionRequest(decision_id=_nowhere())
+    ),
+    ("post", "/v1/registry/changes"): _at_office(
+        "ReportChange", lambda: change_request(_nowhere())
+    ),
+    ("post", "/v1/registry/changes/{change_id}/enter"): _at_office(
+        "EnterChange", lambda: registry_pb2.EnterChangeRequest(change_id=_nowhere())
+    ),
+    ("get", "/v1/registry/inbox"): _at_office(
+        "ListOfficeInbox", registry_pb2.ListOfficeInboxRequest
+    ),
+    ("get", "/v1/registry/sessions/{session_id}"): _at_office(
+        "GetSession", lambda: registry_pb2.GetSessionRequest(session_id=_nowhere())
+    ),
     ("post", "/v1/registry/decisions/{decision_id}/receive"): _at_office(
         "ReceiveDecision", lambda: registry_pb2.ReceiveDecisionRequest(decision_id=_nowhere())
     ),

@@ -34,6 +34,12 @@ GENERATOR = Path(sys.executable).with_name("openapi-python-client")
 async def generate(document: dict[str, Any], root: Path) -> tuple[int, str]:
     spec = root / "openapi.json"
     spec.write_text(json.dumps(document))
+    # The generator knows binary bodies only as `application/octet-stream`: a partner maps the
+    # notice letter's `application/pdf` onto it (the client then returns a `File`).
+    config = root / "generator.json"
+    config.write_text(
+        json.dumps({"content_type_overrides": {"application/pdf": "application/octet-stream"}})
+    )
     # The generator formats its output with ruff (post hooks): the environment's own.
     env = {**os.environ, "PATH": f"{GENERATOR.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     process = await asyncio.create_subprocess_exec(
@@ -45,6 +51,8 @@ async def generate(document: dict[str, Any], root: Path) -> tuple[int, str]:
         str(root / PACKAGE),
         "--meta",
         "none",
+        "--config",
+        str(config),
         "--fail-on-warning",
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,

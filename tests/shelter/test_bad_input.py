@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import Awaitable
 from datetime import timedelta
 
 import grpc
@@ -14,29 +14,12 @@ import pytest
 
 from kamqor.grpcserver import MAX_REQUEST_BYTES
 from kamqor.inputs import years_before
-from kamqor.runtime import ServiceApp
 from kamqor.shelter.v1 import shelter_pb2 as pb
-from kamqor.shelter.v1 import shelter_pb2_grpc
-from shelter.app import create_app
 from tests.shelter.test_service import details, new_shelter, occupied
 from tests.support.clock import today
 from tests.support.factories import admit_request, resident
 from tests.support.locks import row_locked, wait_for_a_held_key
-from tests.support.services import bearer, channel_to, running_service
-
-
-@pytest.fixture(scope="module")
-async def shelter_app(postgres, nats_server, keycloak) -> AsyncIterator[ServiceApp]:  # type: ignore[no-untyped-def]
-    async with running_service(
-        create_app, name="shelter", postgres=postgres, nats_server=nats_server, keycloak=keycloak
-    ) as app:
-        yield app
-
-
-@pytest.fixture(scope="module")
-async def stub(shelter_app: ServiceApp) -> AsyncIterator[shelter_pb2_grpc.ShelterServiceStub]:
-    async with channel_to(shelter_app) as channel:
-        yield shelter_pb2_grpc.ShelterServiceStub(channel)
+from tests.support.services import bearer
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ another territory's shelter is absent; every listed stay's read is audited (REG-
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -21,26 +20,11 @@ from kamqor.runtime import ServiceApp
 from kamqor.shelter.v1 import shelter_pb2 as pb
 from kamqor.shelter.v1 import shelter_pb2_grpc
 from shelter import rules
-from shelter.app import create_app
 from tests.shelter.test_service import details
 from tests.support.factories import admit_request, resident
-from tests.support.services import bearer, channel_to, running_service
+from tests.support.services import bearer
 
 ASTANA = get_profile("kz").zone
-
-
-@pytest.fixture(scope="module")
-async def shelter_app(postgres, nats_server, keycloak) -> AsyncIterator[ServiceApp]:  # type: ignore[no-untyped-def]
-    async with running_service(
-        create_app, name="shelter", postgres=postgres, nats_server=nats_server, keycloak=keycloak
-    ) as app:
-        yield app
-
-
-@pytest.fixture(scope="module")
-async def stub(shelter_app: ServiceApp) -> AsyncIterator[shelter_pb2_grpc.ShelterServiceStub]:
-    async with channel_to(shelter_app) as channel:
-        yield shelter_pb2_grpc.ShelterServiceStub(channel)
 
 
 @pytest.fixture(scope="module")

@@ -75,3 +75,73 @@ def test_names_are_required_and_bounded() -> None:
     with pytest.raises(Invalid):
         rules.check_name("x" * 201, field="adult.full_name")
     assert rules.check_name("  Aigerim ", field="adult.full_name") == "Aigerim"
+
+
+def test_a_referring_document_belongs_to_a_referral_by_an_authority() -> None:
+    assert rules.check_referral(rules.Referral.POLICE, " KUSP 1/26 ") == "KUSP 1/26"
+    assert rules.check_referral(rules.Referral.SELF_APPLICATION, "") == ""
+    for referral, document in (
+        (rules.Referral.SELF_APPLICATION, "X-1"),
+        (rules.Referral.HEALTH, "9" * 101),
+        # SHL-2: an authority's referral is made in writing; its number is required.
+        (rules.Referral.POLICE, ""),
+        (rules.Referral.HEALTH, "  "),
+        (rules.Referral.EMPLOYMENT_AND_SOCIAL_PROGRAMMES, ""),
+    ):
+        with pytest.raises(Invalid) as err:
+            rules.check_referral(referral, document)
+        assert err.value.field == "referral_document"
+
+
+def test_hold_length_defaults_and_bounds() -> None:
+    assert rules.hold_length(0) == rules.DEFAULT_HOLD
+    assert rules.hold_length(90).total_seconds() == 90 * 60
+    for minutes in (-1, 3 * 24 * 60 + 1):
+        with pytest.raises(Invalid):
+            rules.hold_length(minutes)
+
+
+def test_beds_named_one_per_person_and_once() -> None:
+    rules.check_bed_choice([], 3)
+    rules.check_bed_choice(["a", "b"], 2)
+    for beds in (["a"], ["a", "a"]):
+        with pytest.raises(Invalid) as err:
+            rules.check_bed_choice(beds, 2)
+        assert err.value.field == "bed_ids"
+
+
+def test_extension_needs_a_decision_and_a_later_day() -> None:
+    astana = ZoneInfo("Asia/Almaty")
+    end = datetime(2026, 12, 2, 23, 59, 59, 999999, tzinfo=astana)
+    new_end = rules.check_extension(
+        current_end=end, until=date(2026, 12, 9), zone=astana, decision_number="7", reason="why"
+    )
+    assert new_end == datetime(2026, 12, 9, 23, 59, 59, 999999, tzinfo=astana)
+    for number, reason, until, field in (
+        ("", "why", date(2026, 12, 9), "decision_number"),
+        ("7", " ", date(2026, 12, 9), "reason"),
+        ("7", "why", date(2026, 12, 2), "until"),
+    ):
+        with pytest.raises(Invalid) as err:
+            rules.check_extension(
+                current_end=end, until=until, zone=astana, decision_number=number, reason=reason
+            )
+        assert err.value.field == field
+
+
+def test_bed_days_run_through_the_night_before_the_end() -> None:
+    assert rules.bed_days_through(date(2026, 3, 9), date(2026, 3, 12)) == date(2026, 3, 11)
+    assert rules.bed_days_through(date(2026, 3, 9), date(2026, 3, 9)) == date(2026, 3, 9)
+
+
+def test_stays_by_length_buckets() -> None:
+    assert [rules.length_bucket(d) for d in (0, 7, 8, 14, 15, 31, 32, 400)] == [
+        "0-7",
+        "0-7",
+        "8-14",
+        "8-14",
+        "15-31",
+        "15-31",
+        "32+",
+        "32+",
+    ]

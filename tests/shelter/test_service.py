@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 
 import grpc
 import pytest
 from google.rpc import error_details_pb2, status_pb2
-from sqlmodel import select
+from sqlmodel import col, select
 
 from kamqor.audit import AuditRecord
 from kamqor.clock import clock_at
@@ -20,27 +19,12 @@ from kamqor.grpcserver import STATUS_DETAILS_KEY
 from kamqor.obligations import Obligation
 from kamqor.outbox import OutboxEvent
 from kamqor.protoconv import dt
-from kamqor.runtime import ServiceApp
 from kamqor.shelter.v1 import shelter_pb2 as pb
 from kamqor.shelter.v1 import shelter_pb2_grpc
-from shelter.app import create_app
+from shelter.models import Stay
 from tests.support.clock import ASTANA
 from tests.support.factories import admit_request, resident
-from tests.support.services import bearer, channel_to, running_service
-
-
-@pytest.fixture(scope="module")
-async def shelter_app(postgres, nats_server, keycloak) -> AsyncIterator[ServiceApp]:  # type: ignore[no-untyped-def]
-    async with running_service(
-        create_app, name="shelter", postgres=postgres, nats_server=nats_server, keycloak=keycloak
-    ) as app:
-        yield app
-
-
-@pytest.fixture(scope="module")
-async def stub(shelter_app: ServiceApp) -> AsyncIterator[shelter_pb2_grpc.ShelterServiceStub]:
-    async with channel_to(shelter_app) as channel:
-        yield shelter_pb2_grpc.ShelterServiceStub(channel)
+from tests.support.services import bearer
 
 
 @pytest.fixture(scope="module")
@@ -295,8 +279,43 @@ async def test_shl2_admission_names_who_referred_the_person(stub, tokens) -> Non
     assert details(err.value) == ("invalid", ["referral"])
     stay = (
         await stub.Admit(
-            admit_request(shelter_id, referral=pb.REFERRAL_POLICE),
+            admit_request(shelter_id, referral=pb.REFERRAL_POLICE, referral_document="KUSP 7/26"),
             metadata=bearer(tokens["shelter.ast"]),
         )
     ).stay
-    assert stay.referral == pb.REFERRAL_POLICE
+    assert (stay.referral, stay.referral_document) == (pb.REFERRAL_POLICE, "KUSP 7/26")
+
+
+async def test_shl2_a_referral_without_the_document_number_is_refused_and_nothing_written(  # type: ignore[no-untyped-def]
+    stub, tokens, shelter_app
+) -> None:
+    """SHL-2: a referral by the employment and social programmes authority, a health authority
+    or the police is made in writing, so the admission carries the referring document's number;
+    without it the admission is refused naming `referral_document`, and nothing is written: no
+    stay, no bed taken, no event, and the idempotency key is still free for the corrected one."""
+    shelter_id = await new_shelter(stub, tokens["head.ast"], capacity=10)
+    operator = bearer(tokens["shelter.ast"])
+    police = admit_request(shelter_id, referral=pb.REFERRAL_POLICE)
+    for request in (
+        police,
+        admit_request(shelter_id, referral=pb.REFERRAL_HEALTH, referral_document="   "),
+        admit_request(shelter_id, referral=pb.REFERRAL_EMPLOYMENT_AND_SOCIAL_PROGRAMMES),
+    ):
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await stub.Admit(request, metadata=operator)
+        assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert details(err.value) == ("invalid", ["referral_document"])
+    assert await occupied(stub, tokens["head.ast"], shelter_id) == 0
+    async with shelter_app.wiring.uow() as session:
+        stays = (await session.exec(select(Stay).where(Stay.shelter_id == shelter_id))).all()
+        events = (
+            await session.exec(
+                select(OutboxEvent).where(col(OutboxEvent.subject).startswith("kamqor.shelter."))
+            )
+        ).all()
+    assert stays == []
+    assert [e.id for e in events if shelter_id.encode() in e.body] == []
+    police.referral_document = "KUSP 1187/26"
+    stay = (await stub.Admit(police, metadata=operator)).stay
+    assert stay.referral_document == "KUSP 1187/26"
+    assert await occupied(stub, tokens["head.ast"], shelter_id) == 3

@@ -4,13 +4,24 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from console.pages import agency, deadlines, home, journal, notices, shelter
+from console.pages import (
+    agency,
+    deadlines,
+    home,
+    journal,
+    notices,
+    report_shelter,
+    shelter,
+    shelter_refusals,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     home.router,
     shelter.router,
+    shelter_refusals.router,
     notices.router,
     journal.router,
     agency.router,
     deadlines.router,
+    report_shelter.router,
 )

@@ -3,13 +3,14 @@ inbox of written notices, pending ones on top, newest first, with due time; ackn
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from console.api import ApiError, Json
-from console.auth import CurrentUser
+from console.auth import CurrentUser, User
 from console.forms import N_
 from console.pages.common import require, take_flash
 from console.templating import render
@@ -23,7 +24,19 @@ SORTS = {"newest": "newest_first", "due": "due_first"}
 RULE_TITLES = {
     "SHL-3": N_("Shelter admission with minor children (SHL-3): written notice within 24 hours"),
 }
+CHANNELS = {
+    "webhook": N_("Signed webhook"),
+    "email": N_("E-mail"),
+    "letter": N_("Registered letter"),
+}
+DELIVERY_STATES = {
+    "pending": N_("Being delivered"),
+    "delivered": N_("Delivered"),
+    "failed": N_("Failed"),
+}
 PAGE_SIZE = 20
+# What of the gateway's letter answer reaches the browser.
+LETTER_HEADERS = ("Content-Type", "Content-Disposition")
 
 router = APIRouter(prefix="/notices", dependencies=[require(*READERS)])
 
@@ -48,6 +61,10 @@ async def inbox(
                 "page_token": page if state else None,
             },
         )
+        # One call per notice on the page, made together (a page holds at most PAGE_SIZE).
+        found = await asyncio.gather(*(_deliveries(user, n) for n in answer["items"]))
+        for notice, deliveries in zip(answer["items"], found, strict=True):
+            notice["deliveries"] = deliveries
         sections.append(
             {
                 "state": section_state,
@@ -66,6 +83,8 @@ async def inbox(
             "page": page,
             "now": now,
             "rule_titles": RULE_TITLES,
+            "channels": CHANNELS,
+            "delivery_states": DELIVERY_STATES,
             "can_ack": user.can(*RECIPIENTS),
             "flash": take_flash(user),
         },
@@ -82,10 +101,48 @@ async def acknowledge(request: Request, user: CurrentUser, notice_id: str) -> Re
         user.session.flash = N_("The notice could not be acknowledged")
         return RedirectResponse("/notices", status_code=303)
     if request.headers.get("HX-Request"):
+        notice["deliveries"] = await _deliveries(user, notice)
         return render(
             request,
             "notices/_notice.html",
-            {"notice": notice, "rule_titles": RULE_TITLES, "can_ack": True, "now": utcnow()},
+            {
+                "notice": notice,
+                "rule_titles": RULE_TITLES,
+                "channels": CHANNELS,
+                "delivery_states": DELIVERY_STATES,
+                "can_ack": True,
+                "now": utcnow(),
+            },
         )
     user.session.flash = N_("Acknowledged.")
     return RedirectResponse("/notices", status_code=303)
+
+
+async def _deliveries(user: User, notice: Json) -> list[Json]:
+    """How the notice went out: one delivery per channel of the recipient agency."""
+    answer = await user.api.get(f"/v1/notices/{notice['id']}/deliveries")
+    items: list[Json] = answer["items"]
+    return items
+
+
+@router.get("/{notice_id}/letter")
+async def letter(request: Request, user: CurrentUser, notice_id: str) -> Response:
+    """The registered PDF letter, fetched from the gateway with the user's own token (the
+    gateway checks access and audits the read); only the notice's id is in the URL and the file
+    is named by its registration number, never by a person."""
+    tokens = user.session.tokens
+    if tokens is None:
+        raise HTTPException(status_code=401)
+    answer = await request.app.state.http.get(
+        f"/v1/notices/{notice_id}/letter",
+        headers={"Authorization": f"Bearer {tokens.access_token}"},
+    )
+    if answer.status_code != 200:
+        # The problem answer becomes the console's own error page.
+        raise ApiError(answer.status_code, f"http-{answer.status_code}")
+    headers = {k: answer.headers[k] for k in LETTER_HEADERS if k in answer.headers}
+    return Response(
+        content=answer.content,
+        status_code=200,
+        headers={**headers, "Cache-Control": "no-store"},
+    )

@@ -26,11 +26,24 @@ REFERRALS = {
     "health": N_("Health authority"),
     "police": N_("Police"),
 }
+# The API's refusal of the referring document's number (SHL-2), beside its field.
+REFERRAL_DOCUMENT_REFUSED = {
+    "referral_document": N_("Check the referring document's number: at most 100 characters"),
+}
+# The API's refusals of a hold or a bed change, as the operator reads them.
+HOLD_REFUSALS = {
+    "shelter-full": N_("Too few free beds to hold"),
+    "bed-taken": N_("That bed is not free"),
+    "bed-not-free": N_("Only a free bed can go out of service"),
+}
 # The console's sort -> the API's `order`; the API sorts every page of the shelter's stays.
 SORTS = {"days_left": "days_left", "admitted": "latest_admission", "name": "name"}
 # Red on the board below this many days left (the issue: "red when under three days").
 URGENT_DAYS = 3
 MAX_MINOR_ROWS = 20
+# The API's default hold (minutes) and its ceiling (three days).
+HOLD_MINUTES = 240
+MAX_HOLD_MINUTES = 4320
 PAGE_SIZE = 25
 
 router = APIRouter(prefix="/shelter", dependencies=[require(*READERS)])
@@ -77,6 +90,7 @@ async def _board(
     shelters = await _shelters(user)
     shelter = _pick(shelters, shelter_id)
     stays: list[Json] = []
+    beds: Json | None = None
     next_page = None
     notices: dict[str, list[Json]] = {}
     if shelter is not None:
@@ -93,6 +107,7 @@ async def _board(
         stays = answer["items"]
         next_page = answer.get("next_page_token")
         notices = await _notices_by_stay(user, stays)
+        beds = await user.api.get(f"/v1/shelters/{shelter['id']}/beds")
     now = utcnow()
     for stay in stays:
         stay["adult_name"] = stay["adult"]["full_name"]
@@ -109,6 +124,8 @@ async def _board(
         "page": page,
         "can_admit": user.can(*OPERATORS),
         "referrals": REFERRALS,
+        "beds": beds,
+        "hold_minutes": HOLD_MINUTES,
     }
 
 
@@ -131,6 +148,7 @@ def _blank_form(minor_rows: int = 2) -> Json:
         "adult_name": "",
         "adult_birth": "",
         "referral": "",
+        "referral_document": "",
         "minors": [{"name": "", "birth": ""} for _ in range(minor_rows)],
     }
 
@@ -153,6 +171,7 @@ def _read_admission(data: Any) -> tuple[Json, Errors, Json]:
         "adult_name": str(data.get("adult-full_name", "")),
         "adult_birth": str(data.get("adult-birth_date", "")),
         "referral": str(data.get("referral", "")),
+        "referral_document": str(data.get("referral_document", "")),
         "minors": [],
     }
     body: Json = {"minors": []}
@@ -187,6 +206,16 @@ def _read_admission(data: Any) -> tuple[Json, Errors, Json]:
     if values["referral"] not in REFERRALS:
         errors.add("referral", N_("Select who referred the person"))
     body["referral"] = values["referral"]
+    # SHL-2: an authority's referral is made in writing, so its number is required; an own
+    # application has none (the service checks both too).
+    document = values["referral_document"].strip()
+    if values["referral"] == "self_application" and document:
+        errors.add("referral_document", N_("An own application has no referring document"))
+    elif values["referral"] in REFERRALS and values["referral"] != "self_application":
+        forms.required_text(
+            errors, "referral_document", document, N_("Enter the referring document's number")
+        )
+    body["referral_document"] = document
     return values, errors, body
 
 
@@ -222,7 +251,7 @@ async def admit(request: Request, user: CurrentUser) -> Response:
                 raise
             # `minors[k]` of the API is the k-th filled row of the form.
             exc.fields = {_row_field(f, rows): message for f, message in exc.fields.items()}
-            forms.from_api(errors, exc)
+            forms.from_api(errors, exc, REFERRAL_DOCUMENT_REFUSED)
         else:
             user.session.flash = N_("Admitted. The stay is on the bed board.")
             return RedirectResponse(f"/shelter?shelter={shelter['id']}", status_code=303)
@@ -280,3 +309,74 @@ async def discharge(
         {"stay": stay, "reason": reason, "errors": errors},
         status_code=422,
     )
+
+
+def _whole(value: str, low: int, high: int) -> int | None:
+    try:
+        number = int(value.strip())
+    except ValueError:
+        return None
+    return number if low <= number <= high else None
+
+
+@router.post("/{shelter_id}/holds", dependencies=[require(*OPERATORS)])
+async def hold(request: Request, user: CurrentUser, shelter_id: str) -> Response:
+    """Keeps free beds for an expected arrival; the hold lapses by itself (no-shows)."""
+    data = await request.form()
+    beds = _whole(str(data.get("beds", "")), 1, 21)
+    minutes = _whole(str(data.get("minutes", "")) or str(HOLD_MINUTES), 1, MAX_HOLD_MINUTES)
+    note = str(data.get("note", "")).strip()
+    if beds is None:
+        user.session.flash = N_("Enter how many beds to hold, from 1 to 21")
+    elif minutes is None:
+        user.session.flash = N_("Enter for how many minutes to hold the beds, at most 4320")
+    elif len(note) > 300:
+        user.session.flash = N_("Enter at most 300 characters")
+    else:
+        try:
+            await user.api.post(
+                "/v1/holds",
+                {"shelter_id": shelter_id, "beds": beds, "minutes": minutes, "note": note},
+                idempotency_key=str(data.get("form_key", "")) or None,
+            )
+        except ApiError as exc:
+            if exc.status >= 500:
+                raise
+            user.session.flash = HOLD_REFUSALS.get(exc.reason, N_("The beds could not be held"))
+        else:
+            user.session.flash = N_("Beds held.")
+    return RedirectResponse(f"/shelter?shelter={shelter_id}#beds-board", status_code=303)
+
+
+@router.post("/{shelter_id}/beds/{number}/service", dependencies=[require(*OPERATORS)])
+async def bed_service(
+    user: CurrentUser,
+    shelter_id: str,
+    number: int,
+    out_of_service: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    """Takes a free bed out of service (a reason is required) or puts it back."""
+    taking_out = out_of_service == "true"
+    reason = reason.strip()
+    if taking_out and not reason:
+        user.session.flash = N_("Enter why the bed is out of service")
+    elif len(reason) > 300:
+        user.session.flash = N_("Enter at most 300 characters")
+    else:
+        try:
+            await user.api.post(
+                f"/v1/shelters/{shelter_id}/beds/{number}/service",
+                {"out_of_service": taking_out, "reason": reason},
+            )
+        except ApiError as exc:
+            if exc.status >= 500:
+                raise
+            user.session.flash = HOLD_REFUSALS.get(exc.reason, N_("The bed could not be changed"))
+        else:
+            user.session.flash = (
+                N_("The bed is out of service.")
+                if taking_out
+                else N_("The bed is back in service.")
+            )
+    return RedirectResponse(f"/shelter?shelter={shelter_id}#beds-board", status_code=303)

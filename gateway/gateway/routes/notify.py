@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from gateway.auth import CurrentPrincipal, require_roles
 from gateway.bodies import JSONRoute
@@ -16,6 +16,8 @@ from gateway.schemas.common import Line
 from gateway.schemas.notify import (
     NOTICE_ORDERS,
     NOTICE_STATES,
+    Delivery,
+    DeliveryList,
     Notice,
     NoticeOrder,
     NoticePage,
@@ -116,3 +118,65 @@ async def acknowledge_notice(
         pb.AcknowledgeNoticeRequest(notice_id=str(notice_id)), **clients.options(principal)
     )
     return Notice.from_proto(reply.notice)
+
+
+@router.get(
+    "/{notice_id}/deliveries",
+    operation_id="listNoticeDeliveries",
+    summary="How a notice was delivered",
+    dependencies=[require_roles(*READERS)],
+    responses=responses(404, 422),
+)
+async def list_deliveries(
+    notice_id: UUID, principal: CurrentPrincipal, clients: GrpcClients
+) -> DeliveryList:
+    """One delivery per channel of the recipient agency (signed webhook, e-mail, registered
+    letter), each with its attempts and receipt. The first delivery meets the sender's
+    obligation (SHL-3); acknowledgement is separate (NTF-7)."""
+    reply = await _stub(clients).ListDeliveries(
+        pb.ListDeliveriesRequest(notice_id=str(notice_id)), **clients.options(principal)
+    )
+    return DeliveryList(items=[Delivery.from_proto(d) for d in reply.deliveries])
+
+
+PDF = "application/pdf"
+
+
+@router.get(
+    "/{notice_id}/letter",
+    operation_id="getNoticeLetter",
+    summary="The registered written notice (PDF)",
+    dependencies=[require_roles(*READERS)],
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The letter as registered, with its registration number.",
+            "content": {PDF: {"schema": {"type": "string", "format": "binary"}}},
+            "headers": {
+                "X-Registration-Number": {
+                    "description": "The letter's registration number.",
+                    "schema": {"type": "string"},
+                }
+            },
+        },
+        **responses(404, 422),
+    },
+)
+async def get_letter(
+    notice_id: UUID, principal: CurrentPrincipal, clients: GrpcClients
+) -> Response:
+    """The printable letter of a written notice (SHL-3), numbered; 404 until it is registered.
+    It names the admitted and their children: the read is audited."""
+    reply = await _stub(clients).GetLetter(
+        pb.GetLetterRequest(notice_id=str(notice_id)), **clients.options(principal)
+    )
+    return Response(
+        content=reply.pdf,
+        media_type=PDF,
+        headers={
+            "X-Registration-Number": reply.registration_number,
+            # The number, never a name, in the file name: it ends up in browser histories.
+            "Content-Disposition": f'attachment; filename="{reply.registration_number}.pdf"',
+            "Cache-Control": "no-store",
+        },
+    )

@@ -15,16 +15,22 @@ from gateway.auth import CurrentPrincipal, require_roles
 from gateway.bodies import JSONRoute
 from gateway.grpc_clients import Clients, GrpcClients
 from gateway.openapi import responses
-from gateway.routes.params import IdempotencyKey, created
+from gateway.routes.params import IdempotencyKey, PageSize, PageToken, created
 from gateway.schemas.common import Line
 from gateway.schemas.registry import (
+    Change,
+    ChangeIn,
     Decision,
     DeregistrationIn,
     Family,
     FamilyPage,
     FamilySearchIn,
+    OfficeInbox,
     RegistrationIn,
     RegistrationRecorded,
+    ReviewIn,
+    Session,
+    SessionIn,
 )
 from kamqor.registry.v1 import registry_pb2 as pb
 from kamqor.registry.v1 import registry_pb2_grpc
@@ -34,6 +40,8 @@ SERVICE = "registry"
 # office) and the need to know on each family.
 COMMISSION = ("commission-member",)
 OFFICE = ("agency-coordinator", "agency-assignee")
+# The responsible center's staff report changes; the service checks it is the family's.
+REPORTERS = ("case-worker", "center-head")
 SEARCHERS = ("commission-member", "case-worker", *OFFICE)
 READERS = (*SEARCHERS, "auditor")
 
@@ -106,6 +114,155 @@ async def record_deregistration(
         body.to_proto(idempotency_key), **clients.options(principal)
     )
     return Decision.from_proto(reply.decision)
+
+
+@router.post(
+    "/reviews",
+    operation_id="recordReview",
+    status_code=201,
+    summary="Record a commission's repeat review of a family on record",
+    dependencies=[require_roles(*COMMISSION)],
+    responses=responses(404, 409, 422),
+)
+async def record_review(
+    body: ReviewIn,
+    principal: CurrentPrincipal,
+    clients: GrpcClients,
+    idempotency_key: IdempotencyKey = None,
+) -> Decision:
+    """Decided like a registration (REG-2), with the documents studied recorded. `keep` meets
+    the family's repeat review and schedules the next, at most 6 months after the session
+    (REG-3); `deregister` is a deregistration due at the registry office within 7 working days
+    (REG-6). A family not on record is a 409 `not-registered`."""
+    reply = await _stub(clients).RecordReview(
+        body.to_proto(idempotency_key), **clients.options(principal)
+    )
+    return Decision.from_proto(reply.decision)
+
+
+@router.post(
+    "/sessions",
+    operation_id="openSession",
+    status_code=201,
+    summary="Record a session of the caller's commission",
+    dependencies=[require_roles(*COMMISSION)],
+    responses=created("Session") | responses(409, 422),
+)
+async def open_session(
+    body: SessionIn,
+    principal: CurrentPrincipal,
+    clients: GrpcClients,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> Session:
+    """With the members present; without a quorum (at least half of the commission's members)
+    a 409 `no-quorum`. Decisions then name the session and carry every member's ballot (REG-2).
+    `Location` names the session."""
+    reply = await _stub(clients).OpenSession(
+        body.to_proto(idempotency_key), **clients.options(principal)
+    )
+    opened = Session.from_proto(reply.session)
+    response.headers["Location"] = f"{router.prefix}/sessions/{opened.id}"
+    return opened
+
+
+@router.get(
+    "/sessions/{session_id}",
+    operation_id="getSession",
+    summary="A session of the commission with its agenda",
+    dependencies=[require_roles(*COMMISSION)],
+    responses=responses(404, 409, 422),
+)
+async def get_session(
+    session_id: UUID, principal: CurrentPrincipal, clients: GrpcClients
+) -> Session:
+    """The members present, the quorum and the families decided on (REG-2)."""
+    reply = await _stub(clients).GetSession(
+        pb.GetSessionRequest(session_id=str(session_id)), **clients.options(principal)
+    )
+    return Session.from_proto(reply.session)
+
+
+@router.post(
+    "/decisions/{decision_id}/send",
+    operation_id="sendDecision",
+    summary="Record that the commission's secretary sent a decision to the registry office",
+    dependencies=[require_roles(*COMMISSION)],
+    responses=responses(404, 409, 422),
+)
+async def send_decision(
+    decision_id: UUID, principal: CurrentPrincipal, clients: GrpcClients
+) -> Decision:
+    """Meets the commission's 7-working-day term (REG-4, REG-6) and notifies the registry
+    office of the territory (NTF-6). Sent once: again is a 409 `decision-sent`."""
+    reply = await _stub(clients).SendDecision(
+        pb.SendDecisionRequest(decision_id=str(decision_id)), **clients.options(principal)
+    )
+    return Decision.from_proto(reply.decision)
+
+
+@router.get(
+    "/inbox",
+    operation_id="listOfficeInbox",
+    summary="What waits for the caller's registry office",
+    dependencies=[require_roles(*OFFICE)],
+    responses=responses(409, 422),
+)
+async def list_office_inbox(
+    principal: CurrentPrincipal,
+    clients: GrpcClients,
+    page_size: PageSize = None,
+    page_token: PageToken = None,
+) -> OfficeInbox:
+    """Decisions sent and not yet received, received and not yet entered, with their clocks
+    (REG-4, REG-6). Registry office staff only; no personal data (read a family with its
+    purpose)."""
+    reply = await _stub(clients).ListOfficeInbox(
+        pb.ListOfficeInboxRequest(page_size=page_size or 0, page_token=page_token or ""),
+        **clients.options(principal),
+    )
+    return OfficeInbox.from_proto(reply)
+
+
+@router.post(
+    "/changes",
+    operation_id="reportChange",
+    status_code=201,
+    summary="Report a change in a registered family's data",
+    dependencies=[require_roles(*REPORTERS)],
+    responses=responses(404, 409, 422),
+)
+async def report_change(
+    body: ChangeIn,
+    principal: CurrentPrincipal,
+    clients: GrpcClients,
+    idempotency_key: IdempotencyKey = None,
+) -> Change:
+    """By the body responsible for the family's preventive work, within 7 working days of the
+    change; the registry office enters it within 3 working days (REG-5). A family no longer on
+    record is a 409 `not-registered`."""
+    reply = await _stub(clients).ReportChange(
+        body.to_proto(idempotency_key), **clients.options(principal)
+    )
+    return Change.from_proto(reply.change)
+
+
+@router.post(
+    "/changes/{change_id}/enter",
+    operation_id="enterChange",
+    summary="Enter a reported change into the bank",
+    dependencies=[require_roles(*OFFICE)],
+    responses=responses(404, 409, 422),
+)
+async def enter_change(
+    change_id: UUID, principal: CurrentPrincipal, clients: GrpcClients
+) -> Change:
+    """Each field takes its new value; the old one stays in the family's history (REG-5).
+    Registry office staff only."""
+    reply = await _stub(clients).EnterChange(
+        pb.EnterChangeRequest(change_id=str(change_id)), **clients.options(principal)
+    )
+    return Change.from_proto(reply.change)
 
 
 @router.post(

@@ -32,6 +32,13 @@ class Notice(BaseModel):
     state: NoticeState
     acknowledged_at: datetime | None
     acknowledged_by_agency: str | None
+    delivered_at: datetime | None = Field(
+        description="When the first channel delivered it: the sender's obligation is met then "
+        "(SHL-3), whether or not it is acknowledged."
+    )
+    escalated_at: datetime | None = Field(
+        description="When it escalated to the center head before its due time (NTF-7)."
+    )
 
     @classmethod
     def from_proto(cls, msg: pb.Notice) -> Notice:
@@ -47,6 +54,8 @@ class Notice(BaseModel):
             state=NOTICE_STATES.from_proto(msg.state),
             acknowledged_at=when(msg, "acknowledged_at"),
             acknowledged_by_agency=msg.acknowledged_by_agency or None,
+            delivered_at=when(msg, "delivered_at"),
+            escalated_at=when(msg, "escalated_at"),
         )
 
 
@@ -62,3 +71,65 @@ class NoticePage(BaseModel):
             items=[Notice.from_proto(n) for n in msg.notices],
             next_page_token=page_token_out(msg.next_page_token),
         )
+
+
+DeliveryState = TypeAliasType("DeliveryState", Literal["pending", "delivered", "failed"])
+DELIVERY_STATES = EnumMap[pb.DeliveryState.ValueType, DeliveryState](
+    pb.DeliveryState, "DELIVERY_STATE_"
+)
+DeliveryChannel = TypeAliasType("DeliveryChannel", Literal["webhook", "email", "letter"])
+
+
+class DeliveryAttempt(BaseModel):
+    """One try of one delivery."""
+
+    at: datetime
+    ok: bool
+    detail: str = Field(
+        description="HTTP status, SMTP reply, the letter's registration number, or the error's "
+        "class.",
+        examples=["HTTP 200"],
+    )
+
+
+class Delivery(BaseModel):
+    """A notice on one channel of its recipient agency (configuration decides which)."""
+
+    id: UUID
+    notice_id: UUID
+    channel: DeliveryChannel
+    target: str = Field(
+        description="The webhook URL, the agency's mailbox, or `registry` for a letter."
+    )
+    state: DeliveryState
+    attempts: int
+    next_attempt_at: datetime | None
+    delivered_at: datetime | None
+    receipt: str | None = Field(
+        description="The webhook's 2xx status, the SMTP server's acceptance, or the letter's "
+        "registration number."
+    )
+    history: list[DeliveryAttempt]
+
+    @classmethod
+    def from_proto(cls, msg: pb.Delivery) -> Delivery:
+        return cls(
+            id=msg.id,
+            notice_id=msg.notice_id,
+            channel=msg.channel,
+            target=msg.target,
+            state=DELIVERY_STATES.from_proto(msg.state),
+            attempts=msg.attempts,
+            next_attempt_at=when(msg, "next_attempt_at"),
+            delivered_at=when(msg, "delivered_at"),
+            receipt=msg.receipt or None,
+            history=[
+                DeliveryAttempt(at=at(a, "at"), ok=a.ok, detail=a.detail) for a in msg.history
+            ],
+        )
+
+
+class DeliveryList(BaseModel):
+    """The deliveries of one notice, one per channel."""
+
+    items: list[Delivery]

@@ -29,8 +29,11 @@ from gateway.schemas.common import (
 )
 from kamqor.registry.v1 import registry_pb2 as pb
 
-DecisionKind = TypeAliasType("DecisionKind", Literal["registration", "deregistration"])
-DecisionState = TypeAliasType("DecisionState", Literal["recorded", "received", "entered"])
+DecisionKind = TypeAliasType("DecisionKind", Literal["registration", "deregistration", "review"])
+ReviewOutcome = TypeAliasType("ReviewOutcome", Literal["keep", "deregister"])
+ChangeState = TypeAliasType("ChangeState", Literal["reported", "entered", "void"])
+BallotChoice = TypeAliasType("BallotChoice", Literal["for", "against", "abstain"])
+DecisionState = TypeAliasType("DecisionState", Literal["recorded", "sent", "received", "entered"])
 FamilyState = TypeAliasType("FamilyState", Literal["pending", "registered", "deregistered"])
 DocumentKind = TypeAliasType("DocumentKind", Literal["passport", "birth_certificate"])
 DECISION_KINDS = EnumMap[pb.DecisionKind.ValueType, DecisionKind](pb.DecisionKind, "DECISION_KIND_")
@@ -39,6 +42,10 @@ DECISION_STATES = EnumMap[pb.DecisionState.ValueType, DecisionState](
 )
 FAMILY_STATES = EnumMap[pb.FamilyState.ValueType, FamilyState](pb.FamilyState, "FAMILY_STATE_")
 DOCUMENT_KINDS = EnumMap[pb.DocumentKind.ValueType, DocumentKind](pb.DocumentKind, "DOCUMENT_KIND_")
+BALLOT_CHOICES = EnumMap[pb.BallotChoice.ValueType, BallotChoice](pb.BallotChoice, "BALLOT_CHOICE_")
+REVIEW_OUTCOMES = EnumMap[pb.ReviewOutcome.ValueType, ReviewOutcome](
+    pb.ReviewOutcome, "REVIEW_OUTCOME_"
+)
 
 _PERSON_EXAMPLE = {
     "full_name": "Ivanov Pyotr Sergeevich",
@@ -124,20 +131,73 @@ class VoteIn(BaseModel):
 
 
 class HearingIn(BaseModel):
-    """Whom the commission heard before deciding; all three are required (REG-2)."""
+    """Whom the commission heard and what it studied before deciding (REG-2, seed 002 p. 44):
+    the prevention bodies and the parents always; the minor where the minor can give an opinion,
+    otherwise `minor_not_heard_reason` says why not (an infant)."""
 
     model_config = input_config()
 
     prevention_bodies_heard: StrictBool
     minor_opinion_heard: StrictBool
     parents_opinion_heard: StrictBool
+    minor_not_heard_reason: Line = Field(
+        default="",
+        max_length=500,
+        description="Required when `minor_opinion_heard` is false, empty otherwise.",
+        examples=["the child is eight months old"],
+    )
+    documents_reviewed: list[Line] = Field(
+        default_factory=list,
+        max_length=30,
+        description="The documents studied at the session; at least one for a repeat review.",
+        examples=[["school report", "police information"]],
+    )
 
     def to_proto(self) -> pb.Hearing:
         return pb.Hearing(
             prevention_bodies_heard=self.prevention_bodies_heard,
             minor_opinion_heard=self.minor_opinion_heard,
             parents_opinion_heard=self.parents_opinion_heard,
+            minor_not_heard_reason=self.minor_not_heard_reason,
+            documents_reviewed=self.documents_reviewed,
         )
+
+
+class BallotIn(BaseModel):
+    """One member's vote; a member with a conflict of interest abstains (REG-2)."""
+
+    model_config = input_config()
+
+    member_id: Line = Field(min_length=1, max_length=100)
+    choice: BallotChoice
+    conflict_of_interest: StrictBool = False
+
+    def to_proto(self) -> pb.Ballot:
+        return pb.Ballot(
+            member_id=self.member_id,
+            choice=BALLOT_CHOICES.to_proto(self.choice),
+            conflict_of_interest=self.conflict_of_interest,
+        )
+
+
+class Sitting(BaseModel):
+    """Mixed into a decision's body: the session it is taken at, with every member's ballot;
+    then `vote` is left out and counted from the ballots (REG-2)."""
+
+    session_id: UUID | None = Field(
+        default=None, description="The session (`POST /v1/registry/sessions`)."
+    )
+    ballots: list[BallotIn] = Field(default_factory=list, max_length=100)
+
+    def session_pb(self) -> str:
+        return str(self.session_id) if self.session_id else ""
+
+    def ballots_pb(self) -> list[pb.Ballot]:
+        return [b.to_proto() for b in self.ballots]
+
+
+def _vote_pb(vote: VoteIn | None) -> pb.Vote | None:
+    return vote.to_proto() if vote else None
 
 
 _VOTE_EXAMPLE = {"members_present": 7, "votes_for": 5, "votes_against": 1}
@@ -148,7 +208,7 @@ _HEARING_EXAMPLE = {
 }
 
 
-class RegistrationIn(BaseModel):
+class RegistrationIn(Sitting):
     """A commission's decision to register a family (REG-1..REG-3)."""
 
     model_config = input_config(
@@ -168,7 +228,9 @@ class RegistrationIn(BaseModel):
 
     decided_on: IsoDate = Field(description="The session date, not in the future.")
     number: Line = Field(min_length=1, max_length=100)
-    vote: VoteIn
+    vote: VoteIn | None = Field(
+        default=None, description="The totals, when the decision names no session."
+    )
     hearing: HearingIn
     grounds: FreeText = Field(min_length=1, max_length=4000)
     responsible_agency_id: Line = Field(min_length=1, max_length=100, examples=["fc-irk-1"])
@@ -182,7 +244,7 @@ class RegistrationIn(BaseModel):
             idempotency_key=idempotency_key or "",
             decided_on=self.decided_on.isoformat(),
             number=self.number,
-            vote=self.vote.to_proto(),
+            vote=_vote_pb(self.vote),
             hearing=self.hearing.to_proto(),
             grounds=self.grounds,
             responsible_agency_id=self.responsible_agency_id,
@@ -190,10 +252,12 @@ class RegistrationIn(BaseModel):
             review_on=self.review_on.isoformat(),
             minors=[p.to_proto() for p in self.minors],
             relatives=[p.to_proto() for p in self.relatives],
+            session_id=self.session_pb(),
+            ballots=self.ballots_pb(),
         )
 
 
-class DeregistrationIn(BaseModel):
+class DeregistrationIn(Sitting):
     """A commission's decision to deregister a registered family (REG-2, REG-6)."""
 
     model_config = input_config(
@@ -210,7 +274,9 @@ class DeregistrationIn(BaseModel):
     family_id: UUID
     decided_on: IsoDate = Field(description="The session date, not in the future.")
     number: Line = Field(min_length=1, max_length=100)
-    vote: VoteIn
+    vote: VoteIn | None = Field(
+        default=None, description="The totals, when the decision names no session."
+    )
     hearing: HearingIn
     grounds: FreeText = Field(min_length=1, max_length=4000)
 
@@ -220,9 +286,144 @@ class DeregistrationIn(BaseModel):
             family_id=str(self.family_id),
             decided_on=self.decided_on.isoformat(),
             number=self.number,
-            vote=self.vote.to_proto(),
+            vote=_vote_pb(self.vote),
             hearing=self.hearing.to_proto(),
             grounds=self.grounds,
+            session_id=self.session_pb(),
+            ballots=self.ballots_pb(),
+        )
+
+
+class ReviewIn(Sitting):
+    """A commission's repeat review of a family on record (REG-3): keep it on record with the
+    next review scheduled, or deregister it (REG-6)."""
+
+    model_config = input_config(
+        {
+            "family_id": "01963b9e-8a4f-7c2d-9b1e-3f4a5b6c7d8e",
+            "decided_on": "2026-08-20",
+            "number": "KDN-2026-212",
+            "vote": _VOTE_EXAMPLE,
+            "hearing": _HEARING_EXAMPLE | {"documents_reviewed": ["responsible body's report"]},
+            "grounds": "Preventive work continues: the plan's measures are under way",
+            "outcome": "keep",
+            "next_review_on": "2027-02-19",
+        }
+    )
+
+    family_id: UUID
+    decided_on: IsoDate = Field(description="The session date, not in the future.")
+    number: Line = Field(min_length=1, max_length=100)
+    vote: VoteIn | None = Field(
+        default=None, description="The totals, when the decision names no session."
+    )
+    hearing: HearingIn
+    grounds: FreeText = Field(min_length=1, max_length=4000)
+    outcome: ReviewOutcome
+    next_review_on: IsoDate | None = Field(
+        default=None,
+        description="When kept: the next review, at most 6 months after the session (REG-3).",
+    )
+
+    def to_proto(self, idempotency_key: str | None) -> pb.RecordReviewRequest:
+        return pb.RecordReviewRequest(
+            idempotency_key=idempotency_key or "",
+            family_id=str(self.family_id),
+            decided_on=self.decided_on.isoformat(),
+            number=self.number,
+            vote=_vote_pb(self.vote),
+            hearing=self.hearing.to_proto(),
+            grounds=self.grounds,
+            outcome=REVIEW_OUTCOMES.to_proto(self.outcome),
+            next_review_on=iso_date(self.next_review_on),
+            session_id=self.session_pb(),
+            ballots=self.ballots_pb(),
+        )
+
+
+class FieldChangeIn(BaseModel):
+    """One changed field: a member's (REG-1) or, without `member_id`, the family's
+    `responsible_body`."""
+
+    model_config = input_config()
+
+    member_id: Line | None = Field(default=None, max_length=64)
+    field: Line = Field(min_length=1, max_length=50, examples=["actual_address"])
+    value: Line = Field(max_length=500)
+
+    def to_proto(self) -> pb.FieldChange:
+        return pb.FieldChange(member_id=self.member_id or "", field=self.field, value=self.value)
+
+
+class ChangeIn(BaseModel):
+    """Changed data of a family on record, reported by its responsible body (REG-5)."""
+
+    model_config = input_config(
+        {
+            "family_id": "01963b9e-8a4f-7c2d-9b1e-3f4a5b6c7d8e",
+            "changed_on": "2026-04-01",
+            "fields": [
+                {
+                    "member_id": "01963b9e-8a4f-7c2d-9b1e-3f4a5b6c7d90",
+                    "field": "actual_address",
+                    "value": "Irkutsk, Karla Marksa St. 5, apt. 1",
+                }
+            ],
+        }
+    )
+
+    family_id: UUID
+    changed_on: IsoDate = Field(description="When the data changed; not in the future.")
+    fields: list[FieldChangeIn] = Field(min_length=1, max_length=30)
+
+    def to_proto(self, idempotency_key: str | None) -> pb.ReportChangeRequest:
+        return pb.ReportChangeRequest(
+            idempotency_key=idempotency_key or "",
+            family_id=str(self.family_id),
+            changed_on=self.changed_on.isoformat(),
+            fields=[f.to_proto() for f in self.fields],
+        )
+
+
+class MemberIn(BaseModel):
+    """A commission member present at the session."""
+
+    model_config = input_config()
+
+    member_id: Line = Field(min_length=1, max_length=100, examples=["kdn-irk-member-3"])
+    full_name: Line = Field(min_length=1, max_length=200)
+
+
+class SessionIn(BaseModel):
+    """A session of the caller's commission; refused without a quorum (REG-2)."""
+
+    model_config = input_config(
+        {
+            "held_on": "2026-03-02",
+            "composition_size": 9,
+            "members_present": [
+                {"member_id": "kdn-1", "full_name": "Chair"},
+                {"member_id": "kdn-2", "full_name": "Deputy chair"},
+                {"member_id": "kdn-3", "full_name": "Secretary"},
+                {"member_id": "kdn-4", "full_name": "Member"},
+                {"member_id": "kdn-5", "full_name": "Member"},
+            ],
+        }
+    )
+
+    held_on: IsoDate = Field(description="Not in the future.")
+    composition_size: StrictInt = Field(ge=1, le=100, description="Members the commission has.")
+    members_present: list[MemberIn] = Field(min_length=1, max_length=100)
+
+    def to_proto(self, idempotency_key: str | None) -> pb.OpenSessionRequest:
+        return pb.OpenSessionRequest(
+            idempotency_key=idempotency_key or "",
+            held_on=self.held_on.isoformat(),
+            composition_size=self.composition_size,
+            members_present=[
+                pb.SessionMember(member_id=m.member_id, full_name=m.full_name)
+                for m in self.members_present
+            ],
         )
 
 
@@ -239,6 +440,7 @@ class Document(BaseModel):
 class Person(BaseModel):
     """Personal data: every read is audited with its purpose (REG-9)."""
 
+    id: str | None = Field(default=None, description="The member's id, which a change names.")
     full_name: str
     relation: str
     birth_date: date
@@ -269,6 +471,7 @@ class Person(BaseModel):
             document=document,
             disability=msg.disability,
             work_or_study=msg.work_or_study,
+            id=msg.id or None,
         )
 
 
@@ -278,10 +481,68 @@ class Vote(BaseModel):
     votes_against: int
 
 
+class Ballot(BaseModel):
+    member_id: str
+    choice: BallotChoice
+    conflict_of_interest: bool
+
+
+class Member(BaseModel):
+    member_id: str
+    full_name: str
+
+
+class AgendaItem(BaseModel):
+    family_id: UUID
+    decision_id: UUID
+    kind: DecisionKind
+
+
+class Session(BaseModel):
+    """A commission session: the members present, the quorum, the families decided on."""
+
+    id: UUID
+    territory: str
+    commission_id: str
+    held_on: date
+    composition_size: int
+    quorum: int = Field(description="Members that had to be present (REG-2).")
+    members_present: list[Member]
+    agenda: list[AgendaItem]
+    recorded_by: str
+    recorded_at: datetime
+
+    @classmethod
+    def from_proto(cls, msg: pb.Session) -> Session:
+        return cls(
+            id=msg.id,
+            territory=msg.territory,
+            commission_id=msg.commission_id,
+            held_on=msg.held_on,
+            composition_size=msg.composition_size,
+            quorum=msg.quorum,
+            members_present=[
+                Member(member_id=m.member_id, full_name=m.full_name) for m in msg.members_present
+            ],
+            agenda=[
+                AgendaItem(
+                    family_id=a.family_id,
+                    decision_id=a.decision_id,
+                    kind=DECISION_KINDS.from_proto(a.kind),
+                )
+                for a in msg.agenda
+            ],
+            recorded_by=msg.recorded_by,
+            recorded_at=at(msg, "recorded_at"),
+        )
+
+
 class Hearing(BaseModel):
     prevention_bodies_heard: bool
     minor_opinion_heard: bool
     parents_opinion_heard: bool
+    minor_not_heard_reason: str
+    documents_reviewed: list[str]
 
 
 class Decision(BaseModel):
@@ -304,6 +565,12 @@ class Decision(BaseModel):
     received_at: datetime | None
     entered_at: datetime | None
     obligations: list[Obligation]
+    repeat_review: bool = Field(description="Taken at a repeat review (REG-3).")
+    next_review_on: date | None = Field(description="The next review a keeping review set.")
+    session_id: UUID | None = Field(description="The session it was taken at.")
+    ballots: list[Ballot] = Field(description="Every member's vote, when at a session.")
+    sent_by: str | None = Field(description="The commission's secretary who sent it.")
+    sent_at: datetime | None = Field(description="When it was sent to the registry office.")
 
     @classmethod
     def from_proto(cls, msg: pb.Decision) -> Decision:
@@ -324,6 +591,8 @@ class Decision(BaseModel):
                 prevention_bodies_heard=msg.hearing.prevention_bodies_heard,
                 minor_opinion_heard=msg.hearing.minor_opinion_heard,
                 parents_opinion_heard=msg.hearing.parents_opinion_heard,
+                minor_not_heard_reason=msg.hearing.minor_not_heard_reason,
+                documents_reviewed=list(msg.hearing.documents_reviewed),
             ),
             grounds=msg.grounds,
             state=DECISION_STATES.from_proto(msg.state),
@@ -331,6 +600,75 @@ class Decision(BaseModel):
             recorded_at=at(msg, "recorded_at"),
             office_id=msg.office_id or None,
             received_at=when(msg, "received_at"),
+            entered_at=when(msg, "entered_at"),
+            obligations=[Obligation.from_proto(o) for o in msg.obligations],
+            repeat_review=msg.repeat_review,
+            next_review_on=parse_date(msg.next_review_on),
+            session_id=msg.session_id or None,
+            sent_by=msg.sent_by or None,
+            sent_at=when(msg, "sent_at"),
+            ballots=[
+                Ballot(
+                    member_id=b.member_id,
+                    choice=BALLOT_CHOICES.from_proto(b.choice),
+                    conflict_of_interest=b.conflict_of_interest,
+                )
+                for b in msg.ballots
+            ],
+        )
+
+
+class FieldHistory(BaseModel):
+    """One entered change of one field (REG-5)."""
+
+    member_id: str | None = Field(description="Empty for the family's own fields.")
+    field: str
+    old_value: str
+    new_value: str
+    change_id: UUID
+    entered_at: datetime
+
+
+class FieldChange(BaseModel):
+    member_id: str | None
+    field: str
+    value: str
+
+
+class Change(BaseModel):
+    """A change in a family's data reported by the responsible body (REG-5)."""
+
+    id: UUID
+    family_id: UUID
+    territory: str
+    changed_on: date
+    fields: list[FieldChange]
+    state: ChangeState = Field(
+        description="`void`: the family left the bank before the change was entered."
+    )
+    reported_by: str
+    reporting_agency: str
+    reported_at: datetime
+    entered_by: str | None
+    entered_at: datetime | None
+    obligations: list[Obligation]
+
+    @classmethod
+    def from_proto(cls, msg: pb.Change) -> Change:
+        return cls(
+            id=msg.id,
+            family_id=msg.family_id,
+            territory=msg.territory,
+            changed_on=msg.changed_on,
+            fields=[
+                FieldChange(member_id=f.member_id or None, field=f.field, value=f.value)
+                for f in msg.fields
+            ],
+            state=msg.state,
+            reported_by=msg.reported_by,
+            reporting_agency=msg.reporting_agency,
+            reported_at=at(msg, "reported_at"),
+            entered_by=msg.entered_by or None,
             entered_at=when(msg, "entered_at"),
             obligations=[Obligation.from_proto(o) for o in msg.obligations],
         )
@@ -350,6 +688,8 @@ class Family(BaseModel):
     registered_at: datetime | None
     deregistered_at: datetime | None
     decisions: list[Decision]
+    obligations: list[Obligation] = Field(description="Its repeat reviews (REG-3).")
+    history: list[FieldHistory] = Field(description="Every entered change, oldest first.")
 
     @classmethod
     def from_proto(cls, msg: pb.Family) -> Family:
@@ -365,6 +705,18 @@ class Family(BaseModel):
             registered_at=when(msg, "registered_at"),
             deregistered_at=when(msg, "deregistered_at"),
             decisions=[Decision.from_proto(d) for d in msg.decisions],
+            obligations=[Obligation.from_proto(o) for o in msg.obligations],
+            history=[
+                FieldHistory(
+                    member_id=h.member_id or None,
+                    field=h.field,
+                    old_value=h.old_value,
+                    new_value=h.new_value,
+                    change_id=h.change_id,
+                    entered_at=at(h, "entered_at"),
+                )
+                for h in msg.history
+            ],
         )
 
 
@@ -448,4 +800,23 @@ class FamilyPage(BaseModel):
         return cls(
             items=[FamilySummary.from_proto(f) for f in msg.families],
             next_page_token=page_token_out(msg.next_page_token),
+        )
+
+
+class OfficeInbox(BaseModel):
+    """What waits for the caller's registry office (REG-4, REG-6): decisions sent and not yet
+    received, received and not yet entered, each with its clocks; oldest first."""
+
+    items: list[Decision]
+    next_page_token: str | None = Field(description=NEXT_PAGE_TOKEN_DESCRIPTION)
+    changes: list[Change] = Field(
+        description="Changes reported and not yet entered (REG-5); on the first page only."
+    )
+
+    @classmethod
+    def from_proto(cls, msg: pb.ListOfficeInboxResponse) -> OfficeInbox:
+        return cls(
+            items=[Decision.from_proto(d) for d in msg.decisions],
+            next_page_token=page_token_out(msg.next_page_token),
+            changes=[Change.from_proto(c) for c in msg.changes],
         )

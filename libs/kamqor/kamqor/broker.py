@@ -36,6 +36,9 @@ class Broker:
         # (nats.py #504), so consumers compare generations and subscribe again.
         self.generation = 0
         self.connected = asyncio.Event()
+        # Set (and replaced) when the generation ends: what was sent on the old connection and
+        # not answered yet never will be, so the relay sends it again without waiting it out.
+        self._generation_over = asyncio.Event()
         self._connecting: asyncio.Task[None] | None = None
 
     @property
@@ -47,6 +50,19 @@ class Broker:
     @property
     def is_connected(self) -> bool:
         return self._nc is not None and self._nc.is_connected
+
+    async def wait_connected(self) -> None:
+        """Until connected: the event is set from nats-py's callback, which may run a moment
+        after the client's own state changed either way."""
+        while True:
+            await self.connected.wait()
+            if self.is_connected:
+                return
+            await asyncio.sleep(0.05)
+
+    def generation_over(self) -> asyncio.Event:
+        """Set when the current connection is replaced (after a reconnect)."""
+        return self._generation_over
 
     def start(self) -> None:
         """Connect in the background: a process starts (and stages events in its outbox) while
@@ -87,6 +103,8 @@ class Broker:
 
     async def _on_reconnected(self) -> None:
         self.generation += 1
+        over, self._generation_over = self._generation_over, asyncio.Event()
+        over.set()
         self.connected.set()
         log.info("nats reconnected")
 

@@ -10,8 +10,8 @@ Alembic is imported by `migrate` only: a serving process never loads it (cold st
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -114,31 +114,68 @@ def stage(session: AsyncSession | Session, *rows: SQLModel) -> None:
         staged.setdefault(row.__table__, []).append(row)  # type: ignore[attr-defined]
 
 
-def _insert_staged(session: Session) -> None:
+# One statement carries at most this many bound values (asyncpg's limit is 32767).
+_MAX_TOGETHER_VALUES = 20_000
+
+
+def _insert_staged(session: Session, together: bool = False) -> None:
     staged: dict[Table, list[SQLModel]] | None = session.info.pop(_STAGED, None)
     if not staged:
         return
     conn = session.connection()
+    tables: list[tuple[Table, list[dict[str, Any]]]] = []
     for table, objects in staged.items():
         keys = [c.key for c in table.columns]
         rows = [{k: getattr(o, k) for k in keys} for o in objects if o not in session]
         if rows:
-            # One statement per table, compiled once and cached; several rows: executemany.
-            statement = _inserts.get(table)
-            if statement is None:
-                statement = _inserts.setdefault(table, insert(table))
-            conn.execute(statement, rows)
+            tables.append((table, rows))
+    values = sum(len(rows) * len(table.columns) for table, rows in tables)
+    if together and len(tables) > 1 and values <= _MAX_TOGETHER_VALUES:
+        # One round trip for every table: the first tables' INSERTs are data-modifying CTEs of
+        # the last one's. Foreign keys are checked at the end of the statement, so a child may
+        # sit beside its parent.
+        *first, (last, last_rows) = tables
+        ctes = [
+            insert(table).values(rows).cte(f"staged_{i}") for i, (table, rows) in enumerate(first)
+        ]
+        conn.execute(insert(last).values(last_rows).add_cte(*ctes))
+        return
+    for table, rows in tables:
+        # One statement per table, compiled once and cached; several rows: executemany.
+        statement = _inserts.get(table)
+        if statement is None:
+            statement = _inserts.setdefault(table, insert(table))
+        conn.execute(statement, rows)
 
 
-async def flush_staged(session: AsyncSession) -> None:
-    """Insert what is staged now (the unit of work does it before its commit)."""
+async def flush_staged(session: AsyncSession, *, together: bool = False) -> None:
+    """Insert what is staged now (the unit of work does it before its commit). `together`:
+    in one statement, one round trip (a hot write that holds a row lock until its commit)."""
     if session.info.get(_STAGED):
-        await session.run_sync(_insert_staged)
+        await session.run_sync(_insert_staged, together)
+
+
+_HELD = "kamqor.staged.held"
+
+
+@contextmanager
+def holding(session: AsyncSession) -> Iterator[None]:
+    """Staged rows stay staged through the queries of this block (they are not inserted before
+    each query, so those queries do not see them). For a write whose parent row can only be
+    inserted at the end, under a row lock taken as late as possible (INT-2's journal number):
+    its children, staged meanwhile, wait with it and go in the same statement."""
+    info = session.info
+    info[_HELD] = info.get(_HELD, 0) + 1
+    try:
+        yield
+    finally:
+        info[_HELD] -= 1
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _before_query(state: ORMExecuteState) -> None:
-    if state.session.info.get(_STAGED):
+    info = state.session.info
+    if info.get(_STAGED) and not info.get(_HELD):
         _insert_staged(state.session)
 
 

@@ -140,7 +140,7 @@ class KitInterceptor(grpc.aio.ServerInterceptor):
                 code, message, trailing = status_for(exc)
                 await context.abort(code, message, trailing)
             except IntegrityError:
-                # A concurrent twin (same shelter name, same first journal number) won the race
+                # A concurrent twin (the same shelter name, say) won the race
                 # on a unique key; nothing of this call was written. (A twin with the same
                 # idempotency key is refused earlier, by `idempotency.claim`.)
                 code, message, trailing = status_for(

@@ -12,6 +12,7 @@ from typing import Any
 
 from google.protobuf.message import Message
 from nats.aio.msg import Msg
+from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 from opentelemetry import propagate, trace
@@ -24,13 +25,20 @@ from kamqor.clock import utcnow
 from kamqor.db import UnitOfWork, UTCDateTime, stage
 from kamqor.events.v1.envelope_pb2 import Envelope
 from kamqor.streams import ensure_stream, stream_name
+from kamqor.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
 # Redelivery is bounded so a poison message cannot spin forever, but generous: the messages
 # here are legal notices (NTF-7), and a database outage must not exhaust the budget.
 MAX_DELIVER = 100
-ACK_WAIT_SECONDS = 30.0
+# Short, so a message delivered to a consumer that died, or to a subscription lost in a broker
+# restart, comes back within seconds (with 30 s, notices waited up to two minutes after a run of
+# faults); a handler that takes longer keeps its messages with in-progress acks (`_keep_alive`).
+ACK_WAIT_SECONDS = 3.0
+PROGRESS_EVERY_SECONDS = ACK_WAIT_SECONDS / 3
+FETCH_BATCH = 16
+FETCH_SECONDS = 1.0
 
 
 class ProcessedEvent(SQLModel, table=True):
@@ -58,6 +66,9 @@ class Subscription:
     # applied in one transaction, each event id still recorded; a failing batch falls back to
     # one transaction per event.
     batch: bool = False
+    # Called instead of `handler`, in its own transaction, for an event already processed: a
+    # producer that re-sends until it hears back (`shelter.reconciler`) gets its answer again.
+    on_duplicate: Handler | None = None
 
 
 class Consumer:
@@ -80,7 +91,7 @@ class Consumer:
 
     async def run(self) -> None:
         while True:
-            await self._broker.connected.wait()
+            await self._broker.wait_connected()
             generation = self._broker.generation
             try:
                 await self._consume(generation)
@@ -90,37 +101,79 @@ class Consumer:
                 log.warning("consumer %s: %s; resubscribing", self._sub.durable, type(exc).__name__)
                 await asyncio.sleep(0.5)
 
-    async def _consume(self, generation: int) -> None:
-        """Fetch and process until the broker reconnects (then the caller subscribes anew)."""
-        await self._producer_stream()
-        psub = await self._broker.js.pull_subscribe(
-            self._sub.subject,
-            durable=self._sub.durable,
-            stream=stream_name(self._sub.producer),
-            config=ConsumerConfig(
-                ack_policy=AckPolicy.EXPLICIT,
-                deliver_policy=DeliverPolicy.ALL,
-                ack_wait=ACK_WAIT_SECONDS,
-                max_deliver=MAX_DELIVER,
-            ),
+    def config(self) -> ConsumerConfig:
+        return ConsumerConfig(
+            durable_name=self._sub.durable,
+            name=self._sub.durable,
+            filter_subject=self._sub.subject,
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_wait=ACK_WAIT_SECONDS,
+            max_deliver=MAX_DELIVER,
         )
+
+    async def _consume(self, generation: int) -> None:
+        """Fetch and process until the connection drops or is replaced (then the caller
+        subscribes anew, on a new reply subject)."""
+        await self._producer_stream()
+        stream = stream_name(self._sub.producer)
+        # Create or update: a durable made with an older configuration (a 30 s ack wait) takes
+        # this one; the server keeps its position and pending acks.
+        await self._broker.js.add_consumer(stream, config=self.config())
+        psub = await self._broker.js.pull_subscribe(
+            self._sub.subject, durable=self._sub.durable, stream=stream
+        )
+        log.debug("consumer %s: subscribed (connection %d)", self._sub.durable, generation)
         try:
-            while generation == self._broker.generation:
+            # Never fetch while disconnected: nats-py buffers a publish made while it reconnects
+            # and replays it on the new connection, so every fetch tried during an outage became
+            # a pull request on the restarted server, for a reply subject this loop abandons
+            # right after; the messages sent to it waited out the whole ack wait, once more after
+            # every restart.
+            while generation == self._broker.generation and self._broker.is_connected:
                 try:
-                    msgs = await psub.fetch(batch=16, timeout=1)
+                    msgs = await psub.fetch(batch=FETCH_BATCH, timeout=FETCH_SECONDS)
                 except TimeoutError:
                     # Nothing to fetch: normal while idle, the subscription stays. nats-py raises
                     # its own TimeoutError or a bare asyncio.TimeoutError (when its no-wait probe
                     # used up the time); both are TimeoutError.
                     continue
-                if self._sub.batch and len(msgs) > 1 and await self._process_batch(msgs):
-                    continue
-                for msg in msgs:
-                    await self._process(msg)
+                await self._handle(msgs)
         finally:
             # Unsubscribed here, a later drain of the connection has nothing left to cancel.
             with contextlib.suppress(Exception):
                 await psub.unsubscribe()
+            await self._release(psub)
+
+    async def _handle(self, msgs: list[Msg]) -> None:
+        keep_alive = asyncio.create_task(self._keep_alive(msgs))
+        try:
+            if self._sub.batch and len(msgs) > 1 and await self._process_batch(msgs):
+                return
+            for msg in msgs:
+                await self._process(msg)
+        finally:
+            await cancel_and_wait(keep_alive)
+
+    @staticmethod
+    async def _keep_alive(msgs: list[Msg]) -> None:
+        """In-progress acks while a fetched batch is being handled (a slow database), so the
+        short ack wait does not hand the same messages to another replica meanwhile."""
+        while True:
+            await asyncio.sleep(PROGRESS_EVERY_SECONDS)
+            for msg in msgs:
+                with contextlib.suppress(Exception):
+                    await msg.in_progress()
+
+    async def _release(self, psub: JetStreamContext.PullSubscription) -> None:
+        """Messages that reached the abandoned subscription after all (a pull request the old
+        connection had sent): given back at once rather than after the ack wait."""
+        queue = psub._sub._pending_queue  # nats-py keeps them here; no public accessor
+        while not queue.empty():
+            msg = queue.get_nowait()
+            if msg.reply and not JetStreamContext.is_status_msg(msg):
+                with contextlib.suppress(Exception):
+                    await msg.nak()
 
     async def _producer_stream(self) -> None:
         """The producer declares its stream; a consumer only looks it up (its NATS user may
@@ -201,8 +254,12 @@ class Consumer:
                     ).scalars()
                 )
                 now = utcnow()
+                again = set(done)  # processed before this batch, not within it
                 for msg, (env, payload) in zip(msgs, events, strict=True):
                     if env.id in done:
+                        if env.id in again and self._sub.on_duplicate is not None:
+                            again.discard(env.id)
+                            await self._sub.on_duplicate(session, env, payload)
                         continue
                     done.add(env.id)
                     stage(
@@ -244,14 +301,17 @@ class Consumer:
         try:
             async with self._uow() as session:
                 if await session.get(ProcessedEvent, (self._sub.durable, env.id)) is not None:
-                    return
-                stage(
-                    session,
-                    ProcessedEvent(
-                        consumer=self._sub.durable, event_id=env.id, processed_at=utcnow()
-                    ),
-                )
-                await self._sub.handler(session, env, payload)
+                    if self._sub.on_duplicate is None:
+                        return
+                    await self._sub.on_duplicate(session, env, payload)
+                else:
+                    stage(
+                        session,
+                        ProcessedEvent(
+                            consumer=self._sub.durable, event_id=env.id, processed_at=utcnow()
+                        ),
+                    )
+                    await self._sub.handler(session, env, payload)
         except IntegrityError:
             # Another replica may have recorded this event id first: then its effect is committed.
             async with self._uow() as session:

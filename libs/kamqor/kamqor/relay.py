@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from opentelemetry import propagate, trace
@@ -37,13 +37,17 @@ class Relay:
         tracer: trace.Tracer,
         poll_seconds: float = 1.0,
         batch: int = 100,
+        publish_timeout: float = 5.0,
     ) -> None:
         self._uow = uow
         self._broker = broker
         self._tracer = tracer
         self._poll = poll_seconds
         self._batch = batch
+        self._publish_timeout = publish_timeout
         self._wake = asyncio.Event()
+        # Publishes of the last batch that failed; with the broker there, the next try backs off.
+        self._failed = 0
 
     def wake(self) -> None:
         """Called after a commit that staged events, so they leave without waiting for the poll."""
@@ -52,9 +56,13 @@ class Relay:
     async def run(self) -> None:
         backoff = self._poll
         while True:
+            # While the broker is away nothing can leave: wait for it, not for a backoff that
+            # would still be running when it is back (events must leave within seconds of it).
+            await self._broker.wait_connected()
+            over = self._broker.generation_over()
             try:
                 sent = await self.drain_once()
-                backoff = self._poll
+                backoff = min(backoff * 2, 10.0) if self._failed else self._poll
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -63,9 +71,21 @@ class Relay:
                 backoff = min(backoff * 2, 10.0)
             if sent:
                 continue
+            if over.is_set():
+                # The connection was replaced mid-batch: send again on the new one, now.
+                backoff = self._poll
+                continue
             self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=backoff)
+            await self._sleep(backoff, over)
+
+    async def _sleep(self, seconds: float, over: asyncio.Event) -> None:
+        """Until woken by a commit, a new connection, or `seconds`."""
+        waits = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(over.wait())]
+        try:
+            await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waits:
+                w.cancel()
 
     async def drain_once(self) -> int:
         """Publish one batch; returns how many were acknowledged by JetStream.
@@ -73,6 +93,7 @@ class Relay:
         The batch's publishes are in flight together (JetStream acknowledges each), then the
         acknowledged rows are marked sent in one statement, the failed ones counted in another.
         """
+        self._failed = 0
         if not self._broker.is_connected:
             return 0
         async with self._uow() as session:
@@ -90,11 +111,11 @@ class Relay:
             ).all()
             if not rows:
                 return 0
-            results = await asyncio.gather(
-                *(self._publish(row) for row in rows), return_exceptions=True
-            )
+            results = await self._publish_all(rows)
             sent = [row.id for row, r in zip(rows, results, strict=True) if r is None]
             failed = [row for row, r in zip(rows, results, strict=True) if r is not None]
+            self._failed = len(failed)
+            log.debug("relayed %d of %d", len(sent), len(rows))
             if sent:
                 await conn.execute(
                     update(OutboxEvent)
@@ -114,6 +135,35 @@ class Relay:
                     .values(attempts=col(OutboxEvent.attempts) + 1)
                 )
         return len(sent)
+
+    async def _publish_all(self, rows: Sequence[Row[Any]]) -> list[BaseException | None]:
+        """Publish the rows side by side; each result is None (acknowledged) or its error.
+
+        A reconnect ends the wait: a publish the old connection had sent is answered by nobody,
+        and waiting out its timeout delayed a whole batch of notices by that much after every
+        broker restart. The broker dedupes the resend (`Nats-Msg-Id`).
+        """
+        over = self._broker.generation_over()
+        tasks = [asyncio.ensure_future(self._publish(row)) for row in rows]
+        watch = asyncio.ensure_future(over.wait())
+        try:
+            pending: set[asyncio.Future[Any]] = set(tasks)
+            while pending and not watch.done():
+                _, pending = await asyncio.wait(
+                    {*pending, watch}, return_when=asyncio.FIRST_COMPLETED
+                )
+                pending.discard(watch)
+        finally:
+            watch.cancel()
+            for task in tasks:
+                task.cancel()
+        results: list[BaseException | None] = []
+        for task in tasks:
+            if task.cancelled():
+                results.append(ConnectionResetError("connection replaced"))
+            else:
+                results.append(task.exception())
+        return results
 
     async def _publish(self, row: Row[Any]) -> None:
         parent = propagate.extract(
@@ -135,6 +185,8 @@ class Relay:
         ):
             headers = {"Nats-Msg-Id": row.id, "Ce-Type": row.event_type}
             propagate.inject(headers)
-            ack = await self._broker.js.publish(row.subject, row.body, headers=headers, timeout=5)
+            ack = await self._broker.js.publish(
+                row.subject, row.body, headers=headers, timeout=self._publish_timeout
+            )
             if ack.duplicate:
                 log.info("event %s was already in the stream", row.id)

@@ -3,13 +3,13 @@ Never commits: the caller's unit of work does."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from intake import models, rules
+from intake import cases, families, models, rules
 from intake.models import Appeal, AppealPerson
 from kamqor import audit, db, idempotency, obligations, outbox, paging
 from kamqor.access import require_role, require_territory
@@ -31,6 +31,11 @@ class AppealView:
     appeal: Appeal
     persons: list[AppealPerson]
     obligations: list[Obligation]
+    # None for entries registered before families were kept.
+    family: families.AppealFamilyView | None = None
+    likely: list[families.Likely] = field(default_factory=list)
+    case: cases.Joined | None = None
+    triage: list[models.TriageAction] = field(default_factory=list)
 
 
 def _journal_of(principal: Principal) -> str:
@@ -52,10 +57,12 @@ async def register_appeal(
     idempotency_key: str,
     request_digest: str = "",
     now: datetime | None = None,
+    family_id: str = "",
 ) -> AppealView:
     """Register an appeal in the journal before anything else happens (INT-2) and open its
     triage obligations where the profile sets them (INT-3; INT-7 with signs of domestic
-    violence)."""
+    violence). The appeal joins its family (`families.attach`): the one named, or known by a
+    person's IIN/SNILS, or a new one with the likely same families offered."""
     require_role(principal, *rules.REGISTRARS)
     key = idempotency.check_key(idempotency_key)
     scope = f"register_appeal:{principal.agency}"
@@ -71,13 +78,15 @@ async def register_appeal(
     rules.check_persons(persons, today=today)
 
     center_id = _journal_of(principal)
-    sequence = await models.next_sequence(session, center_id=center_id, year=today.year)
+    # The journal number is taken last (below), under the counter's row lock, which holds every
+    # other entry of the center until this transaction commits (INT-2, numbers without gaps):
+    # everything before it is done without the lock.
     appeal = Appeal(
         id=new_id(),
-        journal_number=rules.journal_number(center_id, today.year, sequence),
+        journal_number="",
         center_id=center_id,
         year=today.year,
-        sequence=sequence,
+        sequence=0,
         territory=territory.code,
         channel=channel,
         registered_at=now,
@@ -97,9 +106,27 @@ async def register_appeal(
         )
         for i, p in enumerate(persons)
     ]
-    # The entry and its persons first among the transaction's Core inserts (INT-2: the entry
-    # exists before anything refers to it), all at the end of the unit of work.
+    # The entry, its persons and every row of this registration are inserted together in one
+    # statement once the number is taken (INT-2: nothing exists without the entry): staged rows
+    # wait through the family's queries (`db.holding`).
     db.stage(session, appeal, *kept)
+    with db.holding(session):
+        attached = await families.attach(
+            session,
+            principal=principal,
+            appeal=appeal,
+            appeal_persons=kept,
+            persons=persons,
+            family_id=family_id,
+            now=now,
+        )
+        case = await cases.open_or_join(
+            session,
+            appeal=appeal,
+            family_id=attached.family_id,
+            new_family=attached.matched_by == families.MatchedBy.NEW,
+            now=now,
+        )
     entity = f"appeal/{appeal.id}"
     opened = [
         obligations.open_obligation(
@@ -116,6 +143,10 @@ async def register_appeal(
             has_rule={r for r in rules.TRIAGE_KEYS if profile.at(now).has_rule(r)},
         )
     ]
+    audit.record(session, principal=principal, action="create", entity=entity, purpose="INT-2")
+    idempotency.remember(session, scope=scope, key=key, digest=request_digest, result_id=appeal.id)
+    appeal.sequence = await models.next_sequence(session, center_id=center_id, year=today.year)
+    appeal.journal_number = rules.journal_number(center_id, today.year, appeal.sequence)
     outbox.append(
         session,
         source=SOURCE,
@@ -132,9 +163,22 @@ async def register_appeal(
             minors=rules.minors_among(persons, today=today),
         ),
     )
-    audit.record(session, principal=principal, action="create", entity=entity, purpose="INT-2")
-    idempotency.remember(session, scope=scope, key=key, digest=request_digest, result_id=appeal.id)
-    return AppealView(appeal=appeal, persons=kept, obligations=opened)
+    # One round trip for all of it; the caller's unit of work commits next, ending the lock.
+    await db.flush_staged(session, together=True)
+    family = families.AppealFamilyView(
+        family_id=attached.family_id,
+        matched_by=attached.matched_by,
+        members=attached.members,
+        documents=attached.documents,
+    )
+    return AppealView(
+        appeal=appeal,
+        persons=kept,
+        obligations=opened,
+        family=family,
+        likely=attached.likely,
+        case=case,
+    )
 
 
 async def get_appeal(
@@ -151,7 +195,12 @@ async def get_appeal(
         audit.record(session, principal=principal, action="read", entity=entity, purpose="view")
     persons = (await models.persons_of(session, [appeal.id]))[appeal.id]
     return AppealView(
-        appeal=appeal, persons=persons, obligations=await obligations.for_subject(session, entity)
+        appeal=appeal,
+        persons=persons,
+        obligations=await obligations.for_subject(session, entity),
+        family=await families.of_appeal(session, appeal.id, [p.id for p in persons]),
+        case=await cases.of_appeal(session, appeal.id),
+        triage=await models.triage_of(session, appeal.id),
     )
 
 

@@ -9,7 +9,9 @@ import grpc
 from kamqor.notify.v1 import notify_pb2, notify_pb2_grpc
 from kamqor.runtime import ServiceApp, ServiceSpec, Wiring
 from kamqor.settings import ServiceSettings
+from notify import channels as channel_config
 from notify import consumers, sweeper
+from notify.channels import Channels
 from notify.servicer import NotifyServicer
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -19,22 +21,35 @@ class NotifySettings(ServiceSettings):
     service_name: str = "notify"
     grpc_listen: str = "127.0.0.1:50055"
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/notify"
+    # The recipient agencies' delivery channels (`notify.channels`); without it every notice
+    # goes out as a registered letter.
+    notify_channels_file: Path | None = None
 
 
 def _add_servicers(server: grpc.aio.Server, wiring: Wiring) -> None:
     notify_pb2_grpc.add_NotifyServiceServicer_to_server(NotifyServicer(wiring), server)
 
 
-def spec() -> ServiceSpec:
+def spec(channels: Channels | None = None) -> ServiceSpec:
+    configured = channels or Channels()
     return ServiceSpec(
         name=sweeper.SERVICE,
         migrations_dir=MIGRATIONS,
         service_names=[notify_pb2.DESCRIPTOR.services_by_name["NotifyService"].full_name],
         add_servicers=_add_servicers,
-        sweeper=sweeper.build,
-        subscriptions=consumers.subscriptions,
+        sweeper=sweeper.build(configured),
+        subscriptions=lambda wiring: consumers.subscriptions(wiring, configured),
     )
 
 
-def create_app(settings: ServiceSettings | None = None, **kwargs: object) -> ServiceApp:
-    return ServiceApp(spec(), settings or NotifySettings(), **kwargs)  # type: ignore[arg-type]
+def create_app(
+    settings: ServiceSettings | None = None,
+    *,
+    channels: Channels | None = None,
+    **kwargs: object,
+) -> ServiceApp:
+    """`channels` overrides the file named by the settings (tests give theirs directly)."""
+    settings = settings or NotifySettings()
+    if channels is None and isinstance(settings, NotifySettings):
+        channels = channel_config.load(settings.notify_channels_file)
+    return ServiceApp(spec(channels), settings, **kwargs)  # type: ignore[arg-type]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, UniqueConstraint, and_, or_
+from sqlalchemy import ColumnElement, Index, LargeBinary, Text, UniqueConstraint, and_, or_
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -21,6 +23,7 @@ from notify.rules import (
     RECIPIENT_ROLES,
     SENDER_ROLES,
     SHELTER_ROLES,
+    DeliveryState,
     NoticeState,
     ReminderKind,
 )
@@ -37,7 +40,7 @@ class Notice(SQLModel, table=True):
     territory: str = Field(max_length=50)
     sender_agency: str = Field(max_length=100)
     subject: str = Field(max_length=200)
-    text: str = Field(max_length=2000)
+    text: str = Field(sa_type=Text)
     created_at: datetime = Field(sa_type=UTCDateTime)
     due_at: datetime = Field(sa_type=UTCDateTime)
     state: str = Field(default=NoticeState.PENDING, max_length=20)
@@ -45,6 +48,61 @@ class Notice(SQLModel, table=True):
     acknowledged_by_agency: str = Field(default="", max_length=100)
     acknowledged_by: str = Field(default="", max_length=100)
     source_event_id: str = Field(max_length=64)
+    # The structured need-to-know content (SHL-3): personal data, read only through audited
+    # use cases.
+    content: dict[str, Any] | None = Field(default=None, sa_type=JSONB)
+    delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # NTF-7: when it escalates to the center head if still undelivered or unacknowledged.
+    escalate_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When the sender is reminded of a missing acknowledgement (set on delivery).
+    ack_remind_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ack_reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Delivery(SQLModel, table=True):
+    """One notice on one channel; retried with backoff until delivered or given up."""
+
+    __tablename__ = "deliveries"
+    # One per notice and channel: a repeated event or sweep never sends twice by design.
+    __table_args__ = (
+        UniqueConstraint("notice_id", "channel", "target"),
+        Index("ix_deliveries_due", "state", "next_attempt_at"),
+    )
+
+    id: str = Field(primary_key=True)
+    notice_id: str = Field(foreign_key="notices.id", index=True, max_length=64)
+    channel: str = Field(max_length=20)
+    target: str = Field(max_length=500)
+    state: str = Field(default=DeliveryState.PENDING, max_length=20)
+    attempts: int = 0
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    receipt: str = Field(default="", max_length=500)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class DeliveryAttempt(SQLModel, table=True):
+    """Every try of a delivery, kept as the record of how the notice was sent."""
+
+    __tablename__ = "delivery_attempts"
+
+    id: str = Field(primary_key=True)
+    delivery_id: str = Field(foreign_key="deliveries.id", index=True)
+    at: datetime = Field(sa_type=UTCDateTime)
+    ok: bool
+    detail: str = Field(max_length=500)
+
+
+class Letter(SQLModel, table=True):
+    """A registered written notice: its number and the PDF as sent (SHL-3 in writing)."""
+
+    __tablename__ = "letters"
+
+    notice_id: str = Field(primary_key=True, foreign_key="notices.id")
+    registration_number: str = Field(max_length=60, unique=True)
+    registered_at: datetime = Field(sa_type=UTCDateTime)
+    pdf: bytes = Field(sa_type=LargeBinary)
 
 
 async def visible_to(

@@ -12,14 +12,19 @@ from kamqor.notify.v1 import notify_pb2 as pb
 from kamqor.notify.v1 import notify_pb2_grpc
 from kamqor.protoconv import page_size, ts
 from kamqor.runtime import Wiring
-from notify import rules, service
-from notify.models import Notice, Reminder
+from notify import indicators, rules, service
+from notify.models import Delivery, DeliveryAttempt, Notice, Reminder
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
 
 _STATES = {
     rules.NoticeState.PENDING: pb.NOTICE_STATE_PENDING,
     rules.NoticeState.ACKNOWLEDGED: pb.NOTICE_STATE_ACKNOWLEDGED,
+}
+_DELIVERY_STATES = {
+    rules.DeliveryState.PENDING: pb.DELIVERY_STATE_PENDING,
+    rules.DeliveryState.DELIVERED: pb.DELIVERY_STATE_DELIVERED,
+    rules.DeliveryState.FAILED: pb.DELIVERY_STATE_FAILED,
 }
 _STATE_FILTER = {v: k for k, v in _STATES.items()}
 _NOTICE_ORDERS = {
@@ -48,6 +53,24 @@ def _notice_pb(n: Notice) -> pb.Notice:
         acknowledged_at=ts(n.acknowledged_at),
         acknowledged_by_agency=n.acknowledged_by_agency,
         source_event_id=n.source_event_id,
+        delivered_at=ts(n.delivered_at),
+        sender_agency=n.sender_agency,
+        escalated_at=ts(n.escalated_at),
+    )
+
+
+def _delivery_pb(d: Delivery, attempts: list[DeliveryAttempt]) -> pb.Delivery:
+    return pb.Delivery(
+        id=d.id,
+        notice_id=d.notice_id,
+        channel=d.channel,
+        target=d.target,
+        state=_DELIVERY_STATES[rules.DeliveryState(d.state)],
+        attempts=d.attempts,
+        next_attempt_at=ts(d.next_attempt_at),
+        delivered_at=ts(d.delivered_at),
+        receipt=d.receipt,
+        history=[pb.DeliveryAttempt(at=ts(a.at), ok=a.ok, detail=a.detail) for a in attempts],
     )
 
 
@@ -121,4 +144,59 @@ class NotifyServicer(notify_pb2_grpc.NotifyServiceServicer):
             )
         return pb.ListRemindersResponse(
             reminders=[_reminder_pb(r) for r in rows], next_page_token=token
+        )
+
+    async def ListDeliveries(
+        self, request: pb.ListDeliveriesRequest, context: Ctx
+    ) -> pb.ListDeliveriesResponse:
+        async with self._w.transaction() as session:
+            rows = await service.list_deliveries(
+                session, principal=current_principal(), notice_id=request.notice_id
+            )
+            return pb.ListDeliveriesResponse(deliveries=[_delivery_pb(d, a) for d, a in rows])
+
+    async def GetLetter(self, request: pb.GetLetterRequest, context: Ctx) -> pb.GetLetterResponse:
+        async with self._w.transaction() as session:
+            letter = await service.get_letter(
+                session, principal=current_principal(), notice_id=request.notice_id
+            )
+            return pb.GetLetterResponse(
+                registration_number=letter.registration_number,
+                registered_at=ts(letter.registered_at),
+                pdf=letter.pdf,
+            )
+
+    async def ReportNoticeIndicators(
+        self, request: pb.ReportNoticeIndicatorsRequest, context: Ctx
+    ) -> pb.ReportNoticeIndicatorsResponse:
+        async with self._w.transaction() as session:
+            found = await indicators.report(
+                session,
+                principal=current_principal(),
+                from_date=request.from_date,
+                to_date=request.to_date,
+                territory=request.territory,
+            )
+        return pb.ReportNoticeIndicatorsResponse(
+            territory=found.territory,
+            period_start=ts(found.start),
+            period_end=ts(found.end),
+            as_of=ts(found.as_of),
+            rows=[
+                pb.NoticeTimeliness(
+                    recipient_agency_type=r.recipient_agency_type,
+                    rule=r.rule,
+                    created=r.created,
+                    delivered_on_time=r.delivered_on_time,
+                    delivered_late=r.delivered_late,
+                    undelivered_overdue=r.undelivered_overdue,
+                    undelivered_not_due=r.undelivered_not_due,
+                    acknowledged=r.acknowledged,
+                    delivery_hours_median=r.delivery_hours_median,
+                    delivery_hours_p90=r.delivery_hours_p90,
+                    acknowledgement_hours_median=r.acknowledgement_hours_median,
+                    acknowledgement_hours_p90=r.acknowledgement_hours_p90,
+                )
+                for r in found.rows
+            ],
         )

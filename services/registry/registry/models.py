@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kamqor.db import UTCDateTime
-from registry.rules import DecisionKind, DecisionState, FamilyState
+from registry.rules import ChangeState, DecisionKind, DecisionState, FamilyState
 
 
 class Family(SQLModel, table=True):
@@ -65,15 +66,143 @@ class Decision(SQLModel, table=True):
     prevention_bodies_heard: bool
     minor_opinion_heard: bool
     parents_opinion_heard: bool
+    minor_not_heard_reason: str = Field(default="", max_length=500)
+    documents_reviewed: list[str] = Field(default_factory=list, sa_type=JSONB)
+    # Taken at a repeat review (REG-3); a keeping review names the next one.
+    repeat_review: bool = False
+    next_review_on: date | None = None
+    # The session it was taken at and every member's vote (REG-2); empty for decisions recorded
+    # with the session's totals only.
+    session_id: str = Field(default="", max_length=64, index=True)
+    ballots: list[dict[str, object]] = Field(default_factory=list, sa_type=JSONB)
     grounds: str = Field(max_length=4000)
     state: str = Field(default=DecisionState.RECORDED, max_length=20)
     recorded_by: str = Field(max_length=100)
     recorded_at: datetime = Field(sa_type=UTCDateTime)
+    # The commission secretary's act of sending it to the registry office (REG-4, REG-6).
+    sent_by: str = Field(default="", max_length=100)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     office_id: str = Field(default="", max_length=100)
     received_by: str = Field(default="", max_length=100)
     received_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     entered_by: str = Field(default="", max_length=100)
     entered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class CommissionSession(SQLModel, table=True):
+    """A session of a district (city) commission (REG-2)."""
+
+    __tablename__ = "commission_sessions"
+
+    id: str = Field(primary_key=True)
+    territory: str = Field(max_length=50, index=True)
+    commission_id: str = Field(max_length=100)
+    held_on: date
+    composition_size: int
+    quorum: int
+    # [{"member_id", "full_name"}]: the officials present, not a family's personal data
+    members: list[dict[str, str]] = Field(default_factory=list, sa_type=JSONB)
+    recorded_by: str = Field(max_length=100)
+    recorded_at: datetime = Field(sa_type=UTCDateTime)
+
+
+async def decisions_of_session(session: AsyncSession, session_id: str) -> list[Decision]:
+    query = (
+        select(Decision)
+        .where(Decision.session_id == session_id)
+        .order_by(col(Decision.recorded_at), col(Decision.id))
+    )
+    return list((await session.exec(query)).all())
+
+
+async def office_inbox(
+    session: AsyncSession, *, territory: str, after: str, limit: int
+) -> list[Decision]:
+    """Decisions of the territory waiting for its registry office: sent and not received, or
+    received and not entered (REG-4, REG-6); oldest first (ids are time-ordered)."""
+    query = (
+        select(Decision)
+        .where(Decision.territory == territory)
+        .where(col(Decision.state).in_([DecisionState.SENT, DecisionState.RECEIVED]))
+        .where(col(Decision.kind).in_([DecisionKind.REGISTRATION, DecisionKind.DEREGISTRATION]))
+    )
+    if after:
+        query = query.where(col(Decision.id) > after)
+    return list((await session.exec(query.order_by(col(Decision.id)).limit(limit))).all())
+
+
+class FamilyChange(SQLModel, table=True):
+    """A change in a family's data reported by the responsible body (REG-5)."""
+
+    __tablename__ = "family_changes"
+
+    id: str = Field(primary_key=True)
+    family_id: str = Field(foreign_key="families.id", index=True)
+    territory: str = Field(max_length=50, index=True)
+    changed_on: date
+    # [{"member_id", "field", "value"}]: personal data, read like the family's (REG-9)
+    fields: list[dict[str, str]] = Field(default_factory=list, sa_type=JSONB)
+    state: str = Field(default=ChangeState.REPORTED, max_length=20)
+    reported_by: str = Field(max_length=100)
+    reporting_agency: str = Field(max_length=100)
+    reported_at: datetime = Field(sa_type=UTCDateTime)
+    entered_by: str = Field(default="", max_length=100)
+    entered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class FieldHistory(SQLModel, table=True):
+    """One entered change of one field: the bank keeps what each field was (REG-5)."""
+
+    __tablename__ = "family_field_history"
+
+    id: str = Field(primary_key=True)
+    family_id: str = Field(foreign_key="families.id", index=True)
+    member_id: str = Field(default="", max_length=64)
+    field: str = Field(max_length=50)
+    old_value: str = Field(max_length=500)
+    new_value: str = Field(max_length=500)
+    change_id: str = Field(foreign_key="family_changes.id")
+    entered_by: str = Field(max_length=100)
+    entered_at: datetime = Field(sa_type=UTCDateTime)
+
+
+async def history_of(session: AsyncSession, family_id: str) -> list[FieldHistory]:
+    query = (
+        select(FieldHistory)
+        .where(FieldHistory.family_id == family_id)
+        .order_by(col(FieldHistory.entered_at), col(FieldHistory.id))
+    )
+    return list((await session.exec(query)).all())
+
+
+async def reported_changes(
+    session: AsyncSession, *, territory: str, limit: int
+) -> list[FamilyChange]:
+    query = (
+        select(FamilyChange)
+        .where(FamilyChange.territory == territory)
+        .where(FamilyChange.state == ChangeState.REPORTED)
+        .order_by(col(FamilyChange.id))
+        .limit(limit)
+    )
+    return list((await session.exec(query)).all())
+
+
+async def changes_of(
+    session: AsyncSession, family_id: str, *, state: ChangeState
+) -> list[FamilyChange]:
+    query = (
+        select(FamilyChange)
+        .where(FamilyChange.family_id == family_id)
+        .where(FamilyChange.state == state)
+        .with_for_update()
+    )
+    return list((await session.exec(query)).all())
+
+
+async def lock_change(session: AsyncSession, change_id: str) -> FamilyChange | None:
+    query = select(FamilyChange).where(FamilyChange.id == change_id).with_for_update()
+    return (await session.exec(query)).first()
 
 
 async def lock_family(session: AsyncSession, family_id: str) -> Family | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -23,6 +24,7 @@ Ctx = grpc.aio.ServicerContext[Any, Any]
 FREE_TEXT = (
     pb.RecordRegistrationDecisionRequest.DESCRIPTOR.fields_by_name["grounds"],
     pb.RecordDeregistrationRequest.DESCRIPTOR.fields_by_name["grounds"],
+    pb.RecordReviewRequest.DESCRIPTOR.fields_by_name["grounds"],
 )
 
 _DOCUMENTS = {
@@ -33,9 +35,21 @@ _DOCUMENT_PB = {v: k for k, v in _DOCUMENTS.items()}
 _KIND_PB = {
     rules.DecisionKind.REGISTRATION: pb.DECISION_KIND_REGISTRATION,
     rules.DecisionKind.DEREGISTRATION: pb.DECISION_KIND_DEREGISTRATION,
+    rules.DecisionKind.REVIEW: pb.DECISION_KIND_REVIEW,
+}
+_CHOICES = {
+    pb.BALLOT_CHOICE_FOR: rules.BallotChoice.FOR,
+    pb.BALLOT_CHOICE_AGAINST: rules.BallotChoice.AGAINST,
+    pb.BALLOT_CHOICE_ABSTAIN: rules.BallotChoice.ABSTAIN,
+}
+_CHOICE_PB = {v: k for k, v in _CHOICES.items()}
+_OUTCOMES = {
+    pb.REVIEW_OUTCOME_KEEP: rules.ReviewOutcome.KEEP,
+    pb.REVIEW_OUTCOME_DEREGISTER: rules.ReviewOutcome.DEREGISTER,
 }
 _DECISION_STATE_PB = {
     rules.DecisionState.RECORDED: pb.DECISION_STATE_RECORDED,
+    rules.DecisionState.SENT: pb.DECISION_STATE_SENT,
     rules.DecisionState.RECEIVED: pb.DECISION_STATE_RECEIVED,
     rules.DecisionState.ENTERED: pb.DECISION_STATE_ENTERED,
 }
@@ -95,6 +109,73 @@ def _hearing(msg: pb.Hearing) -> rules.Hearing:
         prevention_bodies_heard=msg.prevention_bodies_heard,
         minor_opinion_heard=msg.minor_opinion_heard,
         parents_opinion_heard=msg.parents_opinion_heard,
+        minor_not_heard_reason=msg.minor_not_heard_reason,
+        documents_reviewed=tuple(msg.documents_reviewed),
+    )
+
+
+def _ballots(msgs: Sequence[pb.Ballot]) -> list[rules.Ballot]:
+    return [
+        rules.Ballot(
+            member_id=b.member_id,
+            choice=_CHOICES.get(b.choice),
+            conflict_of_interest=b.conflict_of_interest,
+        )
+        for b in msgs
+    ]
+
+
+def _ballot_pb(row: dict[str, object]) -> pb.Ballot:
+    return pb.Ballot(
+        member_id=str(row["member_id"]),
+        choice=_CHOICE_PB[rules.BallotChoice(str(row["choice"]))],
+        conflict_of_interest=bool(row["conflict_of_interest"]),
+    )
+
+
+def _session_pb(view: service.SessionView) -> pb.Session:
+    s = view.sitting
+    return pb.Session(
+        id=s.id,
+        territory=s.territory,
+        commission_id=s.commission_id,
+        held_on=s.held_on.isoformat(),
+        composition_size=s.composition_size,
+        members_present=[
+            pb.SessionMember(member_id=m["member_id"], full_name=m["full_name"]) for m in s.members
+        ],
+        quorum=s.quorum,
+        agenda=[
+            pb.AgendaItem(
+                family_id=d.family_id,
+                decision_id=d.id,
+                kind=_KIND_PB[rules.DecisionKind(d.kind)],
+            )
+            for d in view.agenda
+        ],
+        recorded_by=s.recorded_by,
+        recorded_at=ts(s.recorded_at),
+    )
+
+
+def _change_pb(view: service.ChangeView) -> pb.Change:
+    c = view.change
+    return pb.Change(
+        id=c.id,
+        family_id=c.family_id,
+        territory=c.territory,
+        changed_on=c.changed_on.isoformat(),
+        fields=[
+            pb.FieldChange(member_id=f["member_id"], field=f["field"], value=f["value"])
+            for f in c.fields
+        ],
+        state=c.state,
+        reported_by=c.reported_by,
+        reporting_agency=c.reporting_agency,
+        reported_at=ts(c.reported_at),
+        entered_by=c.entered_by,
+        entered_at=ts(c.entered_at),
+        obligations=[obligations.to_pb(o) for o in view.obligations],
     )
 
 
@@ -117,6 +198,7 @@ def _person_pb(m: FamilyMember) -> pb.Person:
         document=document,
         disability=m.disability,
         work_or_study=m.work_or_study,
+        id=m.id,
     )
 
 
@@ -137,6 +219,8 @@ def _decision_pb(view: service.DecisionView) -> pb.Decision:
             prevention_bodies_heard=d.prevention_bodies_heard,
             minor_opinion_heard=d.minor_opinion_heard,
             parents_opinion_heard=d.parents_opinion_heard,
+            minor_not_heard_reason=d.minor_not_heard_reason,
+            documents_reviewed=d.documents_reviewed,
         ),
         grounds=d.grounds,
         state=_DECISION_STATE_PB[rules.DecisionState(d.state)],
@@ -146,6 +230,12 @@ def _decision_pb(view: service.DecisionView) -> pb.Decision:
         received_at=ts(d.received_at),
         entered_at=ts(d.entered_at),
         obligations=[obligations.to_pb(o) for o in view.obligations],
+        repeat_review=d.repeat_review,
+        next_review_on=d.next_review_on.isoformat() if d.next_review_on else "",
+        session_id=d.session_id,
+        ballots=[_ballot_pb(b) for b in d.ballots],
+        sent_by=d.sent_by,
+        sent_at=ts(d.sent_at),
     )
 
 
@@ -163,6 +253,18 @@ def _family_pb(view: service.FamilyView) -> pb.Family:
         registered_at=ts(f.registered_at),
         deregistered_at=ts(f.deregistered_at),
         decisions=[_decision_pb(d) for d in view.decisions],
+        obligations=[obligations.to_pb(o) for o in view.obligations],
+        history=[
+            pb.FieldHistory(
+                member_id=h.member_id,
+                field=h.field,
+                old_value=h.old_value,
+                new_value=h.new_value,
+                change_id=h.change_id,
+                entered_at=ts(h.entered_at),
+            )
+            for h in view.history
+        ],
     )
 
 
@@ -204,6 +306,8 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
                 relatives=relatives,
                 idempotency_key=request.idempotency_key,
                 request_digest=idempotency.request_digest(request),
+                session_id=request.session_id,
+                ballots=_ballots(request.ballots),
             )
         return pb.RecordRegistrationDecisionResponse(
             decision=_decision_pb(view.decisions[0]), family=_family_pb(view)
@@ -253,6 +357,8 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
                 grounds=request.grounds,
                 idempotency_key=request.idempotency_key,
                 request_digest=idempotency.request_digest(request),
+                session_id=request.session_id,
+                ballots=_ballots(request.ballots),
             )
         return pb.RecordDeregistrationResponse(decision=_decision_pb(view))
 
@@ -264,6 +370,118 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
                 session, principal=current_principal(), decision_id=request.decision_id
             )
         return pb.RemoveFamilyResponse(decision=_decision_pb(view))
+
+    async def RecordReview(
+        self, request: pb.RecordReviewRequest, context: Ctx
+    ) -> pb.RecordReviewResponse:
+        decided_on = _date(request.decided_on, "decided_on")
+        outcome = _OUTCOMES.get(request.outcome)
+        if outcome is None:
+            raise Invalid(
+                "outcome", f"must be one of {sorted(o.value for o in rules.ReviewOutcome)}"
+            )
+        next_review_on = parse_date(request.next_review_on, field="next_review_on", required=False)
+        async with self._w.transaction() as session:
+            view = await service.record_review(
+                session,
+                principal=current_principal(),
+                family_id=request.family_id,
+                decided_on=decided_on,
+                number=request.number,
+                vote=_vote(request.vote),
+                hearing=_hearing(request.hearing),
+                grounds=request.grounds,
+                outcome=outcome,
+                next_review_on=next_review_on,
+                idempotency_key=request.idempotency_key,
+                request_digest=idempotency.request_digest(request),
+                session_id=request.session_id,
+                ballots=_ballots(request.ballots),
+            )
+        return pb.RecordReviewResponse(decision=_decision_pb(view))
+
+    async def OpenSession(
+        self, request: pb.OpenSessionRequest, context: Ctx
+    ) -> pb.OpenSessionResponse:
+        held_on = _date(request.held_on, "held_on")
+        members = [
+            rules.SessionMember(member_id=m.member_id, full_name=m.full_name)
+            for m in request.members_present
+        ]
+        async with self._w.transaction() as session:
+            view = await service.open_session(
+                session,
+                principal=current_principal(),
+                held_on=held_on,
+                composition_size=request.composition_size,
+                members_present=members,
+                idempotency_key=request.idempotency_key,
+                request_digest=idempotency.request_digest(request),
+            )
+        return pb.OpenSessionResponse(session=_session_pb(view))
+
+    async def GetSession(
+        self, request: pb.GetSessionRequest, context: Ctx
+    ) -> pb.GetSessionResponse:
+        async with self._w.transaction() as session:
+            view = await service.get_session(
+                session, principal=current_principal(), session_id=request.session_id
+            )
+        return pb.GetSessionResponse(session=_session_pb(view))
+
+    async def SendDecision(
+        self, request: pb.SendDecisionRequest, context: Ctx
+    ) -> pb.SendDecisionResponse:
+        async with self._w.transaction() as session:
+            view = await service.send_decision(
+                session, principal=current_principal(), decision_id=request.decision_id
+            )
+        return pb.SendDecisionResponse(decision=_decision_pb(view))
+
+    async def ListOfficeInbox(
+        self, request: pb.ListOfficeInboxRequest, context: Ctx
+    ) -> pb.ListOfficeInboxResponse:
+        async with self._w.transaction() as session:
+            views, token, changes = await service.list_office_inbox(
+                session,
+                principal=current_principal(),
+                page_size=request.page_size,
+                page_token=request.page_token,
+            )
+        return pb.ListOfficeInboxResponse(
+            decisions=[_decision_pb(v) for v in views],
+            next_page_token=token,
+            changes=[_change_pb(c) for c in changes],
+        )
+
+    async def ReportChange(
+        self, request: pb.ReportChangeRequest, context: Ctx
+    ) -> pb.ReportChangeResponse:
+        changed_on = _date(request.changed_on, "changed_on")
+        fields = [
+            rules.FieldChange(member_id=f.member_id, field=f.field, value=f.value)
+            for f in request.fields
+        ]
+        async with self._w.transaction() as session:
+            view = await service.report_change(
+                session,
+                principal=current_principal(),
+                family_id=request.family_id,
+                changed_on=changed_on,
+                fields=fields,
+                idempotency_key=request.idempotency_key,
+                request_digest=idempotency.request_digest(request),
+            )
+        return pb.ReportChangeResponse(change=_change_pb(view))
+
+    async def EnterChange(
+        self, request: pb.EnterChangeRequest, context: Ctx
+    ) -> pb.EnterChangeResponse:
+        async with self._w.transaction() as session:
+            view = await service.enter_change(
+                session, principal=current_principal(), change_id=request.change_id
+            )
+        return pb.EnterChangeResponse(change=_change_pb(view))
 
     async def SearchFamilies(
         self, request: pb.SearchFamiliesRequest, context: Ctx

@@ -10,6 +10,7 @@ from kamqor.runtime import ServiceApp, ServiceSpec, Wiring
 from kamqor.settings import ServiceSettings
 from kamqor.shelter.v1 import shelter_pb2, shelter_pb2_grpc
 from shelter import consumers, sweeper
+from shelter.reconciler import with_reconciler
 from shelter.servicer import FREE_TEXT, ShelterServicer
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -31,7 +32,8 @@ def spec() -> ServiceSpec:
         migrations_dir=MIGRATIONS,
         service_names=[shelter_pb2.DESCRIPTOR.services_by_name["ShelterService"].full_name],
         add_servicers=_add_servicers,
-        sweeper=sweeper.build,
+        # Beside the sweep, admissions notify has not confirmed are re-sent (SHL-3).
+        sweeper=with_reconciler(sweeper.build),
         subscriptions=consumers.subscriptions,
         free_text=FREE_TEXT,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -28,6 +28,46 @@ MAX_MINORS = 20
 class StayState(StrEnum):
     ACTIVE = "active"
     DISCHARGED = "discharged"
+
+
+class BedState(StrEnum):
+    FREE = "free"
+    OCCUPIED = "occupied"
+    HELD = "held"
+    OUT_OF_SERVICE = "out_of_service"
+
+
+class HoldState(StrEnum):
+    ACTIVE = "active"
+    USED = "used"
+    EXPIRED = "expired"
+
+
+class WaitlistState(StrEnum):
+    WAITING = "waiting"
+    OFFERED = "offered"
+    ADMITTED = "admitted"
+    LAPSED = "lapsed"
+
+
+class RefusalReason(StrEnum):
+    """Why a person was not admitted (SHL-6)."""
+
+    SHELTER_FULL = "shelter_full"
+    NOT_ELIGIBLE = "not_eligible"
+    NEEDS_OTHER_CARE = "needs_other_care"
+    DECLINED = "declined"
+    OTHER = "other"
+
+
+# A hold keeps beds for an expected arrival (police on the way, a waiting list offer) long
+# enough to arrive the same day, not long enough to lose beds to a no-show for days.
+DEFAULT_HOLD = timedelta(hours=4)
+MAX_HOLD = timedelta(days=3)
+MAX_DOCUMENT = 100
+MAX_PLACE = 300
+# Stays by length (MON-6): a week, two, the month of SHL-1, past it.
+LENGTH_BUCKETS = ((0, 7, "0-7"), (8, 14, "8-14"), (15, 31, "15-31"), (32, None, "32+"))
 
 
 class Referral(StrEnum):
@@ -114,3 +154,72 @@ def days_left(latest_end_at: datetime, now: datetime, zone: ZoneInfo) -> int:
 def check_discharge(state: str) -> None:
     if state != StayState.ACTIVE:
         raise Conflict("the stay has already ended", code="stay-ended")
+
+
+def check_referral(referral: Referral, document: str) -> str:
+    """The referring document's number (SHL-2): a referral by the employment and social
+    programmes authority, a health authority or the police is made in writing, so its number is
+    required; an own application has none."""
+    document = document.strip()
+    if len(document) > MAX_DOCUMENT:
+        raise Invalid("referral_document", f"at most {MAX_DOCUMENT} characters")
+    if referral == Referral.SELF_APPLICATION:
+        if document:
+            raise Invalid("referral_document", "an own application has no referring document")
+    elif not document:
+        raise Invalid("referral_document", "a referral carries the referring document's number")
+    return document
+
+
+def check_place(value: str, *, field: str, required: bool = False) -> str:
+    value = value.strip()
+    if required and not value:
+        raise Invalid(field, "is required")
+    if len(value) > MAX_PLACE:
+        raise Invalid(field, f"at most {MAX_PLACE} characters")
+    return value
+
+
+def hold_length(minutes: int) -> timedelta:
+    if minutes == 0:
+        return DEFAULT_HOLD
+    if minutes < 0 or timedelta(minutes=minutes) > MAX_HOLD:
+        raise Invalid("minutes", f"must be between 1 and {int(MAX_HOLD.total_seconds() // 60)}")
+    return timedelta(minutes=minutes)
+
+
+def check_bed_choice(bed_ids: list[str], persons: int) -> None:
+    if bed_ids and len(bed_ids) != persons:
+        raise Invalid("bed_ids", f"one bed per person: {persons} needed, {len(bed_ids)} given")
+    if len(set(bed_ids)) != len(bed_ids):
+        raise Invalid("bed_ids", "a bed is named twice")
+
+
+def check_extension(
+    *, current_end: datetime, until: date, zone: ZoneInfo, decision_number: str, reason: str
+) -> datetime:
+    """A stay kept past its cap needs a recorded decision (SHL-1): its number and why. The new
+    last instant is the end of `until` in the territory's local time."""
+    if not decision_number.strip():
+        raise Invalid("decision_number", "a stay past its cap needs a recorded decision (SHL-1)")
+    if not reason.strip():
+        raise Invalid("reason", "is required: why the stay goes past its cap (SHL-1)")
+    if len(decision_number) > MAX_DOCUMENT:
+        raise Invalid("decision_number", f"at most {MAX_DOCUMENT} characters")
+    new_end = datetime.combine(until, time.max, tzinfo=zone)
+    if new_end <= current_end:
+        raise Invalid("until", "must be after the stay's current last day")
+    return new_end
+
+
+def bed_days_through(admitted_on: date, ended_on: date) -> date:
+    """The last local date a stay ended on `ended_on` counts as a bed-day: each night spent,
+    and at least the admission's day (`bed_days`)."""
+    return max(admitted_on, ended_on - timedelta(days=1))
+
+
+def length_bucket(days: int) -> str:
+    for low, high, label in LENGTH_BUCKETS:
+        if days >= low and (high is None or days <= high):
+            return label
+    return LENGTH_BUCKETS[-1][2]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from enum import StrEnum
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -15,11 +15,11 @@ from kamqor.clock import utcnow
 from kamqor.errors import Conflict, Invalid, NotFound
 from kamqor.events.v1.shelter_pb2 import StayAdmitted, StayDischarged
 from kamqor.ids import new_id, parse_id
-from kamqor.profiles import get_profile
+from kamqor.profiles import Profile, get_profile
 from kamqor.protoconv import ts
 from kamqor.territories import territory as territory_of
-from shelter import models, rules
-from shelter.models import Shelter, Stay, StayMinor
+from shelter import models, placement, rules
+from shelter.models import BedDay, Shelter, Stay, StayDecision, StayMinor
 
 SOURCE = "kamqor.shelter"
 READERS = ("shelter-operator", "center-head", "case-worker")
@@ -31,6 +31,8 @@ MAX_PAGE = 200
 class StayView:
     stay: Stay
     minors: list[StayMinor]
+    bed_ids: list[str] = field(default_factory=list)
+    decisions: list[StayDecision] = field(default_factory=list)
 
 
 async def register_shelter(
@@ -41,6 +43,8 @@ async def register_shelter(
     capacity: int,
     idempotency_key: str,
     request_digest: str = "",
+    address: str = "",
+    contact: str = "",
 ) -> Shelter:
     """Declare a shelter of the caller's center with its capacity in beds (SHL-6); its name is
     unique in the center (case and spacing ignored)."""
@@ -61,8 +65,12 @@ async def register_shelter(
         name=name,
         name_key=rules.name_key(name),
         capacity=rules.check_capacity_value(capacity),
+        address=rules.check_place(address, field="address"),
+        contact=rules.check_place(contact, field="contact"),
     )
     session.add(row)
+    await session.flush()
+    await models.add_beds(session, row.id, row.capacity)
     idempotency.remember(session, scope=scope, key=key, digest=request_digest, result_id=row.id)
     return row
 
@@ -76,6 +84,14 @@ async def list_shelters(
     return [(s, occupied[s.id]) for s in shelters]
 
 
+@dataclass(frozen=True)
+class Placement:
+    """Where an admission goes: the beds named, a hold's beds, or free beds chosen (SHL-6)."""
+
+    bed_ids: list[str] = field(default_factory=list)
+    hold_id: str = ""
+
+
 async def admit(
     session: AsyncSession,
     *,
@@ -87,9 +103,14 @@ async def admit(
     appeal_id: str,
     idempotency_key: str,
     request_digest: str = "",
+    referral_document: str = "",
+    placement_in: Placement | None = None,
+    specialist: tuple[str, str] = ("", ""),
     now: datetime | None = None,
 ) -> StayView:
-    """Admit a person together with their minor children (SHL-1, SHL-3) within capacity (SHL-6)."""
+    """Admit a person on a referral or their own application (SHL-2) together with their minor
+    children (SHL-1, SHL-3) into free beds (SHL-6); a full shelter raises
+    `placement.ShelterFull` (the caller records the refusal in its own transaction)."""
     require_role(principal, "shelter-operator")
     key = idempotency.check_key(idempotency_key)
     scope = f"admit:{principal.agency}"
@@ -99,27 +120,48 @@ async def admit(
         return await get_stay(session, principal=principal, stay_id=earlier, audit_read=False)
     shelter_id = parse_id(shelter_id, field="shelter_id")
     appeal_id = parse_id(appeal_id, field="appeal_id") if appeal_id else ""
-    shelter = await models.lock_shelter(session, shelter_id)
+    shelter = await session.get(Shelter, shelter_id)
     if shelter is None or shelter.territory != principal.territory:
         raise NotFound("shelter not found")
     if shelter.center_id != principal.agency:
         raise Conflict("only the shelter's own center admits to it", code="other-center")
     profile = get_profile(territory_of(shelter.territory).profile)
-    if not profile.has_rule(rules.STAY_RULE):
-        raise Conflict(
-            "this territory's policy profile has no crisis shelter stays (SHL-1)",
-            code="no-shelter-rule",
-        )
+    stay_rule = check_stays(profile)
     now = now or utcnow()
-    rules.check_residents(adult, minors, on=now.astimezone(profile.zone).date())
-    occupied = (await models.occupied_beds(session, [shelter.id]))[shelter.id]
-    rules.check_capacity(capacity=shelter.capacity, occupied=occupied, incoming=1 + len(minors))
+    today = now.astimezone(profile.zone).date()
+    rules.check_residents(adult, minors, on=today)
+    document = rules.check_referral(referral, referral_document)
+    adult_name = rules.check_name(adult.full_name, field="adult.full_name")
+    minor_names = [
+        rules.check_name(m.full_name, field=f"minors[{i}].full_name") for i, m in enumerate(minors)
+    ]
+    where = placement_in or Placement()
+    persons = 1 + len(minors)
+    # The responsible specialist police and guardianship can reach (SHL-3): the admitting
+    # operator and the shelter's duty contact unless named.
+    specialist_name = rules.check_place(specialist[0], field="specialist_name") or (
+        principal.username
+    )
+    specialist_contact = (
+        rules.check_place(specialist[1], field="specialist_contact") or shelter.contact
+    )
 
     stay_id = new_id()
     entity = f"stay/{stay_id}"
+    # The beds last, just before the inserts: their row locks are held for the rest of this
+    # short transaction only.
+    if where.hold_id:
+        beds = await placement.use_hold(
+            session, shelter=shelter, hold_id=where.hold_id, persons=persons, now=now
+        )
+    else:
+        beds = await placement.choose_beds(
+            session, shelter=shelter, persons=persons, bed_ids=where.bed_ids
+        )
+    await models.set_beds(session, beds, state=rules.BedState.OCCUPIED, stay_id=stay_id)
     stay_end = obligations.open_obligation(
         session,
-        rule=rules.STAY_RULE,
+        rule=stay_rule,
         subject=entity,
         territory=shelter.territory,
         arose_at=now,
@@ -131,47 +173,101 @@ async def admit(
         shelter_id=shelter.id,
         center_id=shelter.center_id,
         territory=shelter.territory,
-        adult_name=rules.check_name(adult.full_name, field="adult.full_name"),
+        adult_name=adult_name,
         adult_birth_date=adult.birth_date,
         referral=referral,
+        referral_document=document,
         appeal_id=appeal_id,
         admitted_at=now,
+        admitted_on=today,
         latest_end_at=stay_end.due_at,
-        persons=1 + len(minors),
+        persons=persons,
         admitted_by=principal.subject,
+        specialist_name=specialist_name[:200],
+        specialist_contact=specialist_contact[:200],
     )
     kept = [
-        StayMinor(
-            id=new_id(),
-            stay_id=stay_id,
-            position=i,
-            full_name=rules.check_name(m.full_name, field=f"minors[{i}].full_name"),
-            birth_date=m.birth_date,
-        )
-        for i, m in enumerate(minors)
+        StayMinor(id=new_id(), stay_id=stay_id, position=i, full_name=name, birth_date=m.birth_date)
+        for i, (m, name) in enumerate(zip(minors, minor_names, strict=True))
     ]
-    # Core inserts at the end of the unit of work: the stay, then its minors in one executemany.
-    db.stage(session, stay, *kept)
+    # The admission's day is every resident's first bed-day (SHL-5); later days accrue
+    # (`models.accrue_bed_days`).
+    first_days = [
+        BedDay(
+            stay_id=stay_id,
+            resident=r,
+            local_date=today,
+            shelter_id=shelter.id,
+            territory=shelter.territory,
+        )
+        for r in range(persons)
+    ]
+    # Core inserts at the end of the unit of work: the stay, its minors and first bed-days,
+    # one executemany per table.
+    db.stage(session, stay, *kept, *first_days)
     outbox.append(
         session,
         source=SOURCE,
         subject="kamqor.shelter.stay.admitted",
         entity=entity,
-        payload=StayAdmitted(
-            stay_id=stay_id,
-            shelter_id=shelter.id,
-            center_id=shelter.center_id,
-            territory=shelter.territory,
-            admitted_at=ts(now),
-            latest_end_at=ts(stay_end.due_at),
-            minors=len(kept),
-        ),
+        payload=admitted_event(stay, shelter, profile, minors=kept),
     )
     audit.record(
         session, principal=principal, action="create", entity=entity, purpose="SHL-2 admission"
     )
     idempotency.remember(session, scope=scope, key=key, digest=request_digest, result_id=stay_id)
-    return StayView(stay=stay, minors=kept)
+    return StayView(stay=stay, minors=kept, bed_ids=beds)
+
+
+def check_stays(profile: Profile) -> str:
+    """The rule of the stay's term from the profile's `shelter` block (SHL-1); a profile whose
+    centers run no crisis stays is refused naming it, and how it places instead."""
+    block = profile.shelter
+    if not block.stays or not (block.stay_term or profile.has_rule(rules.STAY_RULE)):
+        via = (
+            f"; it places a child in a shelter through {block.child_placement_via} "
+            "(removal, then placement by that authority), not by a center's admission"
+            if block.child_placement_via
+            else ""
+        )
+        raise Conflict(
+            f"the policy profile {profile.name!r} has no crisis shelter stays (SHL-1){via}",
+            code="no-shelter-rule",
+        )
+    return block.stay_term or rules.STAY_RULE
+
+
+def admitted_event(
+    stay: Stay, shelter: Shelter, profile: Profile, *, minors: list[StayMinor]
+) -> StayAdmitted:
+    """Ids and counts always; with minors, what police and guardianship must act on (who,
+    which children, where, since when, whom to call) and what the profile says of the notice:
+    its term's rule, recipients and form (SHL-3, need to know)."""
+    event = StayAdmitted(
+        stay_id=stay.id,
+        shelter_id=stay.shelter_id,
+        center_id=stay.center_id,
+        territory=stay.territory,
+        admitted_at=ts(stay.admitted_at),
+        latest_end_at=ts(stay.latest_end_at),
+        minors=len(minors),
+    )
+    block = profile.shelter
+    if minors and block.minors_notice_term and rules.needs_written_notice(len(minors)):
+        event.adult_full_name = stay.adult_name
+        event.adult_birth_date = stay.adult_birth_date.isoformat()
+        event.minor_children.extend(
+            StayAdmitted.Minor(full_name=m.full_name, birth_date=m.birth_date.isoformat())
+            for m in minors
+        )
+        event.shelter_name = shelter.name
+        event.shelter_address = shelter.address
+        event.specialist_name = stay.specialist_name
+        event.specialist_contact = stay.specialist_contact
+        event.notice_rule = block.minors_notice_term
+        event.notice_recipients.extend(block.notify)
+        event.notice_in_writing = block.notice_in_writing
+    return event
 
 
 async def get_stay(
@@ -187,7 +283,12 @@ async def get_stay(
         audit.record(
             session, principal=principal, action="read", entity=f"stay/{stay.id}", purpose="view"
         )
-    return StayView(stay=stay, minors=await models.minors_of(session, stay.id))
+    return StayView(
+        stay=stay,
+        minors=await models.minors_of(session, stay.id),
+        bed_ids=(await models.beds_of_stays(session, [stay.id]))[stay.id],
+        decisions=(await models.decisions_of(session, [stay.id]))[stay.id],
+    )
 
 
 class StayOrder(StrEnum):
@@ -236,7 +337,10 @@ async def list_stays(
     )
     next_token = paging.next_token(rows, page_size, order, lambda s: getattr(s, column))
     rows = rows[:page_size]
-    minors = await models.minors_of_stays(session, [r.id for r in rows])
+    ids = [r.id for r in rows]
+    minors = await models.minors_of_stays(session, ids)
+    beds = await models.beds_of_stays(session, ids)
+    decisions = await models.decisions_of(session, ids)
     audit.record_many(  # one row naming every listed stay (REG-9)
         session,
         principal=principal,
@@ -244,7 +348,11 @@ async def list_stays(
         entities=[f"stay/{row.id}" for row in rows],
         purpose="list",
     )
-    return [StayView(stay=r, minors=minors[r.id]) for r in rows], next_token
+    views = [
+        StayView(stay=r, minors=minors[r.id], bed_ids=beds[r.id], decisions=decisions[r.id])
+        for r in rows
+    ]
+    return views, next_token
 
 
 def days_left(stay: Stay, now: datetime | None = None) -> int:
@@ -261,24 +369,40 @@ async def discharge(
     principal: Principal,
     stay_id: str,
     reason: str,
+    redirected_to: str = "",
     now: datetime | None = None,
 ) -> StayView:
-    """End a stay: the SHL-1 obligation is met, bed-days are counted (SHL-5)."""
+    """End a stay, recording why and where the person was redirected (SHL-1): the beds come
+    free for the waiting list (SHL-6), the bed-days are stored (SHL-5)."""
     require_role(principal, "shelter-operator")
     reason = reason.strip()
     if not reason:
         raise Invalid("reason", "is required")
+    redirected_to = rules.check_place(redirected_to, field="redirected_to")
     view = await get_stay(session, principal=principal, stay_id=stay_id, audit_read=False)
     stay = view.stay
     rules.check_discharge(stay.state)
     now = now or utcnow()
+    zone = get_profile(territory_of(stay.territory).profile).zone
     stay.state = rules.StayState.DISCHARGED
     stay.discharged_at = now
     stay.discharge_reason = reason[:500]
+    stay.redirected_to = redirected_to
     session.add(stay)
     entity = f"stay/{stay.id}"
-    for obligation in await obligations.for_subject(session, entity, rule=rules.STAY_RULE):
+    for obligation in await obligations.for_subject(session, entity, rule=_stay_rule(stay)):
         obligations.meet(session, obligation, at=now)
+    await session.flush()
+    await models.release_beds(session, stay_id=stay.id)
+    await models.accrue_bed_days(
+        session,
+        through=rules.bed_days_through(stay.admitted_on, now.astimezone(zone).date()),
+        territory=stay.territory,
+        stay_id=stay.id,
+    )
+    shelter = await session.get(Shelter, stay.shelter_id)
+    assert shelter is not None
+    await placement.offer_free_beds(session, shelter, now=now, by=principal.subject)
     outbox.append(
         session,
         source=SOURCE,
@@ -288,16 +412,69 @@ async def discharge(
             stay_id=stay.id,
             territory=stay.territory,
             discharged_at=ts(now),
-            bed_days=rules.bed_days(
-                stay.admitted_at,
-                now,
-                stay.persons,
-                get_profile(territory_of(stay.territory).profile).zone,
-            ),
+            bed_days=rules.bed_days(stay.admitted_at, now, stay.persons, zone),
         ),
     )
     audit.record(session, principal=principal, action="update", entity=entity, purpose="discharge")
-    return view
+    return StayView(stay=stay, minors=view.minors, bed_ids=[], decisions=view.decisions)
+
+
+def _stay_rule(stay: Stay) -> str:
+    """The rule key the stay's term obligation was opened under (the profile's `stay_term`)."""
+    return get_profile(territory_of(stay.territory).profile).shelter.stay_term or rules.STAY_RULE
+
+
+async def extend_stay(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    stay_id: str,
+    until: date,
+    decision_number: str,
+    reason: str,
+    now: datetime | None = None,
+) -> StayView:
+    """Keep a person past the stay's cap on a recorded decision (SHL-1): its number, why, who
+    and when; the stay's term obligation is met by the decision (on time when made before the
+    cap) and the new last day is the end of `until` in the territory's local time."""
+    require_role(principal, "shelter-operator", "center-head")
+    view = await get_stay(session, principal=principal, stay_id=stay_id, audit_read=False)
+    stay = view.stay
+    rules.check_discharge(stay.state)
+    zone = get_profile(territory_of(stay.territory).profile).zone
+    new_end = rules.check_extension(
+        current_end=stay.latest_end_at,
+        until=until,
+        zone=zone,
+        decision_number=decision_number,
+        reason=reason,
+    )
+    now = now or utcnow()
+    decision = StayDecision(
+        id=new_id(),
+        stay_id=stay.id,
+        decision_number=decision_number.strip(),
+        reason=reason.strip()[:500],
+        decided_at=now,
+        decided_by=principal.subject,
+        previous_end_at=stay.latest_end_at,
+        new_end_at=new_end,
+    )
+    db.stage(session, decision)
+    stay.latest_end_at = new_end
+    session.add(stay)
+    entity = f"stay/{stay.id}"
+    for obligation in await obligations.for_subject(session, entity, rule=_stay_rule(stay)):
+        obligations.meet(session, obligation, at=now)
+    audit.record(
+        session, principal=principal, action="update", entity=entity, purpose="SHL-1 decision"
+    )
+    return StayView(
+        stay=stay,
+        minors=view.minors,
+        bed_ids=view.bed_ids,
+        decisions=[*view.decisions, decision],
+    )
 
 
 async def _shelter(session: AsyncSession, shelter_id: str) -> Shelter:

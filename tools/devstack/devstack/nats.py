@@ -38,7 +38,23 @@ CONSUMES: dict[str, tuple[tuple[str, str, str], ...]] = {
             (producer, f"notify-{producer}-obligations", f"kamqor.{producer}.obligation.>")
             for producer in PRODUCERS
         ),
+        # The triggers of NTF-2 … NTF-6 (`notify.consumers.rule_subscriptions`).
+        ("intake", "notify-appeal-registered", "kamqor.intake.appeal.registered"),
+        ("plans", "notify-measure-sent", "kamqor.plans.measure.sent"),
+        ("plans", "notify-plan-closed", "kamqor.plans.plan.closed"),
+        ("intake", "notify-appeal-redirected", "kamqor.intake.appeal.redirected"),
+        ("registry", "notify-decision-sent", "kamqor.registry.decision.sent"),
     ),
+    # Notify's confirmation that an admission's notices exist (SHL-3, `shelter.reconciler`).
+    "shelter": (
+        (
+            "notify",
+            "shelter-admission-notices",
+            "kamqor.notify.admission_notices.created",
+        ),
+    ),
+    # A shelter resident's support becomes plan measures (SHL-4, `plans.consumers`).
+    "plans": (("shelter", "plans-stay-support", "kamqor.shelter.stay.support_recorded"),),
 }
 
 

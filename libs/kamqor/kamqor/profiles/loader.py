@@ -75,6 +75,8 @@ def _check(data: ProfileData, where: str, path: Path) -> None:
     for level in data.caseload_limits.per_level:
         if level not in levels:
             raise fail(f"caseload_limits.per_level.{level}", "not a support level code")
+    if data.sdp_support_level is not None and data.sdp_support_level not in levels:
+        raise fail("sdp_support_level", "not a support level code")
     if data.plan_term.by_support_level and not levels:
         raise fail("plan_term.by_support_level", "needs support_levels")
     zone = ZoneInfo(data.zone)

@@ -93,10 +93,11 @@ class SupportLevel(_Strict):
 
 
 class CaseloadLimits(_Strict):
-    """INT-9: most families per case worker at each support level; past it needs `override_by`."""
+    """INT-9: the recommended most families per case worker at each support level. A
+    recommendation, not a prohibition: assigning past it is allowed, warned about and recorded
+    with who decided (MON-4 counts it); no approval is asked for."""
 
     per_level: dict[str, PositiveInt] = {}
-    override_by: Approver | None = None
 
     def limit_for(self, level: str) -> int | None:
         return self.per_level.get(level)
@@ -123,7 +124,6 @@ class Approvals(_Strict):
     plan_sdp: Approver | None = None
     plan_extension: Approver | None = None
     registry_decisions: Approver | None = None
-    caseload_override: Approver | None = None
 
 
 class Shelter(_Strict):
@@ -135,6 +135,22 @@ class Shelter(_Strict):
     notify: list[str] = []
     notice_in_writing: bool = False
     child_placement_via: str | None = None
+
+
+class Notices(_Strict):
+    """NTF-7: an undelivered or unacknowledged notice escalates to the center head
+    `escalate_before` its due time (a fraction of the span from creation to due time, or hours);
+    a delivered notice still unacknowledged after `acknowledgement_reminder_hours` reminds the
+    sending center, per recipient."""
+
+    escalate_before: Lead = Lead(fraction=0.25)
+    acknowledgement_reminder_hours: PositiveInt = 4
+
+    @model_validator(mode="after")
+    def _escalates_before_due(self) -> Notices:
+        if self.escalate_before.days is not None and self.escalate_before.days > 30:
+            raise ValueError("escalate_before: at most 30 days before the due time")
+        return self
 
 
 class ProfileData(_Strict):
@@ -150,10 +166,17 @@ class ProfileData(_Strict):
     terms: dict[str, Term] = Field(min_length=1)
     approaching_lead: ApproachingLead
     plan_term: PlanTerm
+    # INT-6: the level is set for each person supported, from these levels' signs.
     support_levels: list[SupportLevel] = []
+    # INT-6: the level every member of a family in an SDP is supported at, where the regulation
+    # fixes one (Irkutsk: emergency, seed 002 p. 4); a code of `support_levels`.
+    sdp_support_level: str | None = None
+    # INT-5: a DLS case proceeds on consent and, where set, a support contract (Irkutsk).
+    support_contract_required: bool = False
     caseload_limits: CaseloadLimits = CaseloadLimits()
     approvals: Approvals
     shelter: Shelter
+    notices: Notices = Notices()
 
     @field_validator("zone")
     @classmethod

@@ -171,6 +171,14 @@ class Profile:
         return self.current.data.caseload_limits
 
     @property
+    def sdp_support_level(self) -> str | None:
+        return self.current.data.sdp_support_level
+
+    @property
+    def support_contract_required(self) -> bool:
+        return self.current.data.support_contract_required
+
+    @property
     def approvals(self) -> Approvals:
         return self.current.data.approvals
 

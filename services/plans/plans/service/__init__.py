@@ -21,12 +21,14 @@ from plans.service.plans import (
     follow_replanned_terms,
     get_plan,
 )
+from plans.service.support import add_support_measures
 
 __all__ = [
     "SOURCE",
     "MeasureOrder",
     "MeasureView",
     "PlanView",
+    "add_support_measures",
     "approve_plan",
     "complete_measure",
     "create_plan",

@@ -1,4 +1,4 @@
-# ruff: noqa: RUF001, RUF002 - Cyrillic and Kazakh letters on purpose
+# ruff: noqa: RUF002 - Cyrillic and Kazakh letters on purpose
 """Name search on trigrams: every member's name normalised by the database itself (case, ё/е,
 Kazakh letters folded, Cyrillic transliterated to Latin, Latin spellings folded), in a generated
 column with a `pg_trgm` GIN index. A typo (`маскимов`) or a Latin spelling (`Maksimov`) finds
@@ -15,47 +15,13 @@ from __future__ import annotations
 
 from alembic import op
 
+# The normalisation is shared with intake's family matching (`kamqor.names`).
+from kamqor.names import name_key_sql
+
 revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None
-
-UPPER = "АБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯӘҒҚҢӨҰҮҺІ"
-LOWER = "абвгдеёжзийклмнопрстуфхцчшщъыьэюяәғқңөұүһі"
-# Kazakh letters and ё folded onto the Russian alphabet; diacritics of Latin spellings dropped.
-FOLD_FROM, FOLD_TO = "ёәғқңөұүһіäğñöūüıq", "еагкноуухиagnouuik"
-# Then to Latin: letters that need two, before the single ones.
-MULTI = (
-    ("щ", "sh"),
-    ("ш", "sh"),
-    ("ч", "ch"),
-    ("ж", "zh"),
-    ("х", "h"),
-    ("ц", "ts"),
-    ("ю", "yu"),
-    ("я", "ya"),
-    ("ç", "ch"),
-    ("ş", "sh"),
-)
-# ъ and ь are dropped (`translate` deletes what has no counterpart).
-SINGLE_FROM, SINGLE_TO = "абвгдезийклмнопрстуфыэъь", "abvgdeziiklmnoprstufye"
-# Latin spellings of the same sounds.
-LATIN = (("kh", "h"), ("x", "ks"), ("iu", "yu"), ("ia", "ya"))
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def name_key_sql(arg: str) -> str:
-    expr = f"translate(lower({arg}), {_literal(UPPER)}, {_literal(LOWER)})"
-    expr = f"translate({expr}, {_literal(FOLD_FROM)}, {_literal(FOLD_TO)})"
-    for old, new in MULTI:
-        expr = f"replace({expr}, {_literal(old)}, {_literal(new)})"
-    expr = f"translate({expr}, {_literal(SINGLE_FROM)}, {_literal(SINGLE_TO)})"
-    for old, new in LATIN:
-        expr = f"replace({expr}, {_literal(old)}, {_literal(new)})"
-    return f"btrim(regexp_replace({expr}, '[^[:alnum:]]+', ' ', 'g'))"
 
 
 def upgrade() -> None:

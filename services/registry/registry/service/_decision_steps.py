@@ -66,7 +66,12 @@ def _decision(
     hearing: rules.Hearing,
     grounds: str,
     now: datetime,
+    repeat_review: bool = False,
+    next_review_on: date | None = None,
+    session_id: str = "",
+    ballots: list[dict[str, object]] | None = None,
 ) -> Decision:
+    """The decision row; `hearing` as `rules.check_hearing` returned it."""
     return Decision(
         id=new_id(),
         family_id=family_id,
@@ -81,6 +86,12 @@ def _decision(
         prevention_bodies_heard=hearing.prevention_bodies_heard,
         minor_opinion_heard=hearing.minor_opinion_heard,
         parents_opinion_heard=hearing.parents_opinion_heard,
+        minor_not_heard_reason=hearing.minor_not_heard_reason,
+        documents_reviewed=list(hearing.documents_reviewed),
+        repeat_review=repeat_review,
+        next_review_on=next_review_on,
+        session_id=session_id,
+        ballots=ballots or [],
         grounds=rules.check_text(grounds, field="grounds", limit=rules.MAX_GROUNDS),
         recorded_by=principal.subject,
         recorded_at=now,

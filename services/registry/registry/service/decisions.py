@@ -21,10 +21,11 @@ from kamqor.events.v1.registry_pb2 import (
     FamilyRegistered,
 )
 from kamqor.ids import new_id, parse_id
+from kamqor.profiles import Profile
 from kamqor.protoconv import ts
 from registry import models, rules
 from registry.models import Decision, Family
-from registry.rules import DecisionKind, DecisionState, FamilyState
+from registry.rules import ChangeState, DecisionKind, DecisionState, FamilyState
 from registry.service._common import SOURCE, _profile_for
 from registry.service._decision_steps import (
     _decision,
@@ -35,6 +36,7 @@ from registry.service._decision_steps import (
     _stage_sending,
 )
 from registry.service.families import DecisionView, FamilyView, _decision_view, _family_view
+from registry.service.sessions import Voting, voting
 
 
 async def record_registration_decision(
@@ -54,6 +56,8 @@ async def record_registration_decision(
     idempotency_key: str,
     request_digest: str = "",
     now: datetime | None = None,
+    session_id: str = "",
+    ballots: Sequence[rules.Ballot] = (),
 ) -> FamilyView:
     """Record a commission's registration decision: taken by a majority of the members present
     after hearing the prevention bodies, the minor and the parents (REG-2), with the family's
@@ -69,8 +73,16 @@ async def record_registration_decision(
     profile = _profile_for(principal.territory)
     now = now or utcnow()
     rules.check_decided_on(decided_on, today=local_date(now, profile.zone))
-    rules.check_hearing(hearing)
-    rules.check_vote(vote)
+    hearing = rules.check_hearing(hearing)
+    cast = await voting(
+        session,
+        principal=principal,
+        session_id=session_id,
+        ballots=ballots,
+        vote=vote,
+        decided_on=decided_on,
+    )
+    rules.check_vote(cast.vote)
     kept_minors, kept_relatives = rules.check_family(minors, relatives, on=decided_on)
     decided_at = _local_start(profile, decided_on)
     latest = profile.due(rules.REVIEW_RULE, decided_at).due_at
@@ -95,10 +107,12 @@ async def record_registration_decision(
         kind=DecisionKind.REGISTRATION,
         decided_on=decided_on,
         number=number,
-        vote=vote,
+        vote=cast.vote,
         hearing=hearing,
         grounds=grounds,
         now=now,
+        session_id=cast.session_id,
+        ballots=cast.ballots_json(),
     )
     session.add(family)
     await session.flush()  # the family exists before its members and decision refer to it
@@ -151,6 +165,7 @@ async def receive_decision(
         raise NotFound("decision not found")
     require_territory(principal, decision.territory, entity="decision")
     kind = DecisionKind(decision.kind)
+    rules.check_sendable(kind)
     _profile_for(decision.territory, rules.SEND_RULE[kind], rules.ENTER_RULE[kind])
     rules.check_receivable(decision.state)
     now = now or utcnow()
@@ -242,6 +257,8 @@ async def record_deregistration(
     idempotency_key: str,
     request_digest: str = "",
     now: datetime | None = None,
+    session_id: str = "",
+    ballots: Sequence[rules.Ballot] = (),
 ) -> DecisionView:
     """Record a commission's deregistration decision, decided like a registration (REG-2) with
     its grounds (REG-1); it is sent within 7 working days (REG-6). It settles the repeat review
@@ -255,8 +272,7 @@ async def record_deregistration(
         found = await session.get(Decision, earlier)
         assert found is not None
         return await _decision_view(session, found)
-    kind = DecisionKind.DEREGISTRATION
-    profile = _profile_for(principal.territory, rules.SEND_RULE[kind])
+    profile = _profile_for(principal.territory, rules.SEND_RULE[DecisionKind.DEREGISTRATION])
     family = await models.lock_family(session, parse_id(family_id, field="family_id"))
     if family is None:
         raise NotFound("family not found")
@@ -266,18 +282,65 @@ async def record_deregistration(
     )
     now = now or utcnow()
     rules.check_decided_on(decided_on, today=local_date(now, profile.zone))
-    rules.check_hearing(hearing)
-    rules.check_vote(vote)
+    heard = rules.check_hearing(hearing)
+    decision = await deregister(
+        session,
+        principal=principal,
+        profile=profile,
+        family=family,
+        decided_on=decided_on,
+        number=number,
+        cast=await voting(
+            session,
+            principal=principal,
+            session_id=session_id,
+            ballots=ballots,
+            vote=vote,
+            decided_on=decided_on,
+        ),
+        hearing=heard,
+        grounds=grounds,
+        now=now,
+    )
+    idempotency.remember(
+        session, scope=scope, key=key, digest=request_digest, result_id=decision.id
+    )
+    await session.flush()
+    return await _decision_view(session, decision)
+
+
+async def deregister(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    profile: Profile,
+    family: Family,
+    decided_on: date,
+    number: str,
+    cast: Voting,
+    hearing: rules.Hearing,
+    grounds: str,
+    now: datetime,
+    repeat_review: bool = False,
+) -> Decision:
+    """The deregistration decision of a family already checked deregistrable, whether on its
+    own or at a repeat review: it meets the open REG-3 review and is due at the registry office
+    within 7 working days (REG-6)."""
+    rules.check_vote(cast.vote)
+    kind = DecisionKind.DEREGISTRATION
     decision = _decision(
         principal=principal,
         family_id=family.id,
         kind=kind,
         decided_on=decided_on,
         number=number,
-        vote=vote,
+        vote=cast.vote,
         hearing=hearing,
         grounds=grounds,
         now=now,
+        repeat_review=repeat_review,
+        session_id=cast.session_id,
+        ballots=cast.ballots_json(),
     )
     session.add(decision)
     decided_at = _local_start(profile, decided_on)
@@ -305,13 +368,11 @@ async def record_deregistration(
         principal=principal,
         action="update",
         entity=f"family/{family.id}",
-        purpose="REG-2 deregistration decision",
+        purpose="REG-3 repeat review: deregistration"
+        if repeat_review
+        else "REG-2 deregistration decision",
     )
-    idempotency.remember(
-        session, scope=scope, key=key, digest=request_digest, result_id=decision.id
-    )
-    await session.flush()
-    return await _decision_view(session, decision)
+    return decision
 
 
 async def remove_family(
@@ -325,6 +386,13 @@ async def remove_family(
     family.state = FamilyState.DEREGISTERED
     family.deregistered_at = decision.entered_at
     session.add(family)
+    # Changes reported and not yet entered die with the record: nothing is left to enter, so
+    # their 3-working-day terms are cancelled rather than left to run overdue (REG-5).
+    for change in await models.changes_of(session, family.id, state=ChangeState.REPORTED):
+        change.state = ChangeState.VOID
+        session.add(change)
+        for row in await obligations.for_subject(session, f"change/{change.id}"):
+            obligations.cancel(session, row)
     outbox.append(
         session,
         source=SOURCE,

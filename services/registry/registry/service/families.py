@@ -15,7 +15,7 @@ from kamqor.ids import parse_id
 from kamqor.obligations import Obligation
 from kamqor.protoconv import page_size as check_page_size
 from registry import models, rules
-from registry.models import Decision, Family, FamilyMember
+from registry.models import Decision, Family, FamilyMember, FieldHistory
 from registry.service._common import _profile_for
 
 
@@ -31,6 +31,7 @@ class FamilyView:
     members: list[FamilyMember]
     decisions: list[DecisionView]
     obligations: list[Obligation]
+    history: list[FieldHistory]
 
 
 @dataclass(frozen=True)
@@ -152,4 +153,5 @@ async def _family_view(session: AsyncSession, family_id: str) -> FamilyView:
         members=await models.members_of(session, family.id),
         decisions=[DecisionView(d, found.get(f"decision/{d.id}", [])) for d in decisions],
         obligations=await obligations.for_subject(session, f"family/{family.id}"),
+        history=await models.history_of(session, family.id),
     )

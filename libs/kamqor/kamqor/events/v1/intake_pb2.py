@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dkamqor/events/v1/intake.proto\x12\x10kamqor.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd9\x01\n\x10\x41ppealRegistered\x12\x11\n\tappeal_id\x18\x01 \x01(\t\x12\x16\n\x0ejournal_number\x18\x02 \x01(\t\x12\x11\n\tcenter_id\x18\x03 \x01(\t\x12\x11\n\tterritory\x18\x04 \x01(\t\x12\x31\n\rregistered_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0ethreat_to_life\x18\x06 \x01(\x08\x12\x19\n\x11\x64omestic_violence\x18\x07 \x01(\x08\x12\x0e\n\x06minors\x18\x08 \x01(\x05\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dkamqor/events/v1/intake.proto\x12\x10kamqor.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd9\x01\n\x10\x41ppealRegistered\x12\x11\n\tappeal_id\x18\x01 \x01(\t\x12\x16\n\x0ejournal_number\x18\x02 \x01(\t\x12\x11\n\tcenter_id\x18\x03 \x01(\t\x12\x11\n\tterritory\x18\x04 \x01(\t\x12\x31\n\rregistered_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0ethreat_to_life\x18\x06 \x01(\x08\x12\x19\n\x11\x64omestic_violence\x18\x07 \x01(\x08\x12\x0e\n\x06minors\x18\x08 \x01(\x05\"\x98\x01\n\nCaseOpened\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x11\n\tfamily_id\x18\x02 \x01(\t\x12\x11\n\tappeal_id\x18\x03 \x01(\t\x12\x11\n\tcenter_id\x18\x04 \x01(\t\x12\x11\n\tterritory\x18\x05 \x01(\t\x12-\n\topened_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xd4\x01\n\x10\x41ppealRedirected\x12\x11\n\tappeal_id\x18\x01 \x01(\t\x12\x16\n\x0ejournal_number\x18\x02 \x01(\t\x12\x11\n\tcenter_id\x18\x03 \x01(\t\x12\x11\n\tterritory\x18\x04 \x01(\t\x12\x14\n\x0corganisation\x18\x05 \x01(\t\x12\x0c\n\x04rule\x18\x06 \x01(\t\x12\x31\n\rredirected_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10triage_action_id\x18\x08 \x01(\t\"\xa8\x01\n\x12MobileGroupEngaged\x12\x11\n\tappeal_id\x18\x01 \x01(\t\x12\x17\n\x0fmobile_group_id\x18\x02 \x01(\t\x12\x11\n\tterritory\x18\x03 \x01(\t\x12\x11\n\tcenter_id\x18\x04 \x01(\t\x12\x10\n\x08\x61gencies\x18\x05 \x03(\t\x12.\n\nengaged_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"/\n\x0bPersonLevel\x12\x11\n\tperson_id\x18\x01 \x01(\t\x12\r\n\x05level\x18\x02 \x01(\t\"\xe1\x01\n\rNeedsAssessed\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x11\n\tfamily_id\x18\x02 \x01(\t\x12\x15\n\rassessment_id\x18\x03 \x01(\t\x12\x0f\n\x07outcome\x18\x04 \x01(\t\x12\x11\n\tcenter_id\x18\x05 \x01(\t\x12\x11\n\tterritory\x18\x06 \x01(\t\x12/\n\x0b\x61ssessed_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\x06levels\x18\x08 \x03(\x0b\x32\x1d.kamqor.events.v1.PersonLevelb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,4 +34,14 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_APPEALREGISTERED']._serialized_start=85
   _globals['_APPEALREGISTERED']._serialized_end=302
+  _globals['_CASEOPENED']._serialized_start=305
+  _globals['_CASEOPENED']._serialized_end=457
+  _globals['_APPEALREDIRECTED']._serialized_start=460
+  _globals['_APPEALREDIRECTED']._serialized_end=672
+  _globals['_MOBILEGROUPENGAGED']._serialized_start=675
+  _globals['_MOBILEGROUPENGAGED']._serialized_end=843
+  _globals['_PERSONLEVEL']._serialized_start=845
+  _globals['_PERSONLEVEL']._serialized_end=892
+  _globals['_NEEDSASSESSED']._serialized_start=895
+  _globals['_NEEDSASSESSED']._serialized_end=1120
 # @@protoc_insertion_point(module_scope)

@@ -3,9 +3,11 @@
 isort:skip_file
 """
 
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -59,3 +61,206 @@ class AppealRegistered(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___AppealRegistered: _TypeAlias = AppealRegistered  # noqa: Y015
+
+@_typing.final
+class CaseOpened(_message.Message):
+    """CaseOpened: an appeal opened a case of its family; plans, shelter stays and
+    registry decisions refer to the case. Carries no personal data.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    FAMILY_ID_FIELD_NUMBER: _builtins.int
+    APPEAL_ID_FIELD_NUMBER: _builtins.int
+    CENTER_ID_FIELD_NUMBER: _builtins.int
+    TERRITORY_FIELD_NUMBER: _builtins.int
+    OPENED_AT_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    family_id: _builtins.str
+    appeal_id: _builtins.str
+    """The appeal that opened it."""
+    center_id: _builtins.str
+    territory: _builtins.str
+    @_builtins.property
+    def opened_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        family_id: _builtins.str = ...,
+        appeal_id: _builtins.str = ...,
+        center_id: _builtins.str = ...,
+        territory: _builtins.str = ...,
+        opened_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["opened_at", b"opened_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["appeal_id", b"appeal_id", "case_id", b"case_id", "center_id", b"center_id", "family_id", b"family_id", "opened_at", b"opened_at", "territory", b"territory"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CaseOpened: _TypeAlias = CaseOpened  # noqa: Y015
+
+@_typing.final
+class AppealRedirected(_message.Message):
+    """AppealRedirected: the center redirected an appeal's information to the
+    competent organisation (INT-3) or a domestic-violence victim for
+    identification (INT-7); notify turns it into the NTF-5 notice. Carries no
+    personal data.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APPEAL_ID_FIELD_NUMBER: _builtins.int
+    JOURNAL_NUMBER_FIELD_NUMBER: _builtins.int
+    CENTER_ID_FIELD_NUMBER: _builtins.int
+    TERRITORY_FIELD_NUMBER: _builtins.int
+    ORGANISATION_FIELD_NUMBER: _builtins.int
+    RULE_FIELD_NUMBER: _builtins.int
+    REDIRECTED_AT_FIELD_NUMBER: _builtins.int
+    TRIAGE_ACTION_ID_FIELD_NUMBER: _builtins.int
+    appeal_id: _builtins.str
+    journal_number: _builtins.str
+    center_id: _builtins.str
+    territory: _builtins.str
+    organisation: _builtins.str
+    """The competent organisation's agency id."""
+    rule: _builtins.str
+    """"INT-3/redirect" or "INT-7"."""
+    triage_action_id: _builtins.str
+    @_builtins.property
+    def redirected_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        appeal_id: _builtins.str = ...,
+        journal_number: _builtins.str = ...,
+        center_id: _builtins.str = ...,
+        territory: _builtins.str = ...,
+        organisation: _builtins.str = ...,
+        rule: _builtins.str = ...,
+        redirected_at: _timestamp_pb2.Timestamp | None = ...,
+        triage_action_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["redirected_at", b"redirected_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["appeal_id", b"appeal_id", "center_id", b"center_id", "journal_number", b"journal_number", "organisation", b"organisation", "redirected_at", b"redirected_at", "rule", b"rule", "territory", b"territory", "triage_action_id", b"triage_action_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AppealRedirected: _TypeAlias = AppealRedirected  # noqa: Y015
+
+@_typing.final
+class MobileGroupEngaged(_message.Message):
+    """MobileGroupEngaged: a threat to life or health engaged the territory's mobile
+    group to draw up immediate response measures (INT-4). No personal data.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APPEAL_ID_FIELD_NUMBER: _builtins.int
+    MOBILE_GROUP_ID_FIELD_NUMBER: _builtins.int
+    TERRITORY_FIELD_NUMBER: _builtins.int
+    CENTER_ID_FIELD_NUMBER: _builtins.int
+    AGENCIES_FIELD_NUMBER: _builtins.int
+    ENGAGED_AT_FIELD_NUMBER: _builtins.int
+    appeal_id: _builtins.str
+    mobile_group_id: _builtins.str
+    territory: _builtins.str
+    center_id: _builtins.str
+    @_builtins.property
+    def agencies(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The member agencies to alert."""
+
+    @_builtins.property
+    def engaged_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        appeal_id: _builtins.str = ...,
+        mobile_group_id: _builtins.str = ...,
+        territory: _builtins.str = ...,
+        center_id: _builtins.str = ...,
+        agencies: _abc.Iterable[_builtins.str] | None = ...,
+        engaged_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["engaged_at", b"engaged_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agencies", b"agencies", "appeal_id", b"appeal_id", "center_id", b"center_id", "engaged_at", b"engaged_at", "mobile_group_id", b"mobile_group_id", "territory", b"territory"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MobileGroupEngaged: _TypeAlias = MobileGroupEngaged  # noqa: Y015
+
+@_typing.final
+class PersonLevel(_message.Message):
+    """PersonLevel is one person's support level (INT-6), by id only."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    LEVEL_FIELD_NUMBER: _builtins.int
+    person_id: _builtins.str
+    level: _builtins.str
+    def __init__(
+        self,
+        *,
+        person_id: _builtins.str = ...,
+        level: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["level", b"level", "person_id", b"person_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PersonLevel: _TypeAlias = PersonLevel  # noqa: Y015
+
+@_typing.final
+class NeedsAssessed(_message.Message):
+    """NeedsAssessed: a case's assessment found support to follow (a DLS on consent,
+    an SDP on the commission's resolution); plans drafts the family's plan from
+    it. No personal data besides ids.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    FAMILY_ID_FIELD_NUMBER: _builtins.int
+    ASSESSMENT_ID_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    CENTER_ID_FIELD_NUMBER: _builtins.int
+    TERRITORY_FIELD_NUMBER: _builtins.int
+    ASSESSED_AT_FIELD_NUMBER: _builtins.int
+    LEVELS_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    family_id: _builtins.str
+    assessment_id: _builtins.str
+    outcome: _builtins.str
+    """dls or sdp."""
+    center_id: _builtins.str
+    territory: _builtins.str
+    @_builtins.property
+    def assessed_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def levels(self) -> _containers.RepeatedCompositeFieldContainer[Global___PersonLevel]: ...
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        family_id: _builtins.str = ...,
+        assessment_id: _builtins.str = ...,
+        outcome: _builtins.str = ...,
+        center_id: _builtins.str = ...,
+        territory: _builtins.str = ...,
+        assessed_at: _timestamp_pb2.Timestamp | None = ...,
+        levels: _abc.Iterable[Global___PersonLevel] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["assessed_at", b"assessed_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["assessed_at", b"assessed_at", "assessment_id", b"assessment_id", "case_id", b"case_id", "center_id", b"center_id", "family_id", b"family_id", "levels", b"levels", "outcome", b"outcome", "territory", b"territory"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___NeedsAssessed: _TypeAlias = NeedsAssessed  # noqa: Y015

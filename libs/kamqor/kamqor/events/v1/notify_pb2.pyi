@@ -84,3 +84,83 @@ class NoticeAcknowledged(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___NoticeAcknowledged: _TypeAlias = NoticeAcknowledged  # noqa: Y015
+
+@_typing.final
+class AdmissionNoticesCreated(_message.Message):
+    """AdmissionNoticesCreated: the notices a shelter admission requires exist in notify's database
+    (SHL-3); the shelter keeps re-sending the admission until this comes back. Sent again when the
+    admission is delivered again after it was handled (the confirmation itself may have been lost).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ADMISSION_EVENT_ID_FIELD_NUMBER: _builtins.int
+    STAY_ID_FIELD_NUMBER: _builtins.int
+    NOTICES_FIELD_NUMBER: _builtins.int
+    admission_event_id: _builtins.str
+    """The id of the shelter's StayAdmitted event these notices were created from."""
+    stay_id: _builtins.str
+    notices: _builtins.int
+    """How many notices that admission required (0 without minors)."""
+    def __init__(
+        self,
+        *,
+        admission_event_id: _builtins.str = ...,
+        stay_id: _builtins.str = ...,
+        notices: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["admission_event_id", b"admission_event_id", "notices", b"notices", "stay_id", b"stay_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AdmissionNoticesCreated: _TypeAlias = AdmissionNoticesCreated  # noqa: Y015
+
+@_typing.final
+class NoticeDelivered(_message.Message):
+    """NoticeDelivered: a notice reached its recipient on one channel (webhook 2xx,
+    SMTP accepted, letter registered); the sender's obligation is met (SHL-3,
+    NTF-7). Published once per notice, for its first delivery.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NOTICE_ID_FIELD_NUMBER: _builtins.int
+    RULE_FIELD_NUMBER: _builtins.int
+    TERRITORY_FIELD_NUMBER: _builtins.int
+    RECIPIENT_AGENCY_TYPE_FIELD_NUMBER: _builtins.int
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    DELIVERED_AT_FIELD_NUMBER: _builtins.int
+    ON_TIME_FIELD_NUMBER: _builtins.int
+    SUBJECT_FIELD_NUMBER: _builtins.int
+    notice_id: _builtins.str
+    rule: _builtins.str
+    territory: _builtins.str
+    recipient_agency_type: _builtins.str
+    channel: _builtins.str
+    """"webhook", "email" or "letter"."""
+    on_time: _builtins.bool
+    subject: _builtins.str
+    """The stay or case it is about, e.g. "stay/<id>"."""
+    @_builtins.property
+    def delivered_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        notice_id: _builtins.str = ...,
+        rule: _builtins.str = ...,
+        territory: _builtins.str = ...,
+        recipient_agency_type: _builtins.str = ...,
+        channel: _builtins.str = ...,
+        delivered_at: _timestamp_pb2.Timestamp | None = ...,
+        on_time: _builtins.bool = ...,
+        subject: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["delivered_at", b"delivered_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["channel", b"channel", "delivered_at", b"delivered_at", "notice_id", b"notice_id", "on_time", b"on_time", "recipient_agency_type", b"recipient_agency_type", "rule", b"rule", "subject", b"subject", "territory", b"territory"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___NoticeDelivered: _TypeAlias = NoticeDelivered  # noqa: Y015

@@ -307,3 +307,44 @@ class MeasureCompleted(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___MeasureCompleted: _TypeAlias = MeasureCompleted  # noqa: Y015
+
+@_typing.final
+class PlanClosed(_message.Message):
+    """PlanClosed: the center decided to close a plan's support (PLN-11); notify
+    turns it into the NTF-4 written notice to the family. Ids only, no
+    personal data.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PLAN_ID_FIELD_NUMBER: _builtins.int
+    FAMILY_ID_FIELD_NUMBER: _builtins.int
+    CENTER_ID_FIELD_NUMBER: _builtins.int
+    TERRITORY_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    CLOSED_AT_FIELD_NUMBER: _builtins.int
+    plan_id: _builtins.str
+    family_id: _builtins.str
+    center_id: _builtins.str
+    territory: _builtins.str
+    reason: _builtins.str
+    """e.g. "goals_met", "refused", "moved"."""
+    @_builtins.property
+    def closed_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        plan_id: _builtins.str = ...,
+        family_id: _builtins.str = ...,
+        center_id: _builtins.str = ...,
+        territory: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        closed_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["closed_at", b"closed_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["center_id", b"center_id", "closed_at", b"closed_at", "family_id", b"family_id", "plan_id", b"plan_id", "reason", b"reason", "territory", b"territory"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PlanClosed: _TypeAlias = PlanClosed  # noqa: Y015

@@ -167,3 +167,52 @@ class FamilyDeregistered(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___FamilyDeregistered: _TypeAlias = FamilyDeregistered  # noqa: Y015
+
+@_typing.final
+class DecisionSent(_message.Message):
+    """DecisionSent: the commission's secretary sent a decision to the registry
+    office (REG-4, REG-6); notify turns it into the NTF-6 notice to the office of
+    the territory. Ids only, no personal data.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DECISION_ID_FIELD_NUMBER: _builtins.int
+    FAMILY_ID_FIELD_NUMBER: _builtins.int
+    TERRITORY_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    COMMISSION_ID_FIELD_NUMBER: _builtins.int
+    SENT_AT_FIELD_NUMBER: _builtins.int
+    ON_TIME_FIELD_NUMBER: _builtins.int
+    ENTER_RULE_FIELD_NUMBER: _builtins.int
+    decision_id: _builtins.str
+    family_id: _builtins.str
+    territory: _builtins.str
+    kind: _builtins.str
+    """"registration" or "deregistration"."""
+    commission_id: _builtins.str
+    on_time: _builtins.bool
+    """Whether the 7-working-day term to send it was met."""
+    enter_rule: _builtins.str
+    """The office's term to enter it from receipt: "REG-4/enter" or "REG-6/enter"."""
+    @_builtins.property
+    def sent_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        decision_id: _builtins.str = ...,
+        family_id: _builtins.str = ...,
+        territory: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        commission_id: _builtins.str = ...,
+        sent_at: _timestamp_pb2.Timestamp | None = ...,
+        on_time: _builtins.bool = ...,
+        enter_rule: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["sent_at", b"sent_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["commission_id", b"commission_id", "decision_id", b"decision_id", "enter_rule", b"enter_rule", "family_id", b"family_id", "kind", b"kind", "on_time", b"on_time", "sent_at", b"sent_at", "territory", b"territory"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DecisionSent: _TypeAlias = DecisionSent  # noqa: Y015

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ekamqor/events/v1/shelter.proto\x12\x10kamqor.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcd\x01\n\x0cStayAdmitted\x12\x0f\n\x07stay_id\x18\x01 \x01(\t\x12\x12\n\nshelter_id\x18\x02 \x01(\t\x12\x11\n\tcenter_id\x18\x03 \x01(\t\x12\x11\n\tterritory\x18\x04 \x01(\t\x12/\n\x0b\x61\x64mitted_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rlatest_end_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06minors\x18\x07 \x01(\x05\"y\n\x0eStayDischarged\x12\x0f\n\x07stay_id\x18\x01 \x01(\t\x12\x11\n\tterritory\x18\x02 \x01(\t\x12\x31\n\rdischarged_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x62\x65\x64_days\x18\x04 \x01(\x05\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ekamqor/events/v1/shelter.proto\x12\x10kamqor.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9d\x04\n\x0cStayAdmitted\x12\x0f\n\x07stay_id\x18\x01 \x01(\t\x12\x12\n\nshelter_id\x18\x02 \x01(\t\x12\x11\n\tcenter_id\x18\x03 \x01(\t\x12\x11\n\tterritory\x18\x04 \x01(\t\x12/\n\x0b\x61\x64mitted_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rlatest_end_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06minors\x18\x07 \x01(\x05\x12\x17\n\x0f\x61\x64ult_full_name\x18\x08 \x01(\t\x12\x18\n\x10\x61\x64ult_birth_date\x18\t \x01(\t\x12<\n\x0eminor_children\x18\n \x03(\x0b\x32$.kamqor.events.v1.StayAdmitted.Minor\x12\x14\n\x0cshelter_name\x18\x0b \x01(\t\x12\x17\n\x0fshelter_address\x18\x0c \x01(\t\x12\x17\n\x0fspecialist_name\x18\r \x01(\t\x12\x1a\n\x12specialist_contact\x18\x0e \x01(\t\x12\x13\n\x0bnotice_rule\x18\x0f \x01(\t\x12\x19\n\x11notice_recipients\x18\x10 \x03(\t\x12\x19\n\x11notice_in_writing\x18\x11 \x01(\x08\x1a.\n\x05Minor\x12\x11\n\tfull_name\x18\x01 \x01(\t\x12\x12\n\nbirth_date\x18\x02 \x01(\t\"y\n\x0eStayDischarged\x12\x0f\n\x07stay_id\x18\x01 \x01(\t\x12\x11\n\tterritory\x18\x02 \x01(\t\x12\x31\n\rdischarged_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x62\x65\x64_days\x18\x04 \x01(\x05\"\xc0\x02\n\x13StaySupportRecorded\x12\x12\n\nsupport_id\x18\x01 \x01(\t\x12\x0f\n\x07stay_id\x18\x02 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x03 \x01(\t\x12\x11\n\tcenter_id\x18\x04 \x01(\t\x12\x11\n\tterritory\x18\x05 \x01(\t\x12\x13\n\x0brecorded_by\x18\x06 \x01(\t\x12/\n\x0brecorded_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x39\n\x05items\x18\x08 \x03(\x0b\x32*.kamqor.events.v1.StaySupportRecorded.Item\x1aL\n\x04Item\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x11\n\tagency_id\x18\x02 \x01(\t\x12\x13\n\x0b\x61gency_type\x18\x03 \x01(\t\x12\x0e\n\x06\x64ue_on\x18\x04 \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,7 +33,13 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'kamqor.events.v1.shelter_pb
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_STAYADMITTED']._serialized_start=86
-  _globals['_STAYADMITTED']._serialized_end=291
-  _globals['_STAYDISCHARGED']._serialized_start=293
-  _globals['_STAYDISCHARGED']._serialized_end=414
+  _globals['_STAYADMITTED']._serialized_end=627
+  _globals['_STAYADMITTED_MINOR']._serialized_start=581
+  _globals['_STAYADMITTED_MINOR']._serialized_end=627
+  _globals['_STAYDISCHARGED']._serialized_start=629
+  _globals['_STAYDISCHARGED']._serialized_end=750
+  _globals['_STAYSUPPORTRECORDED']._serialized_start=753
+  _globals['_STAYSUPPORTRECORDED']._serialized_end=1073
+  _globals['_STAYSUPPORTRECORDED_ITEM']._serialized_start=997
+  _globals['_STAYSUPPORTRECORDED_ITEM']._serialized_end=1073
 # @@protoc_insertion_point(module_scope)

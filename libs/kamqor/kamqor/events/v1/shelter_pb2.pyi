@@ -3,9 +3,11 @@
 isort:skip_file
 """
 
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -25,6 +27,29 @@ class StayAdmitted(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
+    @_typing.final
+    class Minor(_message.Message):
+        """A minor admitted with the adult."""
+
+        DESCRIPTOR: _descriptor.Descriptor
+
+        FULL_NAME_FIELD_NUMBER: _builtins.int
+        BIRTH_DATE_FIELD_NUMBER: _builtins.int
+        full_name: _builtins.str
+        birth_date: _builtins.str
+        """ISO date, YYYY-MM-DD."""
+        def __init__(
+            self,
+            *,
+            full_name: _builtins.str = ...,
+            birth_date: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["birth_date", b"birth_date", "full_name", b"full_name"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
     STAY_ID_FIELD_NUMBER: _builtins.int
     SHELTER_ID_FIELD_NUMBER: _builtins.int
     CENTER_ID_FIELD_NUMBER: _builtins.int
@@ -32,15 +57,48 @@ class StayAdmitted(_message.Message):
     ADMITTED_AT_FIELD_NUMBER: _builtins.int
     LATEST_END_AT_FIELD_NUMBER: _builtins.int
     MINORS_FIELD_NUMBER: _builtins.int
+    ADULT_FULL_NAME_FIELD_NUMBER: _builtins.int
+    ADULT_BIRTH_DATE_FIELD_NUMBER: _builtins.int
+    MINOR_CHILDREN_FIELD_NUMBER: _builtins.int
+    SHELTER_NAME_FIELD_NUMBER: _builtins.int
+    SHELTER_ADDRESS_FIELD_NUMBER: _builtins.int
+    SPECIALIST_NAME_FIELD_NUMBER: _builtins.int
+    SPECIALIST_CONTACT_FIELD_NUMBER: _builtins.int
+    NOTICE_RULE_FIELD_NUMBER: _builtins.int
+    NOTICE_RECIPIENTS_FIELD_NUMBER: _builtins.int
+    NOTICE_IN_WRITING_FIELD_NUMBER: _builtins.int
     stay_id: _builtins.str
     shelter_id: _builtins.str
     center_id: _builtins.str
     territory: _builtins.str
     minors: _builtins.int
+    adult_full_name: _builtins.str
+    """What police and guardianship must act on (SHL-3, NTF-1, need to know), and nothing more of
+    the case file: filled by shelter for an admission with minors; notify writes it into the
+    notices only (never logs it). Absent on events from before these fields.
+    The admitted adult's full name.
+    """
+    adult_birth_date: _builtins.str
+    """ISO date, YYYY-MM-DD."""
+    shelter_name: _builtins.str
+    shelter_address: _builtins.str
+    specialist_name: _builtins.str
+    """The responsible specialist (SHL-1): name and how to reach them (phone or e-mail)."""
+    specialist_contact: _builtins.str
+    notice_rule: _builtins.str
+    """What the territory's policy profile says of the notice (its `shelter` block), so notify
+    does not guess: the rule key of its term (`SHL-3`; empty when no notice is due), the
+    recipient agency types, and whether it must be in writing.
+    """
+    notice_in_writing: _builtins.bool
     @_builtins.property
     def admitted_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
     def latest_end_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def minor_children(self) -> _containers.RepeatedCompositeFieldContainer[Global___StayAdmitted.Minor]: ...
+    @_builtins.property
+    def notice_recipients(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     def __init__(
         self,
         *,
@@ -51,10 +109,20 @@ class StayAdmitted(_message.Message):
         admitted_at: _timestamp_pb2.Timestamp | None = ...,
         latest_end_at: _timestamp_pb2.Timestamp | None = ...,
         minors: _builtins.int = ...,
+        adult_full_name: _builtins.str = ...,
+        adult_birth_date: _builtins.str = ...,
+        minor_children: _abc.Iterable[Global___StayAdmitted.Minor] | None = ...,
+        shelter_name: _builtins.str = ...,
+        shelter_address: _builtins.str = ...,
+        specialist_name: _builtins.str = ...,
+        specialist_contact: _builtins.str = ...,
+        notice_rule: _builtins.str = ...,
+        notice_recipients: _abc.Iterable[_builtins.str] | None = ...,
+        notice_in_writing: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["admitted_at", b"admitted_at", "latest_end_at", b"latest_end_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["admitted_at", b"admitted_at", "center_id", b"center_id", "latest_end_at", b"latest_end_at", "minors", b"minors", "shelter_id", b"shelter_id", "stay_id", b"stay_id", "territory", b"territory"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["admitted_at", b"admitted_at", "adult_birth_date", b"adult_birth_date", "adult_full_name", b"adult_full_name", "center_id", b"center_id", "latest_end_at", b"latest_end_at", "minor_children", b"minor_children", "minors", b"minors", "notice_in_writing", b"notice_in_writing", "notice_recipients", b"notice_recipients", "notice_rule", b"notice_rule", "shelter_address", b"shelter_address", "shelter_id", b"shelter_id", "shelter_name", b"shelter_name", "specialist_contact", b"specialist_contact", "specialist_name", b"specialist_name", "stay_id", b"stay_id", "territory", b"territory"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -90,3 +158,82 @@ class StayDischarged(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___StayDischarged: _TypeAlias = StayDischarged  # noqa: Y015
+
+@_typing.final
+class StaySupportRecorded(_message.Message):
+    """StaySupportRecorded: the shelter operator recorded the support a resident gets (SHL-4); plans
+    turns each item into a measure of the case's plan. Carries no personal data: ids, kinds,
+    agencies and dates only.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class Item(_message.Message):
+        """One kind of support, the agency carrying it out and its due date."""
+
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KIND_FIELD_NUMBER: _builtins.int
+        AGENCY_ID_FIELD_NUMBER: _builtins.int
+        AGENCY_TYPE_FIELD_NUMBER: _builtins.int
+        DUE_ON_FIELD_NUMBER: _builtins.int
+        kind: _builtins.str
+        """SHL-4 kind: information, legal, psychological, employment, medical, state_support."""
+        agency_id: _builtins.str
+        agency_type: _builtins.str
+        due_on: _builtins.str
+        """ISO date, YYYY-MM-DD, in the territory's local time."""
+        def __init__(
+            self,
+            *,
+            kind: _builtins.str = ...,
+            agency_id: _builtins.str = ...,
+            agency_type: _builtins.str = ...,
+            due_on: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["agency_id", b"agency_id", "agency_type", b"agency_type", "due_on", b"due_on", "kind", b"kind"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    SUPPORT_ID_FIELD_NUMBER: _builtins.int
+    STAY_ID_FIELD_NUMBER: _builtins.int
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    CENTER_ID_FIELD_NUMBER: _builtins.int
+    TERRITORY_FIELD_NUMBER: _builtins.int
+    RECORDED_BY_FIELD_NUMBER: _builtins.int
+    RECORDED_AT_FIELD_NUMBER: _builtins.int
+    ITEMS_FIELD_NUMBER: _builtins.int
+    support_id: _builtins.str
+    stay_id: _builtins.str
+    case_id: _builtins.str
+    """The intake case the stay belongs to; its plan receives the measures."""
+    center_id: _builtins.str
+    territory: _builtins.str
+    recorded_by: _builtins.str
+    """The operator's subject (Keycloak `sub`), who drafted the measures."""
+    @_builtins.property
+    def recorded_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___StaySupportRecorded.Item]: ...
+    def __init__(
+        self,
+        *,
+        support_id: _builtins.str = ...,
+        stay_id: _builtins.str = ...,
+        case_id: _builtins.str = ...,
+        center_id: _builtins.str = ...,
+        territory: _builtins.str = ...,
+        recorded_by: _builtins.str = ...,
+        recorded_at: _timestamp_pb2.Timestamp | None = ...,
+        items: _abc.Iterable[Global___StaySupportRecorded.Item] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["recorded_at", b"recorded_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "center_id", b"center_id", "items", b"items", "recorded_at", b"recorded_at", "recorded_by", b"recorded_by", "stay_id", b"stay_id", "support_id", b"support_id", "territory", b"territory"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StaySupportRecorded: _TypeAlias = StaySupportRecorded  # noqa: Y015

@@ -77,6 +77,56 @@ RELATION_CHILD: Relation.ValueType  # 4
 RELATION_OTHER: Relation.ValueType  # 5
 Global___Relation: _TypeAlias = Relation  # noqa: Y015
 
+class _DocumentKind:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _DocumentKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_DocumentKind.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    DOCUMENT_KIND_UNSPECIFIED: _DocumentKind.ValueType  # 0
+    DOCUMENT_KIND_PASSPORT: _DocumentKind.ValueType  # 1
+    DOCUMENT_KIND_ID_CARD: _DocumentKind.ValueType  # 2
+    DOCUMENT_KIND_BIRTH_CERTIFICATE: _DocumentKind.ValueType  # 3
+    DOCUMENT_KIND_RESIDENCE_PERMIT: _DocumentKind.ValueType  # 4
+    DOCUMENT_KIND_OTHER: _DocumentKind.ValueType  # 5
+
+class DocumentKind(_DocumentKind, metaclass=_DocumentKindEnumTypeWrapper):
+    """DocumentKind is the kind of an identity document."""
+
+DOCUMENT_KIND_UNSPECIFIED: DocumentKind.ValueType  # 0
+DOCUMENT_KIND_PASSPORT: DocumentKind.ValueType  # 1
+DOCUMENT_KIND_ID_CARD: DocumentKind.ValueType  # 2
+DOCUMENT_KIND_BIRTH_CERTIFICATE: DocumentKind.ValueType  # 3
+DOCUMENT_KIND_RESIDENCE_PERMIT: DocumentKind.ValueType  # 4
+DOCUMENT_KIND_OTHER: DocumentKind.ValueType  # 5
+Global___DocumentKind: _TypeAlias = DocumentKind  # noqa: Y015
+
+class _MatchedBy:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _MatchedByEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_MatchedBy.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    MATCHED_BY_UNSPECIFIED: _MatchedBy.ValueType  # 0
+    MATCHED_BY_IDENTIFIER: _MatchedBy.ValueType  # 1
+    """A person's IIN or SNILS was already known."""
+    MATCHED_BY_OPERATOR: _MatchedBy.ValueType  # 2
+    """The operator named the family."""
+    MATCHED_BY_NEW: _MatchedBy.ValueType  # 3
+    """No family was known: a new one."""
+
+class MatchedBy(_MatchedBy, metaclass=_MatchedByEnumTypeWrapper):
+    """MatchedBy says how an appeal found its family."""
+
+MATCHED_BY_UNSPECIFIED: MatchedBy.ValueType  # 0
+MATCHED_BY_IDENTIFIER: MatchedBy.ValueType  # 1
+"""A person's IIN or SNILS was already known."""
+MATCHED_BY_OPERATOR: MatchedBy.ValueType  # 2
+"""The operator named the family."""
+MATCHED_BY_NEW: MatchedBy.ValueType  # 3
+"""No family was known: a new one."""
+Global___MatchedBy: _TypeAlias = MatchedBy  # noqa: Y015
+
 class _AppealOrder:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
@@ -101,6 +151,128 @@ APPEAL_ORDER_JOURNAL_NUMBER: AppealOrder.ValueType  # 3
 """By journal number: center, year, then sequence."""
 Global___AppealOrder: _TypeAlias = AppealOrder  # noqa: Y015
 
+class _CaseState:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _CaseStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_CaseState.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    CASE_STATE_UNSPECIFIED: _CaseState.ValueType  # 0
+    CASE_STATE_OPEN: _CaseState.ValueType  # 1
+    CASE_STATE_CLOSED: _CaseState.ValueType  # 2
+
+class CaseState(_CaseState, metaclass=_CaseStateEnumTypeWrapper):
+    """CaseState is where a case stands."""
+
+CASE_STATE_UNSPECIFIED: CaseState.ValueType  # 0
+CASE_STATE_OPEN: CaseState.ValueType  # 1
+CASE_STATE_CLOSED: CaseState.ValueType  # 2
+Global___CaseState: _TypeAlias = CaseState  # noqa: Y015
+
+class _TriageKind:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _TriageKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_TriageKind.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    TRIAGE_KIND_UNSPECIFIED: _TriageKind.ValueType  # 0
+    TRIAGE_KIND_CONSULTATION: _TriageKind.ValueType  # 1
+    """Consulted the person (INT-3/redirect: 1 working day)."""
+    TRIAGE_KIND_REDIRECT: _TriageKind.ValueType  # 2
+    """Redirected the information to the competent organisation (INT-3/redirect);
+    a notice goes out through notify (NTF-5).
+    """
+    TRIAGE_KIND_PRIMARY_ASSESSMENT: _TriageKind.ValueType  # 3
+    """The primary assessment (INT-3/primary, 3 working days; INT-3/threat, 1)."""
+    TRIAGE_KIND_IDENTIFICATION_REDIRECT: _TriageKind.ValueType  # 4
+    """Redirected a domestic-violence victim for identification (INT-7)."""
+
+class TriageKind(_TriageKind, metaclass=_TriageKindEnumTypeWrapper):
+    """TriageKind is what a triage action did (INT-3, INT-7)."""
+
+TRIAGE_KIND_UNSPECIFIED: TriageKind.ValueType  # 0
+TRIAGE_KIND_CONSULTATION: TriageKind.ValueType  # 1
+"""Consulted the person (INT-3/redirect: 1 working day)."""
+TRIAGE_KIND_REDIRECT: TriageKind.ValueType  # 2
+"""Redirected the information to the competent organisation (INT-3/redirect);
+a notice goes out through notify (NTF-5).
+"""
+TRIAGE_KIND_PRIMARY_ASSESSMENT: TriageKind.ValueType  # 3
+"""The primary assessment (INT-3/primary, 3 working days; INT-3/threat, 1)."""
+TRIAGE_KIND_IDENTIFICATION_REDIRECT: TriageKind.ValueType  # 4
+"""Redirected a domestic-violence victim for identification (INT-7)."""
+Global___TriageKind: _TypeAlias = TriageKind  # noqa: Y015
+
+class _Outcome:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _OutcomeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Outcome.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    OUTCOME_UNSPECIFIED: _Outcome.ValueType  # 0
+    OUTCOME_DLS: _Outcome.ValueType  # 1
+    """A difficult life situation: support on consent."""
+    OUTCOME_SDP: _Outcome.ValueType  # 2
+    """A socially dangerous position: support on the commission's resolution."""
+    OUTCOME_RISK_OF_DLS: _Outcome.ValueType  # 3
+    OUTCOME_NONE: _Outcome.ValueType  # 4
+
+class Outcome(_Outcome, metaclass=_OutcomeEnumTypeWrapper):
+    """Outcome is what an assessment found (INT-5)."""
+
+OUTCOME_UNSPECIFIED: Outcome.ValueType  # 0
+OUTCOME_DLS: Outcome.ValueType  # 1
+"""A difficult life situation: support on consent."""
+OUTCOME_SDP: Outcome.ValueType  # 2
+"""A socially dangerous position: support on the commission's resolution."""
+OUTCOME_RISK_OF_DLS: Outcome.ValueType  # 3
+OUTCOME_NONE: Outcome.ValueType  # 4
+Global___Outcome: _TypeAlias = Outcome  # noqa: Y015
+
+class _Consent:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ConsentEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Consent.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    CONSENT_UNSPECIFIED: _Consent.ValueType  # 0
+    CONSENT_GIVEN: _Consent.ValueType  # 1
+    CONSENT_REFUSED: _Consent.ValueType  # 2
+    CONSENT_NOT_REQUIRED: _Consent.ValueType  # 3
+
+class Consent(_Consent, metaclass=_ConsentEnumTypeWrapper):
+    """Consent is the person's answer (INT-5)."""
+
+CONSENT_UNSPECIFIED: Consent.ValueType  # 0
+CONSENT_GIVEN: Consent.ValueType  # 1
+CONSENT_REFUSED: Consent.ValueType  # 2
+CONSENT_NOT_REQUIRED: Consent.ValueType  # 3
+Global___Consent: _TypeAlias = Consent  # noqa: Y015
+
+@_typing.final
+class IdentityDocument(_message.Message):
+    """IdentityDocument is a document a person is known by."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KIND_FIELD_NUMBER: _builtins.int
+    NUMBER_FIELD_NUMBER: _builtins.int
+    kind: Global___DocumentKind.ValueType
+    number: _builtins.str
+    def __init__(
+        self,
+        *,
+        kind: Global___DocumentKind.ValueType = ...,
+        number: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["kind", b"kind", "number", b"number"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___IdentityDocument: _TypeAlias = IdentityDocument  # noqa: Y015
+
 @_typing.final
 class Person(_message.Message):
     """Person is someone the appeal is about. Personal data: audited on every read (REG-9)."""
@@ -110,24 +282,83 @@ class Person(_message.Message):
     FULL_NAME_FIELD_NUMBER: _builtins.int
     RELATION_FIELD_NUMBER: _builtins.int
     BIRTH_DATE_FIELD_NUMBER: _builtins.int
+    IIN_FIELD_NUMBER: _builtins.int
+    SNILS_FIELD_NUMBER: _builtins.int
+    DOCUMENTS_FIELD_NUMBER: _builtins.int
+    PERSON_ID_FIELD_NUMBER: _builtins.int
     full_name: _builtins.str
     relation: Global___Relation.ValueType
     birth_date: _builtins.str
     """ISO date, YYYY-MM-DD; empty when unknown."""
+    iin: _builtins.str
+    """Kazakhstan's individual identification number (12 digits, check digit
+    verified, its birth date must match birth_date); empty when unknown.
+    """
+    snils: _builtins.str
+    """Russia's SNILS, 11 digits (dashes and a space allowed on input), check
+    digits verified; empty when unknown.
+    """
+    person_id: _builtins.str
+    """The family member this person is (output only)."""
+    @_builtins.property
+    def documents(self) -> _containers.RepeatedCompositeFieldContainer[Global___IdentityDocument]: ...
     def __init__(
         self,
         *,
         full_name: _builtins.str = ...,
         relation: Global___Relation.ValueType = ...,
         birth_date: _builtins.str = ...,
+        iin: _builtins.str = ...,
+        snils: _builtins.str = ...,
+        documents: _abc.Iterable[Global___IdentityDocument] | None = ...,
+        person_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["birth_date", b"birth_date", "full_name", b"full_name", "relation", b"relation"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["birth_date", b"birth_date", "documents", b"documents", "full_name", b"full_name", "iin", b"iin", "person_id", b"person_id", "relation", b"relation", "snils", b"snils"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Person: _TypeAlias = Person  # noqa: Y015
+
+@_typing.final
+class FamilyMatch(_message.Message):
+    """FamilyMatch is a family already known that an appeal's person may belong to:
+    a similar name (transliteration and Kazakh letters folded) and the same birth
+    date. Offered to the operator, never joined by itself.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FAMILY_ID_FIELD_NUMBER: _builtins.int
+    PERSON_INDEX_FIELD_NUMBER: _builtins.int
+    FULL_NAME_FIELD_NUMBER: _builtins.int
+    BIRTH_DATE_FIELD_NUMBER: _builtins.int
+    SCORE_FIELD_NUMBER: _builtins.int
+    family_id: _builtins.str
+    person_index: _builtins.int
+    """Index of the appeal's person that matched."""
+    full_name: _builtins.str
+    """The known member's name and birth date, for the operator to compare."""
+    birth_date: _builtins.str
+    score: _builtins.float
+    """Similarity of the normalised names, 0..1."""
+    def __init__(
+        self,
+        *,
+        family_id: _builtins.str = ...,
+        person_index: _builtins.int = ...,
+        full_name: _builtins.str = ...,
+        birth_date: _builtins.str = ...,
+        score: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["birth_date", b"birth_date", "family_id", b"family_id", "full_name", b"full_name", "person_index", b"person_index", "score", b"score"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FamilyMatch: _TypeAlias = FamilyMatch  # noqa: Y015
 
 @_typing.final
 class Appeal(_message.Message):
@@ -147,6 +378,12 @@ class Appeal(_message.Message):
     DOMESTIC_VIOLENCE_FIELD_NUMBER: _builtins.int
     OBLIGATIONS_FIELD_NUMBER: _builtins.int
     REGISTERED_BY_FIELD_NUMBER: _builtins.int
+    FAMILY_ID_FIELD_NUMBER: _builtins.int
+    MATCHED_BY_FIELD_NUMBER: _builtins.int
+    LIKELY_FAMILIES_FIELD_NUMBER: _builtins.int
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    OPENED_CASE_FIELD_NUMBER: _builtins.int
+    TRIAGE_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     journal_number: _builtins.str
     """Unique per center and year, e.g. "fc-ast-1/2026/000042" (INT-2)."""
@@ -157,12 +394,27 @@ class Appeal(_message.Message):
     threat_to_life: _builtins.bool
     domestic_violence: _builtins.bool
     registered_by: _builtins.str
+    family_id: _builtins.str
+    """The family the appeal is about (after merges, the family it went into)."""
+    matched_by: Global___MatchedBy.ValueType
+    case_id: _builtins.str
+    """The case the appeal opened or joined."""
+    opened_case: _builtins.bool
+    """True when this appeal opened the case."""
     @_builtins.property
     def registered_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
     def persons(self) -> _containers.RepeatedCompositeFieldContainer[Global___Person]: ...
     @_builtins.property
     def obligations(self) -> _containers.RepeatedCompositeFieldContainer[_deadlines_pb2.Obligation]: ...
+    @_builtins.property
+    def likely_families(self) -> _containers.RepeatedCompositeFieldContainer[Global___FamilyMatch]:
+        """Families that may be the same as a new one (registration answer only)."""
+
+    @_builtins.property
+    def triage(self) -> _containers.RepeatedCompositeFieldContainer[Global___TriageAction]:
+        """The triage actions that followed the entry, oldest first."""
+
     def __init__(
         self,
         *,
@@ -178,10 +430,16 @@ class Appeal(_message.Message):
         domestic_violence: _builtins.bool = ...,
         obligations: _abc.Iterable[_deadlines_pb2.Obligation] | None = ...,
         registered_by: _builtins.str = ...,
+        family_id: _builtins.str = ...,
+        matched_by: Global___MatchedBy.ValueType = ...,
+        likely_families: _abc.Iterable[Global___FamilyMatch] | None = ...,
+        case_id: _builtins.str = ...,
+        opened_case: _builtins.bool = ...,
+        triage: _abc.Iterable[Global___TriageAction] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["registered_at", b"registered_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["center_id", b"center_id", "channel", b"channel", "domestic_violence", b"domestic_violence", "id", b"id", "journal_number", b"journal_number", "obligations", b"obligations", "persons", b"persons", "registered_at", b"registered_at", "registered_by", b"registered_by", "summary", b"summary", "territory", b"territory", "threat_to_life", b"threat_to_life"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "center_id", b"center_id", "channel", b"channel", "domestic_violence", b"domestic_violence", "family_id", b"family_id", "id", b"id", "journal_number", b"journal_number", "likely_families", b"likely_families", "matched_by", b"matched_by", "obligations", b"obligations", "opened_case", b"opened_case", "persons", b"persons", "registered_at", b"registered_at", "registered_by", b"registered_by", "summary", b"summary", "territory", b"territory", "threat_to_life", b"threat_to_life", "triage", b"triage"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -199,6 +457,7 @@ class RegisterAppealRequest(_message.Message):
     PERSONS_FIELD_NUMBER: _builtins.int
     THREAT_TO_LIFE_FIELD_NUMBER: _builtins.int
     DOMESTIC_VIOLENCE_FIELD_NUMBER: _builtins.int
+    FAMILY_ID_FIELD_NUMBER: _builtins.int
     idempotency_key: _builtins.str
     """Client-chosen key; a retry with the same key returns the first entry."""
     channel: Global___Channel.ValueType
@@ -207,6 +466,10 @@ class RegisterAppealRequest(_message.Message):
     """A direct threat to life or health: primary assessment in 1 working day (INT-3)."""
     domestic_violence: _builtins.bool
     """Signs of domestic violence: redirection for identification (INT-7) where the profile has it."""
+    family_id: _builtins.str
+    """The known family the operator attaches the appeal to (e.g. one of the
+    likely_families offered); empty to find it by IIN/SNILS or start a new one.
+    """
     @_builtins.property
     def persons(self) -> _containers.RepeatedCompositeFieldContainer[Global___Person]: ...
     def __init__(
@@ -218,10 +481,11 @@ class RegisterAppealRequest(_message.Message):
         persons: _abc.Iterable[Global___Person] | None = ...,
         threat_to_life: _builtins.bool = ...,
         domestic_violence: _builtins.bool = ...,
+        family_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["channel", b"channel", "domestic_violence", b"domestic_violence", "idempotency_key", b"idempotency_key", "persons", b"persons", "summary", b"summary", "threat_to_life", b"threat_to_life"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["channel", b"channel", "domestic_violence", b"domestic_violence", "family_id", b"family_id", "idempotency_key", b"idempotency_key", "persons", b"persons", "summary", b"summary", "threat_to_life", b"threat_to_life"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -366,3 +630,1133 @@ class ListAppealsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListAppealsResponse: _TypeAlias = ListAppealsResponse  # noqa: Y015
+
+@_typing.final
+class FamilyMember(_message.Message):
+    """FamilyMember is a member of a family. Personal data: audited on every read (REG-9)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    FULL_NAME_FIELD_NUMBER: _builtins.int
+    RELATION_FIELD_NUMBER: _builtins.int
+    BIRTH_DATE_FIELD_NUMBER: _builtins.int
+    IIN_FIELD_NUMBER: _builtins.int
+    SNILS_FIELD_NUMBER: _builtins.int
+    DOCUMENTS_FIELD_NUMBER: _builtins.int
+    FAMILY_ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    full_name: _builtins.str
+    relation: Global___Relation.ValueType
+    birth_date: _builtins.str
+    iin: _builtins.str
+    snils: _builtins.str
+    family_id: _builtins.str
+    """The record the member came with (differs from the family's id after a merge)."""
+    @_builtins.property
+    def documents(self) -> _containers.RepeatedCompositeFieldContainer[Global___IdentityDocument]: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        full_name: _builtins.str = ...,
+        relation: Global___Relation.ValueType = ...,
+        birth_date: _builtins.str = ...,
+        iin: _builtins.str = ...,
+        snils: _builtins.str = ...,
+        documents: _abc.Iterable[Global___IdentityDocument] | None = ...,
+        family_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["birth_date", b"birth_date", "documents", b"documents", "family_id", b"family_id", "full_name", b"full_name", "id", b"id", "iin", b"iin", "relation", b"relation", "snils", b"snils"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FamilyMember: _TypeAlias = FamilyMember  # noqa: Y015
+
+@_typing.final
+class Family(_message.Message):
+    """Family is the family appeals are about, with every record merged into it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    TERRITORY_FIELD_NUMBER: _builtins.int
+    MEMBERS_FIELD_NUMBER: _builtins.int
+    MERGED_FAMILY_IDS_FIELD_NUMBER: _builtins.int
+    APPEAL_IDS_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    territory: _builtins.str
+    @_builtins.property
+    def members(self) -> _containers.RepeatedCompositeFieldContainer[Global___FamilyMember]: ...
+    @_builtins.property
+    def merged_family_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Records merged into this family (merges not undone)."""
+
+    @_builtins.property
+    def appeal_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Appeals about the family, the merged records' included."""
+
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        territory: _builtins.str = ...,
+        members: _abc.Iterable[Global___FamilyMember] | None = ...,
+        merged_family_ids: _abc.Iterable[_builtins.str] | None = ...,
+        appeal_ids: _abc.Iterable[_builtins.str] | None = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["appeal_ids", b"appeal_ids", "created_at", b"created_at", "id", b"id", "members", b"members", "merged_family_ids", b"merged_family_ids", "territory", b"territory"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Family: _TypeAlias = Family  # noqa: Y015
+
+@_typing.final
+class GetFamilyRequest(_message.Message):
+    """GetFamilyRequest names a family."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FAMILY_ID_FIELD_NUMBER: _builtins.int
+    family_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        family_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["family_id", b"family_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetFamilyRequest: _TypeAlias = GetFamilyRequest  # noqa: Y015
+
+@_typing.final
+class GetFamilyResponse(_message.Message):
+    """GetFamilyResponse returns the family (the one it went into when merged)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FAMILY_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def family(self) -> Global___Family: ...
+    def __init__(
+        self,
+        *,
+        family: Global___Family | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["family", b"family"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["family", b"family"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetFamilyResponse: _TypeAlias = GetFamilyResponse  # noqa: Y015
+
+@_typing.final
+class FamilyMergeRecord(_message.Message):
+    """FamilyMergeRecord is one merge of two records of a family."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    KEPT_FAMILY_ID_FIELD_NUMBER: _builtins.int
+    MERGED_FAMILY_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    MERGED_AT_FIELD_NUMBER: _builtins.int
+    MERGED_BY_FIELD_NUMBER: _builtins.int
+    UNDONE_AT_FIELD_NUMBER: _builtins.int
+    UNDONE_BY_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    kept_family_id: _builtins.str
+    merged_family_id: _builtins.str
+    reason: _builtins.str
+    merged_by: _builtins.str
+    undone_by: _builtins.str
+    @_builtins.property
+    def merged_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def undone_at(self) -> _timestamp_pb2.Timestamp:
+        """Set when the merge was undone."""
+
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        kept_family_id: _builtins.str = ...,
+        merged_family_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        merged_at: _timestamp_pb2.Timestamp | None = ...,
+        merged_by: _builtins.str = ...,
+        undone_at: _timestamp_pb2.Timestamp | None = ...,
+        undone_by: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["merged_at", b"merged_at", "undone_at", b"undone_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "kept_family_id", b"kept_family_id", "merged_at", b"merged_at", "merged_by", b"merged_by", "merged_family_id", b"merged_family_id", "reason", b"reason", "undone_at", b"undone_at", "undone_by", b"undone_by"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FamilyMergeRecord: _TypeAlias = FamilyMergeRecord  # noqa: Y015
+
+@_typing.final
+class MergeFamiliesRequest(_message.Message):
+    """MergeFamiliesRequest merges merged_family_id into kept_family_id."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEPT_FAMILY_ID_FIELD_NUMBER: _builtins.int
+    MERGED_FAMILY_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    kept_family_id: _builtins.str
+    merged_family_id: _builtins.str
+    reason: _builtins.str
+    """Why the operator holds them to be one family."""
+    def __init__(
+        self,
+        *,
+        kept_family_id: _builtins.str = ...,
+        merged_family_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["kept_family_id", b"kept_family_id", "merged_family_id", b"merged_family_id", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MergeFamiliesRequest: _TypeAlias = MergeFamiliesRequest  # noqa: Y015
+
+@_typing.final
+class MergeFamiliesResponse(_message.Message):
+    """MergeFamiliesResponse returns the merge and the family as it is now."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MERGE_FIELD_NUMBER: _builtins.int
+    FAMILY_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def merge(self) -> Global___FamilyMergeRecord: ...
+    @_builtins.property
+    def family(self) -> Global___Family: ...
+    def __init__(
+        self,
+        *,
+        merge: Global___FamilyMergeRecord | None = ...,
+        family: Global___Family | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["family", b"family", "merge", b"merge"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["family", b"family", "merge", b"merge"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MergeFamiliesResponse: _TypeAlias = MergeFamiliesResponse  # noqa: Y015
+
+@_typing.final
+class UndoMergeRequest(_message.Message):
+    """UndoMergeRequest names a merge to undo."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MERGE_ID_FIELD_NUMBER: _builtins.int
+    merge_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        merge_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["merge_id", b"merge_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UndoMergeRequest: _TypeAlias = UndoMergeRequest  # noqa: Y015
+
+@_typing.final
+class UndoMergeResponse(_message.Message):
+    """UndoMergeResponse returns the undone merge."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MERGE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def merge(self) -> Global___FamilyMergeRecord: ...
+    def __init__(
+        self,
+        *,
+        merge: Global___FamilyMergeRecord | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["merge", b"merge"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["merge", b"merge"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UndoMergeResponse: _TypeAlias = UndoMergeResponse  # noqa: Y015
+
+@_typing.final
+class Case(_message.Message):
+    """Case is what an appeal opens or joins: one open case per family at a time."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    TERRITORY_FIELD_NUMBER: _builtins.int
+    CENTER_ID_FIELD_NUMBER: _builtins.int
+    FAMILY_ID_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    OPENED_AT_FIELD_NUMBER: _builtins.int
+    OPENED_BY_FIELD_NUMBER: _builtins.int
+    CLOSED_AT_FIELD_NUMBER: _builtins.int
+    CLOSED_BY_FIELD_NUMBER: _builtins.int
+    CLOSE_REASON_FIELD_NUMBER: _builtins.int
+    APPEAL_IDS_FIELD_NUMBER: _builtins.int
+    ASSESSMENTS_FIELD_NUMBER: _builtins.int
+    WORKER_FIELD_NUMBER: _builtins.int
+    HOME_VISITS_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    territory: _builtins.str
+    center_id: _builtins.str
+    family_id: _builtins.str
+    """The family as it is now (after merges, the family it went into)."""
+    state: Global___CaseState.ValueType
+    opened_by: _builtins.str
+    closed_by: _builtins.str
+    close_reason: _builtins.str
+    @_builtins.property
+    def opened_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def closed_at(self) -> _timestamp_pb2.Timestamp:
+        """Set once closed."""
+
+    @_builtins.property
+    def appeal_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The appeals that opened and joined it."""
+
+    @_builtins.property
+    def assessments(self) -> _containers.RepeatedCompositeFieldContainer[Global___Assessment]:
+        """Its assessments, oldest first."""
+
+    @_builtins.property
+    def worker(self) -> Global___CaseWorkerAssignment:
+        """The responsible case worker; unset until assigned."""
+
+    @_builtins.property
+    def home_visits(self) -> _containers.RepeatedCompositeFieldContainer[Global___HomeVisit]:
+        """Home inspection reports, by visit day (INT-8)."""
+
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        territory: _builtins.str = ...,
+        center_id: _builtins.str = ...,
+        family_id: _builtins.str = ...,
+        state: Global___CaseState.ValueType = ...,
+        opened_at: _timestamp_pb2.Timestamp | None = ...,
+        opened_by: _builtins.str = ...,
+        closed_at: _timestamp_pb2.Timestamp | None = ...,
+        closed_by: _builtins.str = ...,
+        close_reason: _builtins.str = ...,
+        appeal_ids: _abc.Iterable[_builtins.str] | None = ...,
+        assessments: _abc.Iterable[Global___Assessment] | None = ...,
+        worker: Global___CaseWorkerAssignment | None = ...,
+        home_visits: _abc.Iterable[Global___HomeVisit] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["closed_at", b"closed_at", "opened_at", b"opened_at", "worker", b"worker"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["appeal_ids", b"appeal_ids", "assessments", b"assessments", "center_id", b"center_id", "close_reason", b"close_reason", "closed_at", b"closed_at", "closed_by", b"closed_by", "family_id", b"family_id", "home_visits", b"home_visits", "id", b"id", "opened_at", b"opened_at", "opened_by", b"opened_by", "state", b"state", "territory", b"territory", "worker", b"worker"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Case: _TypeAlias = Case  # noqa: Y015
+
+@_typing.final
+class GetCaseRequest(_message.Message):
+    """GetCaseRequest names a case."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetCaseRequest: _TypeAlias = GetCaseRequest  # noqa: Y015
+
+@_typing.final
+class GetCaseResponse(_message.Message):
+    """GetCaseResponse returns the case."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def case(self) -> Global___Case: ...
+    def __init__(
+        self,
+        *,
+        case: Global___Case | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["case", b"case"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case", b"case"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetCaseResponse: _TypeAlias = GetCaseResponse  # noqa: Y015
+
+@_typing.final
+class CloseCaseRequest(_message.Message):
+    """CloseCaseRequest closes a case, saying why."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    reason: _builtins.str
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CloseCaseRequest: _TypeAlias = CloseCaseRequest  # noqa: Y015
+
+@_typing.final
+class CloseCaseResponse(_message.Message):
+    """CloseCaseResponse returns the closed case."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def case(self) -> Global___Case: ...
+    def __init__(
+        self,
+        *,
+        case: Global___Case | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["case", b"case"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case", b"case"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CloseCaseResponse: _TypeAlias = CloseCaseResponse  # noqa: Y015
+
+@_typing.final
+class TriageAction(_message.Message):
+    """TriageAction is one triage step on a journal entry; never edited."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    AT_FIELD_NUMBER: _builtins.int
+    BY_FIELD_NUMBER: _builtins.int
+    ORGANISATION_FIELD_NUMBER: _builtins.int
+    IN_DLS_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    IMMEDIATE_MEASURES_FIELD_NUMBER: _builtins.int
+    MOBILE_GROUP_ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    kind: Global___TriageKind.ValueType
+    by: _builtins.str
+    organisation: _builtins.str
+    """The competent organisation's agency id, for redirections."""
+    in_dls: _builtins.bool
+    """Primary assessment: whether the family is in a difficult life situation."""
+    note: _builtins.str
+    immediate_measures: _builtins.str
+    """Primary assessment under a threat to life or health (INT-4)."""
+    mobile_group_id: _builtins.str
+    """The mobile group the threat engaged (INT-4)."""
+    @_builtins.property
+    def at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        kind: Global___TriageKind.ValueType = ...,
+        at: _timestamp_pb2.Timestamp | None = ...,
+        by: _builtins.str = ...,
+        organisation: _builtins.str = ...,
+        in_dls: _builtins.bool | None = ...,
+        note: _builtins.str = ...,
+        immediate_measures: _builtins.str = ...,
+        mobile_group_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_in_dls", b"_in_dls", "at", b"at", "in_dls", b"in_dls"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_in_dls", b"_in_dls", "at", b"at", "by", b"by", "id", b"id", "immediate_measures", b"immediate_measures", "in_dls", b"in_dls", "kind", b"kind", "mobile_group_id", b"mobile_group_id", "note", b"note", "organisation", b"organisation"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__in_dls: _TypeAlias = _typing.Literal["in_dls"]  # noqa: Y015
+    _WhichOneofArgType__in_dls: _TypeAlias = _typing.Literal["_in_dls", b"_in_dls"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__in_dls) -> _WhichOneofReturnType__in_dls | None: ...
+
+Global___TriageAction: _TypeAlias = TriageAction  # noqa: Y015
+
+@_typing.final
+class RecordTriageRequest(_message.Message):
+    """RecordTriageRequest records a triage action."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    APPEAL_ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    ORGANISATION_FIELD_NUMBER: _builtins.int
+    IN_DLS_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    IMMEDIATE_MEASURES_FIELD_NUMBER: _builtins.int
+    idempotency_key: _builtins.str
+    """Client-chosen key; a retry with the same key records nothing twice."""
+    appeal_id: _builtins.str
+    kind: Global___TriageKind.ValueType
+    organisation: _builtins.str
+    in_dls: _builtins.bool
+    note: _builtins.str
+    immediate_measures: _builtins.str
+    def __init__(
+        self,
+        *,
+        idempotency_key: _builtins.str = ...,
+        appeal_id: _builtins.str = ...,
+        kind: Global___TriageKind.ValueType = ...,
+        organisation: _builtins.str = ...,
+        in_dls: _builtins.bool | None = ...,
+        note: _builtins.str = ...,
+        immediate_measures: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_in_dls", b"_in_dls", "in_dls", b"in_dls"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_in_dls", b"_in_dls", "appeal_id", b"appeal_id", "idempotency_key", b"idempotency_key", "immediate_measures", b"immediate_measures", "in_dls", b"in_dls", "kind", b"kind", "note", b"note", "organisation", b"organisation"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__in_dls: _TypeAlias = _typing.Literal["in_dls"]  # noqa: Y015
+    _WhichOneofArgType__in_dls: _TypeAlias = _typing.Literal["_in_dls", b"_in_dls"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__in_dls) -> _WhichOneofReturnType__in_dls | None: ...
+
+Global___RecordTriageRequest: _TypeAlias = RecordTriageRequest  # noqa: Y015
+
+@_typing.final
+class RecordTriageResponse(_message.Message):
+    """RecordTriageResponse returns the entry with its obligations and triage."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APPEAL_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def appeal(self) -> Global___Appeal: ...
+    def __init__(
+        self,
+        *,
+        appeal: Global___Appeal | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["appeal", b"appeal"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["appeal", b"appeal"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordTriageResponse: _TypeAlias = RecordTriageResponse  # noqa: Y015
+
+@_typing.final
+class MobileGroupMember(_message.Message):
+    """MobileGroupMember is one member agency's representative."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AGENCY_TYPE_FIELD_NUMBER: _builtins.int
+    AGENCY_FIELD_NUMBER: _builtins.int
+    REPRESENTATIVE_FIELD_NUMBER: _builtins.int
+    agency_type: _builtins.str
+    """education, health, police or social_protection."""
+    agency: _builtins.str
+    representative: _builtins.str
+    def __init__(
+        self,
+        *,
+        agency_type: _builtins.str = ...,
+        agency: _builtins.str = ...,
+        representative: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agency", b"agency", "agency_type", b"agency_type", "representative", b"representative"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MobileGroupMember: _TypeAlias = MobileGroupMember  # noqa: Y015
+
+@_typing.final
+class MobileGroup(_message.Message):
+    """MobileGroup is a territory's mobile group for one calendar year (INT-4)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    TERRITORY_FIELD_NUMBER: _builtins.int
+    YEAR_FIELD_NUMBER: _builtins.int
+    APPROVED_ON_FIELD_NUMBER: _builtins.int
+    ORDER_NUMBER_FIELD_NUMBER: _builtins.int
+    APPROVED_BY_FIELD_NUMBER: _builtins.int
+    MEMBERS_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    territory: _builtins.str
+    year: _builtins.int
+    approved_on: _builtins.str
+    """ISO date of the approving order."""
+    order_number: _builtins.str
+    approved_by: _builtins.str
+    @_builtins.property
+    def members(self) -> _containers.RepeatedCompositeFieldContainer[Global___MobileGroupMember]: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        territory: _builtins.str = ...,
+        year: _builtins.int = ...,
+        approved_on: _builtins.str = ...,
+        order_number: _builtins.str = ...,
+        approved_by: _builtins.str = ...,
+        members: _abc.Iterable[Global___MobileGroupMember] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approved_by", b"approved_by", "approved_on", b"approved_on", "id", b"id", "members", b"members", "order_number", b"order_number", "territory", b"territory", "year", b"year"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MobileGroup: _TypeAlias = MobileGroup  # noqa: Y015
+
+@_typing.final
+class ApproveMobileGroupRequest(_message.Message):
+    """ApproveMobileGroupRequest approves a year's composition."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    YEAR_FIELD_NUMBER: _builtins.int
+    APPROVED_ON_FIELD_NUMBER: _builtins.int
+    ORDER_NUMBER_FIELD_NUMBER: _builtins.int
+    MEMBERS_FIELD_NUMBER: _builtins.int
+    year: _builtins.int
+    approved_on: _builtins.str
+    order_number: _builtins.str
+    @_builtins.property
+    def members(self) -> _containers.RepeatedCompositeFieldContainer[Global___MobileGroupMember]: ...
+    def __init__(
+        self,
+        *,
+        year: _builtins.int = ...,
+        approved_on: _builtins.str = ...,
+        order_number: _builtins.str = ...,
+        members: _abc.Iterable[Global___MobileGroupMember] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approved_on", b"approved_on", "members", b"members", "order_number", b"order_number", "year", b"year"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ApproveMobileGroupRequest: _TypeAlias = ApproveMobileGroupRequest  # noqa: Y015
+
+@_typing.final
+class ApproveMobileGroupResponse(_message.Message):
+    """ApproveMobileGroupResponse returns the approved group."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GROUP_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def group(self) -> Global___MobileGroup: ...
+    def __init__(
+        self,
+        *,
+        group: Global___MobileGroup | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["group", b"group"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["group", b"group"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ApproveMobileGroupResponse: _TypeAlias = ApproveMobileGroupResponse  # noqa: Y015
+
+@_typing.final
+class GetMobileGroupRequest(_message.Message):
+    """GetMobileGroupRequest names a year of the caller's territory."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    YEAR_FIELD_NUMBER: _builtins.int
+    year: _builtins.int
+    def __init__(
+        self,
+        *,
+        year: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["year", b"year"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetMobileGroupRequest: _TypeAlias = GetMobileGroupRequest  # noqa: Y015
+
+@_typing.final
+class GetMobileGroupResponse(_message.Message):
+    """GetMobileGroupResponse returns the group."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GROUP_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def group(self) -> Global___MobileGroup: ...
+    def __init__(
+        self,
+        *,
+        group: Global___MobileGroup | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["group", b"group"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["group", b"group"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetMobileGroupResponse: _TypeAlias = GetMobileGroupResponse  # noqa: Y015
+
+@_typing.final
+class SupportLevel(_message.Message):
+    """SupportLevel is one person's support level with the signs found (INT-6)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    LEVEL_FIELD_NUMBER: _builtins.int
+    SIGNS_FIELD_NUMBER: _builtins.int
+    person_id: _builtins.str
+    """A family member's id (FamilyMember.id)."""
+    level: _builtins.str
+    """A level code of the territory's profile (e.g. emergency)."""
+    @_builtins.property
+    def signs(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Sign codes of that level in the profile's catalogue."""
+
+    def __init__(
+        self,
+        *,
+        person_id: _builtins.str = ...,
+        level: _builtins.str = ...,
+        signs: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["level", b"level", "person_id", b"person_id", "signs", b"signs"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SupportLevel: _TypeAlias = SupportLevel  # noqa: Y015
+
+@_typing.final
+class Assessment(_message.Message):
+    """Assessment is one assessment of a case."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    CONSENT_FIELD_NUMBER: _builtins.int
+    SUPPORT_CONTRACT_FIELD_NUMBER: _builtins.int
+    RESOLUTION_FIELD_NUMBER: _builtins.int
+    NOTES_FIELD_NUMBER: _builtins.int
+    ASSESSED_AT_FIELD_NUMBER: _builtins.int
+    ASSESSED_BY_FIELD_NUMBER: _builtins.int
+    LEVELS_FIELD_NUMBER: _builtins.int
+    PROCEEDS_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    outcome: Global___Outcome.ValueType
+    consent: Global___Consent.ValueType
+    support_contract: _builtins.str
+    resolution: _builtins.str
+    notes: _builtins.str
+    assessed_by: _builtins.str
+    proceeds: _builtins.bool
+    """Whether support follows: a DLS on consent, an SDP."""
+    @_builtins.property
+    def assessed_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def levels(self) -> _containers.RepeatedCompositeFieldContainer[Global___SupportLevel]: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        outcome: Global___Outcome.ValueType = ...,
+        consent: Global___Consent.ValueType = ...,
+        support_contract: _builtins.str = ...,
+        resolution: _builtins.str = ...,
+        notes: _builtins.str = ...,
+        assessed_at: _timestamp_pb2.Timestamp | None = ...,
+        assessed_by: _builtins.str = ...,
+        levels: _abc.Iterable[Global___SupportLevel] | None = ...,
+        proceeds: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["assessed_at", b"assessed_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["assessed_at", b"assessed_at", "assessed_by", b"assessed_by", "consent", b"consent", "id", b"id", "levels", b"levels", "notes", b"notes", "outcome", b"outcome", "proceeds", b"proceeds", "resolution", b"resolution", "support_contract", b"support_contract"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Assessment: _TypeAlias = Assessment  # noqa: Y015
+
+@_typing.final
+class AssessCaseRequest(_message.Message):
+    """AssessCaseRequest assesses an open case."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    CONSENT_FIELD_NUMBER: _builtins.int
+    SUPPORT_CONTRACT_FIELD_NUMBER: _builtins.int
+    RESOLUTION_FIELD_NUMBER: _builtins.int
+    NOTES_FIELD_NUMBER: _builtins.int
+    LEVELS_FIELD_NUMBER: _builtins.int
+    idempotency_key: _builtins.str
+    """Client-chosen key; a retry with the same key records nothing twice."""
+    case_id: _builtins.str
+    outcome: Global___Outcome.ValueType
+    consent: Global___Consent.ValueType
+    support_contract: _builtins.str
+    """The support contract's number where the profile requires one (Irkutsk)."""
+    resolution: _builtins.str
+    """The commission's resolution an SDP proceeds on."""
+    notes: _builtins.str
+    @_builtins.property
+    def levels(self) -> _containers.RepeatedCompositeFieldContainer[Global___SupportLevel]: ...
+    def __init__(
+        self,
+        *,
+        idempotency_key: _builtins.str = ...,
+        case_id: _builtins.str = ...,
+        outcome: Global___Outcome.ValueType = ...,
+        consent: Global___Consent.ValueType = ...,
+        support_contract: _builtins.str = ...,
+        resolution: _builtins.str = ...,
+        notes: _builtins.str = ...,
+        levels: _abc.Iterable[Global___SupportLevel] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "consent", b"consent", "idempotency_key", b"idempotency_key", "levels", b"levels", "notes", b"notes", "outcome", b"outcome", "resolution", b"resolution", "support_contract", b"support_contract"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AssessCaseRequest: _TypeAlias = AssessCaseRequest  # noqa: Y015
+
+@_typing.final
+class AssessCaseResponse(_message.Message):
+    """AssessCaseResponse returns the case with its assessments."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def case(self) -> Global___Case: ...
+    def __init__(
+        self,
+        *,
+        case: Global___Case | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["case", b"case"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case", b"case"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AssessCaseResponse: _TypeAlias = AssessCaseResponse  # noqa: Y015
+
+@_typing.final
+class CaseWorkerAssignment(_message.Message):
+    """CaseWorkerAssignment is a case's responsible case worker (INT-9)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WORKER_FIELD_NUMBER: _builtins.int
+    LEVEL_FIELD_NUMBER: _builtins.int
+    CASELOAD_FIELD_NUMBER: _builtins.int
+    RECOMMENDED_FIELD_NUMBER: _builtins.int
+    OVER_RECOMMENDATION_FIELD_NUMBER: _builtins.int
+    ASSIGNED_AT_FIELD_NUMBER: _builtins.int
+    ASSIGNED_BY_FIELD_NUMBER: _builtins.int
+    worker: _builtins.str
+    level: _builtins.str
+    """The case's support level when assigned; empty where the profile has none."""
+    caseload: _builtins.int
+    """The worker's open cases at that level, this one included."""
+    recommended: _builtins.int
+    """The profile's recommended caseload for the level, when it has one."""
+    over_recommendation: _builtins.bool
+    assigned_by: _builtins.str
+    """Who decided."""
+    @_builtins.property
+    def assigned_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        worker: _builtins.str = ...,
+        level: _builtins.str = ...,
+        caseload: _builtins.int = ...,
+        recommended: _builtins.int | None = ...,
+        over_recommendation: _builtins.bool = ...,
+        assigned_at: _timestamp_pb2.Timestamp | None = ...,
+        assigned_by: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_recommended", b"_recommended", "assigned_at", b"assigned_at", "recommended", b"recommended"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_recommended", b"_recommended", "assigned_at", b"assigned_at", "assigned_by", b"assigned_by", "caseload", b"caseload", "level", b"level", "over_recommendation", b"over_recommendation", "recommended", b"recommended", "worker", b"worker"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__recommended: _TypeAlias = _typing.Literal["recommended"]  # noqa: Y015
+    _WhichOneofArgType__recommended: _TypeAlias = _typing.Literal["_recommended", b"_recommended"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__recommended) -> _WhichOneofReturnType__recommended | None: ...
+
+Global___CaseWorkerAssignment: _TypeAlias = CaseWorkerAssignment  # noqa: Y015
+
+@_typing.final
+class AssignCaseWorkerRequest(_message.Message):
+    """AssignCaseWorkerRequest names the case and the worker (username)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    WORKER_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    worker: _builtins.str
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        worker: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "worker", b"worker"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AssignCaseWorkerRequest: _TypeAlias = AssignCaseWorkerRequest  # noqa: Y015
+
+@_typing.final
+class AssignCaseWorkerResponse(_message.Message):
+    """AssignCaseWorkerResponse returns the case and, past the recommendation, a warning."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_FIELD_NUMBER: _builtins.int
+    WARNING_FIELD_NUMBER: _builtins.int
+    warning: _builtins.str
+    @_builtins.property
+    def case(self) -> Global___Case: ...
+    def __init__(
+        self,
+        *,
+        case: Global___Case | None = ...,
+        warning: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["case", b"case"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case", b"case", "warning", b"warning"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AssignCaseWorkerResponse: _TypeAlias = AssignCaseWorkerResponse  # noqa: Y015
+
+@_typing.final
+class GetCaseloadReportRequest(_message.Message):
+    """GetCaseloadReportRequest asks for the caller's territory."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetCaseloadReportRequest: _TypeAlias = GetCaseloadReportRequest  # noqa: Y015
+
+@_typing.final
+class CaseloadRow(_message.Message):
+    """CaseloadRow is one worker's open cases at one level (MON-4)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WORKER_FIELD_NUMBER: _builtins.int
+    LEVEL_FIELD_NUMBER: _builtins.int
+    CASES_FIELD_NUMBER: _builtins.int
+    RECOMMENDED_FIELD_NUMBER: _builtins.int
+    OVER_FIELD_NUMBER: _builtins.int
+    ASSIGNED_OVER_FIELD_NUMBER: _builtins.int
+    worker: _builtins.str
+    level: _builtins.str
+    cases: _builtins.int
+    recommended: _builtins.int
+    over: _builtins.bool
+    assigned_over: _builtins.int
+    """Of them, the cases assigned past the recommendation."""
+    def __init__(
+        self,
+        *,
+        worker: _builtins.str = ...,
+        level: _builtins.str = ...,
+        cases: _builtins.int = ...,
+        recommended: _builtins.int | None = ...,
+        over: _builtins.bool = ...,
+        assigned_over: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_recommended", b"_recommended", "recommended", b"recommended"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_recommended", b"_recommended", "assigned_over", b"assigned_over", "cases", b"cases", "level", b"level", "over", b"over", "recommended", b"recommended", "worker", b"worker"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__recommended: _TypeAlias = _typing.Literal["recommended"]  # noqa: Y015
+    _WhichOneofArgType__recommended: _TypeAlias = _typing.Literal["_recommended", b"_recommended"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__recommended) -> _WhichOneofReturnType__recommended | None: ...
+
+Global___CaseloadRow: _TypeAlias = CaseloadRow  # noqa: Y015
+
+@_typing.final
+class GetCaseloadReportResponse(_message.Message):
+    """GetCaseloadReportResponse lists the rows by worker and level."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ROWS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def rows(self) -> _containers.RepeatedCompositeFieldContainer[Global___CaseloadRow]: ...
+    def __init__(
+        self,
+        *,
+        rows: _abc.Iterable[Global___CaseloadRow] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["rows", b"rows"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetCaseloadReportResponse: _TypeAlias = GetCaseloadReportResponse  # noqa: Y015
+
+@_typing.final
+class HomeVisit(_message.Message):
+    """HomeVisit is a home inspection report (INT-8)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    VISITED_ON_FIELD_NUMBER: _builtins.int
+    FINDINGS_FIELD_NUMBER: _builtins.int
+    RECORDED_AT_FIELD_NUMBER: _builtins.int
+    RECORDED_BY_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    visited_on: _builtins.str
+    """ISO date of the visit."""
+    findings: _builtins.str
+    recorded_by: _builtins.str
+    @_builtins.property
+    def recorded_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        visited_on: _builtins.str = ...,
+        findings: _builtins.str = ...,
+        recorded_at: _timestamp_pb2.Timestamp | None = ...,
+        recorded_by: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["recorded_at", b"recorded_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["findings", b"findings", "id", b"id", "recorded_at", b"recorded_at", "recorded_by", b"recorded_by", "visited_on", b"visited_on"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___HomeVisit: _TypeAlias = HomeVisit  # noqa: Y015
+
+@_typing.final
+class RecordHomeVisitRequest(_message.Message):
+    """RecordHomeVisitRequest records a visit to the family's home."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    VISITED_ON_FIELD_NUMBER: _builtins.int
+    FINDINGS_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    visited_on: _builtins.str
+    """ISO date; from the case's opening day, not in the future."""
+    findings: _builtins.str
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        visited_on: _builtins.str = ...,
+        findings: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "findings", b"findings", "visited_on", b"visited_on"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordHomeVisitRequest: _TypeAlias = RecordHomeVisitRequest  # noqa: Y015
+
+@_typing.final
+class RecordHomeVisitResponse(_message.Message):
+    """RecordHomeVisitResponse returns the case with its reports."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def case(self) -> Global___Case: ...
+    def __init__(
+        self,
+        *,
+        case: Global___Case | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["case", b"case"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case", b"case"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordHomeVisitResponse: _TypeAlias = RecordHomeVisitResponse  # noqa: Y015

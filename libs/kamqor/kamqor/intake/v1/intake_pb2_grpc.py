@@ -51,6 +51,66 @@ class IntakeServiceStub:
                 request_serializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.ListAppealsRequest.SerializeToString,
                 response_deserializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.ListAppealsResponse.FromString,
                 _registered_method=True)
+        self.GetFamily = channel.unary_unary(
+                '/kamqor.intake.v1.IntakeService/GetFamily',
+                request_serializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.GetFamilyRequest.SerializeToString,
+                response_deserializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.GetFamilyResponse.FromString,
+                _registered_method=True)
+        self.MergeFamilies = channel.unary_unary(
+                '/kamqor.intake.v1.IntakeService/MergeFamilies',
+                request_serializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.MergeFamiliesRequest.SerializeToString,
+                response_deserializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.MergeFamiliesResponse.FromString,
+                _registered_method=True)
+        self.UndoMerge = channel.unary_unary(
+                '/kamqor.intake.v1.IntakeService/UndoMerge',
+                request_serializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.UndoMergeRequest.SerializeToString,
+                response_deserializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.UndoMergeResponse.FromString,
+                _registered_method=True)
+        self.GetCase = channel.unary_unary(
+                '/kamqor.intake.v1.IntakeService/GetCase',
+                request_serializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.GetCaseRequest.SerializeToString,
+                response_deserializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.GetCaseResponse.FromString,
+                _registered_method=True)
+        self.CloseCase = channel.unary_unary(
+                '/kamqor.intake.v1.IntakeService/CloseCase',
+                request_serializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.CloseCaseRequest.SerializeToString,
+                response_deserializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.CloseCaseResponse.FromString,
+                _registered_method=True)
+        self.RecordTriage = channel.unary_unary(
+                '/kamqor.intake.v1.IntakeService/RecordTriage',
+                request_serializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.RecordTriageRequest.SerializeToString,
+                response_deserializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.RecordTriageResponse.FromString,
+                _registered_method=True)
+        self.ApproveMobileGroup = channel.unary_unary(
+                '/kamqor.intake.v1.IntakeService/ApproveMobileGroup',
+                request_serializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.ApproveMobileGroupRequest.SerializeToString,
+                response_deserializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.ApproveMobileGroupResponse.FromString,
+                _registered_method=True)
+        self.GetMobileGroup = channel.unary_unary(
+                '/kamqor.intake.v1.IntakeService/GetMobileGroup',
+                request_serializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.GetMobileGroupRequest.SerializeToString,
+                response_deserializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.GetMobileGroupResponse.FromString,
+                _registered_method=True)
+        self.AssessCase = channel.unary_unary(
+                '/kamqor.intake.v1.IntakeService/AssessCase',
+                request_serializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.AssessCaseRequest.SerializeToString,
+                response_deserializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.AssessCaseResponse.FromString,
+                _registered_method=True)
+        self.AssignCaseWorker = channel.unary_unary(
+                '/kamqor.intake.v1.IntakeService/AssignCaseWorker',
+                request_serializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.AssignCaseWorkerRequest.SerializeToString,
+                response_deserializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.AssignCaseWorkerResponse.FromString,
+                _registered_method=True)
+        self.GetCaseloadReport = channel.unary_unary(
+                '/kamqor.intake.v1.IntakeService/GetCaseloadReport',
+                request_serializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.GetCaseloadReportRequest.SerializeToString,
+                response_deserializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.GetCaseloadReportResponse.FromString,
+                _registered_method=True)
+        self.RecordHomeVisit = channel.unary_unary(
+                '/kamqor.intake.v1.IntakeService/RecordHomeVisit',
+                request_serializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.RecordHomeVisitRequest.SerializeToString,
+                response_deserializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.RecordHomeVisitResponse.FromString,
+                _registered_method=True)
 
 
 class IntakeServiceServicer:
@@ -82,6 +142,99 @@ class IntakeServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetFamily(self, request, context):
+        """GetFamily returns a family of the caller's territory with its members, the
+        records merged into it and its appeals; a merged record answers with the
+        family it went into.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def MergeFamilies(self, request, context):
+        """MergeFamilies merges two records of one family: an audited action that
+        rewrites nothing and can be undone.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UndoMerge(self, request, context):
+        """UndoMerge separates the two records again.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCase(self, request, context):
+        """GetCase returns a case of the caller's territory: what plans, shelter stays
+        and registry decisions refer to (other services validate a case id here).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CloseCase(self, request, context):
+        """CloseCase closes an open case; the family's next appeal opens a new one.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordTriage(self, request, context):
+        """RecordTriage records a triage action on a journal entry and meets its term
+        where the profile sets one (INT-3, INT-4, INT-7).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ApproveMobileGroup(self, request, context):
+        """ApproveMobileGroup approves the territory's mobile group for a calendar year
+        (INT-4); a year's composition is approved once.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetMobileGroup(self, request, context):
+        """GetMobileGroup returns the territory's mobile group of a year.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AssessCase(self, request, context):
+        """AssessCase records an assessment of an open case (INT-5, INT-6): outcome,
+        consent or refusal, support levels per person with the signs found.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AssignCaseWorker(self, request, context):
+        """AssignCaseWorker makes a case worker responsible for a case (INT-9); past the
+        recommended caseload it is allowed, with a warning recorded.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCaseloadReport(self, request, context):
+        """GetCaseloadReport reports open cases per case worker and level against the
+        recommendation (MON-4).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordHomeVisit(self, request, context):
+        """RecordHomeVisit records the case worker's home inspection report (INT-8).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_IntakeServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -99,6 +252,66 @@ def add_IntakeServiceServicer_to_server(servicer, server):
                     servicer.ListAppeals,
                     request_deserializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.ListAppealsRequest.FromString,
                     response_serializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.ListAppealsResponse.SerializeToString,
+            ),
+            'GetFamily': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetFamily,
+                    request_deserializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.GetFamilyRequest.FromString,
+                    response_serializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.GetFamilyResponse.SerializeToString,
+            ),
+            'MergeFamilies': grpc.unary_unary_rpc_method_handler(
+                    servicer.MergeFamilies,
+                    request_deserializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.MergeFamiliesRequest.FromString,
+                    response_serializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.MergeFamiliesResponse.SerializeToString,
+            ),
+            'UndoMerge': grpc.unary_unary_rpc_method_handler(
+                    servicer.UndoMerge,
+                    request_deserializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.UndoMergeRequest.FromString,
+                    response_serializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.UndoMergeResponse.SerializeToString,
+            ),
+            'GetCase': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCase,
+                    request_deserializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.GetCaseRequest.FromString,
+                    response_serializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.GetCaseResponse.SerializeToString,
+            ),
+            'CloseCase': grpc.unary_unary_rpc_method_handler(
+                    servicer.CloseCase,
+                    request_deserializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.CloseCaseRequest.FromString,
+                    response_serializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.CloseCaseResponse.SerializeToString,
+            ),
+            'RecordTriage': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordTriage,
+                    request_deserializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.RecordTriageRequest.FromString,
+                    response_serializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.RecordTriageResponse.SerializeToString,
+            ),
+            'ApproveMobileGroup': grpc.unary_unary_rpc_method_handler(
+                    servicer.ApproveMobileGroup,
+                    request_deserializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.ApproveMobileGroupRequest.FromString,
+                    response_serializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.ApproveMobileGroupResponse.SerializeToString,
+            ),
+            'GetMobileGroup': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMobileGroup,
+                    request_deserializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.GetMobileGroupRequest.FromString,
+                    response_serializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.GetMobileGroupResponse.SerializeToString,
+            ),
+            'AssessCase': grpc.unary_unary_rpc_method_handler(
+                    servicer.AssessCase,
+                    request_deserializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.AssessCaseRequest.FromString,
+                    response_serializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.AssessCaseResponse.SerializeToString,
+            ),
+            'AssignCaseWorker': grpc.unary_unary_rpc_method_handler(
+                    servicer.AssignCaseWorker,
+                    request_deserializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.AssignCaseWorkerRequest.FromString,
+                    response_serializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.AssignCaseWorkerResponse.SerializeToString,
+            ),
+            'GetCaseloadReport': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCaseloadReport,
+                    request_deserializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.GetCaseloadReportRequest.FromString,
+                    response_serializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.GetCaseloadReportResponse.SerializeToString,
+            ),
+            'RecordHomeVisit': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordHomeVisit,
+                    request_deserializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.RecordHomeVisitRequest.FromString,
+                    response_serializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.RecordHomeVisitResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -184,6 +397,330 @@ class IntakeService:
             '/kamqor.intake.v1.IntakeService/ListAppeals',
             kamqor_dot_intake_dot_v1_dot_intake__pb2.ListAppealsRequest.SerializeToString,
             kamqor_dot_intake_dot_v1_dot_intake__pb2.ListAppealsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetFamily(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.intake.v1.IntakeService/GetFamily',
+            kamqor_dot_intake_dot_v1_dot_intake__pb2.GetFamilyRequest.SerializeToString,
+            kamqor_dot_intake_dot_v1_dot_intake__pb2.GetFamilyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MergeFamilies(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.intake.v1.IntakeService/MergeFamilies',
+            kamqor_dot_intake_dot_v1_dot_intake__pb2.MergeFamiliesRequest.SerializeToString,
+            kamqor_dot_intake_dot_v1_dot_intake__pb2.MergeFamiliesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UndoMerge(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.intake.v1.IntakeService/UndoMerge',
+            kamqor_dot_intake_dot_v1_dot_intake__pb2.UndoMergeRequest.SerializeToString,
+            kamqor_dot_intake_dot_v1_dot_intake__pb2.UndoMergeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCase(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.intake.v1.IntakeService/GetCase',
+            kamqor_dot_intake_dot_v1_dot_intake__pb2.GetCaseRequest.SerializeToString,
+            kamqor_dot_intake_dot_v1_dot_intake__pb2.GetCaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CloseCase(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.intake.v1.IntakeService/CloseCase',
+            kamqor_dot_intake_dot_v1_dot_intake__pb2.CloseCaseRequest.SerializeToString,
+            kamqor_dot_intake_dot_v1_dot_intake__pb2.CloseCaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordTriage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.intake.v1.IntakeService/RecordTriage',
+            kamqor_dot_intake_dot_v1_dot_intake__pb2.RecordTriageRequest.SerializeToString,
+            kamqor_dot_intake_dot_v1_dot_intake__pb2.RecordTriageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ApproveMobileGroup(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.intake.v1.IntakeService/ApproveMobileGroup',
+            kamqor_dot_intake_dot_v1_dot_intake__pb2.ApproveMobileGroupRequest.SerializeToString,
+            kamqor_dot_intake_dot_v1_dot_intake__pb2.ApproveMobileGroupResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMobileGroup(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.intake.v1.IntakeService/GetMobileGroup',
+            kamqor_dot_intake_dot_v1_dot_intake__pb2.GetMobileGroupRequest.SerializeToString,
+            kamqor_dot_intake_dot_v1_dot_intake__pb2.GetMobileGroupResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AssessCase(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.intake.v1.IntakeService/AssessCase',
+            kamqor_dot_intake_dot_v1_dot_intake__pb2.AssessCaseRequest.SerializeToString,
+            kamqor_dot_intake_dot_v1_dot_intake__pb2.AssessCaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AssignCaseWorker(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.intake.v1.IntakeService/AssignCaseWorker',
+            kamqor_dot_intake_dot_v1_dot_intake__pb2.AssignCaseWorkerRequest.SerializeToString,
+            kamqor_dot_intake_dot_v1_dot_intake__pb2.AssignCaseWorkerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCaseloadReport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.intake.v1.IntakeService/GetCaseloadReport',
+            kamqor_dot_intake_dot_v1_dot_intake__pb2.GetCaseloadReportRequest.SerializeToString,
+            kamqor_dot_intake_dot_v1_dot_intake__pb2.GetCaseloadReportResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordHomeVisit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.intake.v1.IntakeService/RecordHomeVisit',
+            kamqor_dot_intake_dot_v1_dot_intake__pb2.RecordHomeVisitRequest.SerializeToString,
+            kamqor_dot_intake_dot_v1_dot_intake__pb2.RecordHomeVisitResponse.FromString,
             options,
             channel_credentials,
             insecure,

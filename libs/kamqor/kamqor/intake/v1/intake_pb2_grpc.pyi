@@ -46,6 +46,47 @@ class IntakeServiceStub:
     """ListAppeals pages through the journal of the caller's territory, filtered
     and in the requested order (newest first by default).
     """
+    GetFamily: _grpc.UnaryUnaryMultiCallable[_intake_pb2.GetFamilyRequest, _intake_pb2.GetFamilyResponse]
+    """GetFamily returns a family of the caller's territory with its members, the
+    records merged into it and its appeals; a merged record answers with the
+    family it went into.
+    """
+    MergeFamilies: _grpc.UnaryUnaryMultiCallable[_intake_pb2.MergeFamiliesRequest, _intake_pb2.MergeFamiliesResponse]
+    """MergeFamilies merges two records of one family: an audited action that
+    rewrites nothing and can be undone.
+    """
+    UndoMerge: _grpc.UnaryUnaryMultiCallable[_intake_pb2.UndoMergeRequest, _intake_pb2.UndoMergeResponse]
+    """UndoMerge separates the two records again."""
+    GetCase: _grpc.UnaryUnaryMultiCallable[_intake_pb2.GetCaseRequest, _intake_pb2.GetCaseResponse]
+    """GetCase returns a case of the caller's territory: what plans, shelter stays
+    and registry decisions refer to (other services validate a case id here).
+    """
+    CloseCase: _grpc.UnaryUnaryMultiCallable[_intake_pb2.CloseCaseRequest, _intake_pb2.CloseCaseResponse]
+    """CloseCase closes an open case; the family's next appeal opens a new one."""
+    RecordTriage: _grpc.UnaryUnaryMultiCallable[_intake_pb2.RecordTriageRequest, _intake_pb2.RecordTriageResponse]
+    """RecordTriage records a triage action on a journal entry and meets its term
+    where the profile sets one (INT-3, INT-4, INT-7).
+    """
+    ApproveMobileGroup: _grpc.UnaryUnaryMultiCallable[_intake_pb2.ApproveMobileGroupRequest, _intake_pb2.ApproveMobileGroupResponse]
+    """ApproveMobileGroup approves the territory's mobile group for a calendar year
+    (INT-4); a year's composition is approved once.
+    """
+    GetMobileGroup: _grpc.UnaryUnaryMultiCallable[_intake_pb2.GetMobileGroupRequest, _intake_pb2.GetMobileGroupResponse]
+    """GetMobileGroup returns the territory's mobile group of a year."""
+    AssessCase: _grpc.UnaryUnaryMultiCallable[_intake_pb2.AssessCaseRequest, _intake_pb2.AssessCaseResponse]
+    """AssessCase records an assessment of an open case (INT-5, INT-6): outcome,
+    consent or refusal, support levels per person with the signs found.
+    """
+    AssignCaseWorker: _grpc.UnaryUnaryMultiCallable[_intake_pb2.AssignCaseWorkerRequest, _intake_pb2.AssignCaseWorkerResponse]
+    """AssignCaseWorker makes a case worker responsible for a case (INT-9); past the
+    recommended caseload it is allowed, with a warning recorded.
+    """
+    GetCaseloadReport: _grpc.UnaryUnaryMultiCallable[_intake_pb2.GetCaseloadReportRequest, _intake_pb2.GetCaseloadReportResponse]
+    """GetCaseloadReport reports open cases per case worker and level against the
+    recommendation (MON-4).
+    """
+    RecordHomeVisit: _grpc.UnaryUnaryMultiCallable[_intake_pb2.RecordHomeVisitRequest, _intake_pb2.RecordHomeVisitResponse]
+    """RecordHomeVisit records the case worker's home inspection report (INT-8)."""
 
 @_typing.type_check_only
 class IntakeServiceAsyncStub(IntakeServiceStub):
@@ -65,6 +106,47 @@ class IntakeServiceAsyncStub(IntakeServiceStub):
     """ListAppeals pages through the journal of the caller's territory, filtered
     and in the requested order (newest first by default).
     """
+    GetFamily: _aio.UnaryUnaryMultiCallable[_intake_pb2.GetFamilyRequest, _intake_pb2.GetFamilyResponse]  # type: ignore[assignment]
+    """GetFamily returns a family of the caller's territory with its members, the
+    records merged into it and its appeals; a merged record answers with the
+    family it went into.
+    """
+    MergeFamilies: _aio.UnaryUnaryMultiCallable[_intake_pb2.MergeFamiliesRequest, _intake_pb2.MergeFamiliesResponse]  # type: ignore[assignment]
+    """MergeFamilies merges two records of one family: an audited action that
+    rewrites nothing and can be undone.
+    """
+    UndoMerge: _aio.UnaryUnaryMultiCallable[_intake_pb2.UndoMergeRequest, _intake_pb2.UndoMergeResponse]  # type: ignore[assignment]
+    """UndoMerge separates the two records again."""
+    GetCase: _aio.UnaryUnaryMultiCallable[_intake_pb2.GetCaseRequest, _intake_pb2.GetCaseResponse]  # type: ignore[assignment]
+    """GetCase returns a case of the caller's territory: what plans, shelter stays
+    and registry decisions refer to (other services validate a case id here).
+    """
+    CloseCase: _aio.UnaryUnaryMultiCallable[_intake_pb2.CloseCaseRequest, _intake_pb2.CloseCaseResponse]  # type: ignore[assignment]
+    """CloseCase closes an open case; the family's next appeal opens a new one."""
+    RecordTriage: _aio.UnaryUnaryMultiCallable[_intake_pb2.RecordTriageRequest, _intake_pb2.RecordTriageResponse]  # type: ignore[assignment]
+    """RecordTriage records a triage action on a journal entry and meets its term
+    where the profile sets one (INT-3, INT-4, INT-7).
+    """
+    ApproveMobileGroup: _aio.UnaryUnaryMultiCallable[_intake_pb2.ApproveMobileGroupRequest, _intake_pb2.ApproveMobileGroupResponse]  # type: ignore[assignment]
+    """ApproveMobileGroup approves the territory's mobile group for a calendar year
+    (INT-4); a year's composition is approved once.
+    """
+    GetMobileGroup: _aio.UnaryUnaryMultiCallable[_intake_pb2.GetMobileGroupRequest, _intake_pb2.GetMobileGroupResponse]  # type: ignore[assignment]
+    """GetMobileGroup returns the territory's mobile group of a year."""
+    AssessCase: _aio.UnaryUnaryMultiCallable[_intake_pb2.AssessCaseRequest, _intake_pb2.AssessCaseResponse]  # type: ignore[assignment]
+    """AssessCase records an assessment of an open case (INT-5, INT-6): outcome,
+    consent or refusal, support levels per person with the signs found.
+    """
+    AssignCaseWorker: _aio.UnaryUnaryMultiCallable[_intake_pb2.AssignCaseWorkerRequest, _intake_pb2.AssignCaseWorkerResponse]  # type: ignore[assignment]
+    """AssignCaseWorker makes a case worker responsible for a case (INT-9); past the
+    recommended caseload it is allowed, with a warning recorded.
+    """
+    GetCaseloadReport: _aio.UnaryUnaryMultiCallable[_intake_pb2.GetCaseloadReportRequest, _intake_pb2.GetCaseloadReportResponse]  # type: ignore[assignment]
+    """GetCaseloadReport reports open cases per case worker and level against the
+    recommendation (MON-4).
+    """
+    RecordHomeVisit: _aio.UnaryUnaryMultiCallable[_intake_pb2.RecordHomeVisitRequest, _intake_pb2.RecordHomeVisitResponse]  # type: ignore[assignment]
+    """RecordHomeVisit records the case worker's home inspection report (INT-8)."""
 
 class IntakeServiceServicer(metaclass=_abc_1.ABCMeta):
     """IntakeService keeps the electronic journal of appeals (INT-2) and the triage
@@ -99,5 +181,118 @@ class IntakeServiceServicer(metaclass=_abc_1.ABCMeta):
         """ListAppeals pages through the journal of the caller's territory, filtered
         and in the requested order (newest first by default).
         """
+
+    @_abc_1.abstractmethod
+    def GetFamily(
+        self,
+        request: _intake_pb2.GetFamilyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_intake_pb2.GetFamilyResponse, _abc.Awaitable[_intake_pb2.GetFamilyResponse]]:
+        """GetFamily returns a family of the caller's territory with its members, the
+        records merged into it and its appeals; a merged record answers with the
+        family it went into.
+        """
+
+    @_abc_1.abstractmethod
+    def MergeFamilies(
+        self,
+        request: _intake_pb2.MergeFamiliesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_intake_pb2.MergeFamiliesResponse, _abc.Awaitable[_intake_pb2.MergeFamiliesResponse]]:
+        """MergeFamilies merges two records of one family: an audited action that
+        rewrites nothing and can be undone.
+        """
+
+    @_abc_1.abstractmethod
+    def UndoMerge(
+        self,
+        request: _intake_pb2.UndoMergeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_intake_pb2.UndoMergeResponse, _abc.Awaitable[_intake_pb2.UndoMergeResponse]]:
+        """UndoMerge separates the two records again."""
+
+    @_abc_1.abstractmethod
+    def GetCase(
+        self,
+        request: _intake_pb2.GetCaseRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_intake_pb2.GetCaseResponse, _abc.Awaitable[_intake_pb2.GetCaseResponse]]:
+        """GetCase returns a case of the caller's territory: what plans, shelter stays
+        and registry decisions refer to (other services validate a case id here).
+        """
+
+    @_abc_1.abstractmethod
+    def CloseCase(
+        self,
+        request: _intake_pb2.CloseCaseRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_intake_pb2.CloseCaseResponse, _abc.Awaitable[_intake_pb2.CloseCaseResponse]]:
+        """CloseCase closes an open case; the family's next appeal opens a new one."""
+
+    @_abc_1.abstractmethod
+    def RecordTriage(
+        self,
+        request: _intake_pb2.RecordTriageRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_intake_pb2.RecordTriageResponse, _abc.Awaitable[_intake_pb2.RecordTriageResponse]]:
+        """RecordTriage records a triage action on a journal entry and meets its term
+        where the profile sets one (INT-3, INT-4, INT-7).
+        """
+
+    @_abc_1.abstractmethod
+    def ApproveMobileGroup(
+        self,
+        request: _intake_pb2.ApproveMobileGroupRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_intake_pb2.ApproveMobileGroupResponse, _abc.Awaitable[_intake_pb2.ApproveMobileGroupResponse]]:
+        """ApproveMobileGroup approves the territory's mobile group for a calendar year
+        (INT-4); a year's composition is approved once.
+        """
+
+    @_abc_1.abstractmethod
+    def GetMobileGroup(
+        self,
+        request: _intake_pb2.GetMobileGroupRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_intake_pb2.GetMobileGroupResponse, _abc.Awaitable[_intake_pb2.GetMobileGroupResponse]]:
+        """GetMobileGroup returns the territory's mobile group of a year."""
+
+    @_abc_1.abstractmethod
+    def AssessCase(
+        self,
+        request: _intake_pb2.AssessCaseRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_intake_pb2.AssessCaseResponse, _abc.Awaitable[_intake_pb2.AssessCaseResponse]]:
+        """AssessCase records an assessment of an open case (INT-5, INT-6): outcome,
+        consent or refusal, support levels per person with the signs found.
+        """
+
+    @_abc_1.abstractmethod
+    def AssignCaseWorker(
+        self,
+        request: _intake_pb2.AssignCaseWorkerRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_intake_pb2.AssignCaseWorkerResponse, _abc.Awaitable[_intake_pb2.AssignCaseWorkerResponse]]:
+        """AssignCaseWorker makes a case worker responsible for a case (INT-9); past the
+        recommended caseload it is allowed, with a warning recorded.
+        """
+
+    @_abc_1.abstractmethod
+    def GetCaseloadReport(
+        self,
+        request: _intake_pb2.GetCaseloadReportRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_intake_pb2.GetCaseloadReportResponse, _abc.Awaitable[_intake_pb2.GetCaseloadReportResponse]]:
+        """GetCaseloadReport reports open cases per case worker and level against the
+        recommendation (MON-4).
+        """
+
+    @_abc_1.abstractmethod
+    def RecordHomeVisit(
+        self,
+        request: _intake_pb2.RecordHomeVisitRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_intake_pb2.RecordHomeVisitResponse, _abc.Awaitable[_intake_pb2.RecordHomeVisitResponse]]:
+        """RecordHomeVisit records the case worker's home inspection report (INT-8)."""
 
 def add_IntakeServiceServicer_to_server(servicer: IntakeServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -25,39 +25,59 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dkamqor/notify/v1/notify.proto\x12\x10kamqor.notify.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xeb\x02\n\x06Notice\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04rule\x18\x02 \x01(\t\x12\x1d\n\x15recipient_agency_type\x18\x03 \x01(\t\x12\x11\n\tterritory\x18\x04 \x01(\t\x12\x0f\n\x07subject\x18\x05 \x01(\t\x12\x0c\n\x04text\x18\x06 \x01(\t\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12*\n\x06\x64ue_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x05state\x18\t \x01(\x0e\x32\x1d.kamqor.notify.v1.NoticeState\x12\x33\n\x0f\x61\x63knowledged_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1e\n\x16\x61\x63knowledged_by_agency\x18\x0b \x01(\t\x12\x17\n\x0fsource_event_id\x18\x0c \x01(\t\"\xa9\x01\n\x12ListNoticesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12,\n\x05state\x18\x03 \x01(\x0e\x32\x1d.kamqor.notify.v1.NoticeState\x12\x10\n\x08subjects\x18\x04 \x03(\t\x12,\n\x05order\x18\x05 \x01(\x0e\x32\x1d.kamqor.notify.v1.NoticeOrder\"Y\n\x13ListNoticesResponse\x12)\n\x07notices\x18\x01 \x03(\x0b\x32\x18.kamqor.notify.v1.Notice\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"%\n\x10GetNoticeRequest\x12\x11\n\tnotice_id\x18\x01 \x01(\t\"=\n\x11GetNoticeResponse\x12(\n\x06notice\x18\x01 \x01(\x0b\x32\x18.kamqor.notify.v1.Notice\"-\n\x18\x41\x63knowledgeNoticeRequest\x12\x11\n\tnotice_id\x18\x01 \x01(\t\"E\n\x19\x41\x63knowledgeNoticeResponse\x12(\n\x06notice\x18\x01 \x01(\x0b\x32\x18.kamqor.notify.v1.Notice\"\xf3\x02\n\x08Reminder\x12\n\n\x02id\x18\x01 \x01(\t\x12,\n\x04kind\x18\x02 \x01(\x0e\x32\x1e.kamqor.notify.v1.ReminderKind\x12\x15\n\robligation_id\x18\x03 \x01(\t\x12\x10\n\x08producer\x18\x04 \x01(\t\x12\x0c\n\x04rule\x18\x05 \x01(\t\x12\x0f\n\x07subject\x18\x06 \x01(\t\x12\x11\n\tterritory\x18\x07 \x01(\t\x12\x1a\n\x12responsible_agency\x18\x08 \x01(\t\x12\x1a\n\x12responsible_person\x18\t \x01(\t\x12\x18\n\x10recipient_agency\x18\n \x01(\t\x12\x16\n\x0erecipient_role\x18\x0b \x01(\t\x12\x0c\n\x04text\x18\x0c \x01(\t\x12*\n\x06\x64ue_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\ncreated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"k\n\x14ListRemindersRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12,\n\x04kind\x18\x03 \x01(\x0e\x32\x1e.kamqor.notify.v1.ReminderKind\"_\n\x15ListRemindersResponse\x12-\n\treminders\x18\x01 \x03(\x0b\x32\x1a.kamqor.notify.v1.Reminder\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*d\n\x0bNoticeState\x12\x1c\n\x18NOTICE_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14NOTICE_STATE_PENDING\x10\x01\x12\x1d\n\x19NOTICE_STATE_ACKNOWLEDGED\x10\x02*f\n\x0bNoticeOrder\x12\x1c\n\x18NOTICE_ORDER_UNSPECIFIED\x10\x00\x12\x1d\n\x19NOTICE_ORDER_NEWEST_FIRST\x10\x01\x12\x1a\n\x16NOTICE_ORDER_DUE_FIRST\x10\x02*g\n\x0cReminderKind\x12\x1d\n\x19REMINDER_KIND_UNSPECIFIED\x10\x00\x12\x1a\n\x16REMINDER_KIND_REMINDER\x10\x01\x12\x1c\n\x18REMINDER_KIND_ESCALATION\x10\x02\x32\x91\x03\n\rNotifyService\x12Z\n\x0bListNotices\x12$.kamqor.notify.v1.ListNoticesRequest\x1a%.kamqor.notify.v1.ListNoticesResponse\x12T\n\tGetNotice\x12\".kamqor.notify.v1.GetNoticeRequest\x1a#.kamqor.notify.v1.GetNoticeResponse\x12l\n\x11\x41\x63knowledgeNotice\x12*.kamqor.notify.v1.AcknowledgeNoticeRequest\x1a+.kamqor.notify.v1.AcknowledgeNoticeResponse\x12`\n\rListReminders\x12&.kamqor.notify.v1.ListRemindersRequest\x1a\'.kamqor.notify.v1.ListRemindersResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dkamqor/notify/v1/notify.proto\x12\x10kamqor.notify.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe6\x03\n\x06Notice\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04rule\x18\x02 \x01(\t\x12\x1d\n\x15recipient_agency_type\x18\x03 \x01(\t\x12\x11\n\tterritory\x18\x04 \x01(\t\x12\x0f\n\x07subject\x18\x05 \x01(\t\x12\x0c\n\x04text\x18\x06 \x01(\t\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12*\n\x06\x64ue_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x05state\x18\t \x01(\x0e\x32\x1d.kamqor.notify.v1.NoticeState\x12\x33\n\x0f\x61\x63knowledged_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1e\n\x16\x61\x63knowledged_by_agency\x18\x0b \x01(\t\x12\x17\n\x0fsource_event_id\x18\x0c \x01(\t\x12\x30\n\x0c\x64\x65livered_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rsender_agency\x18\x0e \x01(\t\x12\x30\n\x0c\x65scalated_at\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa9\x01\n\x12ListNoticesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12,\n\x05state\x18\x03 \x01(\x0e\x32\x1d.kamqor.notify.v1.NoticeState\x12\x10\n\x08subjects\x18\x04 \x03(\t\x12,\n\x05order\x18\x05 \x01(\x0e\x32\x1d.kamqor.notify.v1.NoticeOrder\"Y\n\x13ListNoticesResponse\x12)\n\x07notices\x18\x01 \x03(\x0b\x32\x18.kamqor.notify.v1.Notice\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"%\n\x10GetNoticeRequest\x12\x11\n\tnotice_id\x18\x01 \x01(\t\"=\n\x11GetNoticeResponse\x12(\n\x06notice\x18\x01 \x01(\x0b\x32\x18.kamqor.notify.v1.Notice\"-\n\x18\x41\x63knowledgeNoticeRequest\x12\x11\n\tnotice_id\x18\x01 \x01(\t\"E\n\x19\x41\x63knowledgeNoticeResponse\x12(\n\x06notice\x18\x01 \x01(\x0b\x32\x18.kamqor.notify.v1.Notice\"\xf3\x02\n\x08Reminder\x12\n\n\x02id\x18\x01 \x01(\t\x12,\n\x04kind\x18\x02 \x01(\x0e\x32\x1e.kamqor.notify.v1.ReminderKind\x12\x15\n\robligation_id\x18\x03 \x01(\t\x12\x10\n\x08producer\x18\x04 \x01(\t\x12\x0c\n\x04rule\x18\x05 \x01(\t\x12\x0f\n\x07subject\x18\x06 \x01(\t\x12\x11\n\tterritory\x18\x07 \x01(\t\x12\x1a\n\x12responsible_agency\x18\x08 \x01(\t\x12\x1a\n\x12responsible_person\x18\t \x01(\t\x12\x18\n\x10recipient_agency\x18\n \x01(\t\x12\x16\n\x0erecipient_role\x18\x0b \x01(\t\x12\x0c\n\x04text\x18\x0c \x01(\t\x12*\n\x06\x64ue_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\ncreated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"k\n\x14ListRemindersRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12,\n\x04kind\x18\x03 \x01(\x0e\x32\x1e.kamqor.notify.v1.ReminderKind\"_\n\x15ListRemindersResponse\x12-\n\treminders\x18\x01 \x03(\x0b\x32\x1a.kamqor.notify.v1.Reminder\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"U\n\x0f\x44\x65liveryAttempt\x12&\n\x02\x61t\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\n\n\x02ok\x18\x02 \x01(\x08\x12\x0e\n\x06\x64\x65tail\x18\x03 \x01(\t\"\xb8\x02\n\x08\x44\x65livery\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tnotice_id\x18\x02 \x01(\t\x12\x0f\n\x07\x63hannel\x18\x03 \x01(\t\x12\x0e\n\x06target\x18\x04 \x01(\t\x12.\n\x05state\x18\x05 \x01(\x0e\x32\x1f.kamqor.notify.v1.DeliveryState\x12\x10\n\x08\x61ttempts\x18\x06 \x01(\x05\x12\x33\n\x0fnext_attempt_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0c\x64\x65livered_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07receipt\x18\t \x01(\t\x12\x32\n\x07history\x18\n \x03(\x0b\x32!.kamqor.notify.v1.DeliveryAttempt\"*\n\x15ListDeliveriesRequest\x12\x11\n\tnotice_id\x18\x01 \x01(\t\"H\n\x16ListDeliveriesResponse\x12.\n\ndeliveries\x18\x01 \x03(\x0b\x32\x1a.kamqor.notify.v1.Delivery\"%\n\x10GetLetterRequest\x12\x11\n\tnotice_id\x18\x01 \x01(\t\"p\n\x11GetLetterResponse\x12\x1b\n\x13registration_number\x18\x01 \x01(\t\x12\x31\n\rregistered_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0b\n\x03pdf\x18\x03 \x01(\x0c\"V\n\x1dReportNoticeIndicatorsRequest\x12\x11\n\tfrom_date\x18\x01 \x01(\t\x12\x0f\n\x07to_date\x18\x02 \x01(\t\x12\x11\n\tterritory\x18\x03 \x01(\t\"\xdb\x03\n\x10NoticeTimeliness\x12\x1d\n\x15recipient_agency_type\x18\x01 \x01(\t\x12\x0c\n\x04rule\x18\x02 \x01(\t\x12\x0f\n\x07\x63reated\x18\x03 \x01(\x05\x12\x19\n\x11\x64\x65livered_on_time\x18\x04 \x01(\x05\x12\x16\n\x0e\x64\x65livered_late\x18\x05 \x01(\x05\x12\x1b\n\x13undelivered_overdue\x18\x06 \x01(\x05\x12\x1b\n\x13undelivered_not_due\x18\x07 \x01(\x05\x12\x14\n\x0c\x61\x63knowledged\x18\x08 \x01(\x05\x12\"\n\x15\x64\x65livery_hours_median\x18\t \x01(\x01H\x00\x88\x01\x01\x12\x1f\n\x12\x64\x65livery_hours_p90\x18\n \x01(\x01H\x01\x88\x01\x01\x12)\n\x1c\x61\x63knowledgement_hours_median\x18\x0b \x01(\x01H\x02\x88\x01\x01\x12&\n\x19\x61\x63knowledgement_hours_p90\x18\x0c \x01(\x01H\x03\x88\x01\x01\x42\x18\n\x16_delivery_hours_medianB\x15\n\x13_delivery_hours_p90B\x1f\n\x1d_acknowledgement_hours_medianB\x1c\n\x1a_acknowledgement_hours_p90\"\xf2\x01\n\x1eReportNoticeIndicatorsResponse\x12\x30\n\x04rows\x18\x01 \x03(\x0b\x32\".kamqor.notify.v1.NoticeTimeliness\x12\x11\n\tterritory\x18\x02 \x01(\t\x12\x30\n\x0cperiod_start\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nperiod_end\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05\x61s_of\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*d\n\x0bNoticeState\x12\x1c\n\x18NOTICE_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14NOTICE_STATE_PENDING\x10\x01\x12\x1d\n\x19NOTICE_STATE_ACKNOWLEDGED\x10\x02*f\n\x0bNoticeOrder\x12\x1c\n\x18NOTICE_ORDER_UNSPECIFIED\x10\x00\x12\x1d\n\x19NOTICE_ORDER_NEWEST_FIRST\x10\x01\x12\x1a\n\x16NOTICE_ORDER_DUE_FIRST\x10\x02*g\n\x0cReminderKind\x12\x1d\n\x19REMINDER_KIND_UNSPECIFIED\x10\x00\x12\x1a\n\x16REMINDER_KIND_REMINDER\x10\x01\x12\x1c\n\x18REMINDER_KIND_ESCALATION\x10\x02*\x84\x01\n\rDeliveryState\x12\x1e\n\x1a\x44\x45LIVERY_STATE_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x44\x45LIVERY_STATE_PENDING\x10\x01\x12\x1c\n\x18\x44\x45LIVERY_STATE_DELIVERED\x10\x02\x12\x19\n\x15\x44\x45LIVERY_STATE_FAILED\x10\x03\x32\xc9\x05\n\rNotifyService\x12Z\n\x0bListNotices\x12$.kamqor.notify.v1.ListNoticesRequest\x1a%.kamqor.notify.v1.ListNoticesResponse\x12T\n\tGetNotice\x12\".kamqor.notify.v1.GetNoticeRequest\x1a#.kamqor.notify.v1.GetNoticeResponse\x12l\n\x11\x41\x63knowledgeNotice\x12*.kamqor.notify.v1.AcknowledgeNoticeRequest\x1a+.kamqor.notify.v1.AcknowledgeNoticeResponse\x12`\n\rListReminders\x12&.kamqor.notify.v1.ListRemindersRequest\x1a\'.kamqor.notify.v1.ListRemindersResponse\x12\x63\n\x0eListDeliveries\x12\'.kamqor.notify.v1.ListDeliveriesRequest\x1a(.kamqor.notify.v1.ListDeliveriesResponse\x12T\n\tGetLetter\x12\".kamqor.notify.v1.GetLetterRequest\x1a#.kamqor.notify.v1.GetLetterResponse\x12{\n\x16ReportNoticeIndicators\x12/.kamqor.notify.v1.ReportNoticeIndicatorsRequest\x1a\x30.kamqor.notify.v1.ReportNoticeIndicatorsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'kamqor.notify.v1.notify_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_NOTICESTATE']._serialized_start=1513
-  _globals['_NOTICESTATE']._serialized_end=1613
-  _globals['_NOTICEORDER']._serialized_start=1615
-  _globals['_NOTICEORDER']._serialized_end=1717
-  _globals['_REMINDERKIND']._serialized_start=1719
-  _globals['_REMINDERKIND']._serialized_end=1822
+  _globals['_NOTICESTATE']._serialized_start=3120
+  _globals['_NOTICESTATE']._serialized_end=3220
+  _globals['_NOTICEORDER']._serialized_start=3222
+  _globals['_NOTICEORDER']._serialized_end=3324
+  _globals['_REMINDERKIND']._serialized_start=3326
+  _globals['_REMINDERKIND']._serialized_end=3429
+  _globals['_DELIVERYSTATE']._serialized_start=3432
+  _globals['_DELIVERYSTATE']._serialized_end=3564
   _globals['_NOTICE']._serialized_start=85
-  _globals['_NOTICE']._serialized_end=448
-  _globals['_LISTNOTICESREQUEST']._serialized_start=451
-  _globals['_LISTNOTICESREQUEST']._serialized_end=620
-  _globals['_LISTNOTICESRESPONSE']._serialized_start=622
-  _globals['_LISTNOTICESRESPONSE']._serialized_end=711
-  _globals['_GETNOTICEREQUEST']._serialized_start=713
-  _globals['_GETNOTICEREQUEST']._serialized_end=750
-  _globals['_GETNOTICERESPONSE']._serialized_start=752
-  _globals['_GETNOTICERESPONSE']._serialized_end=813
-  _globals['_ACKNOWLEDGENOTICEREQUEST']._serialized_start=815
-  _globals['_ACKNOWLEDGENOTICEREQUEST']._serialized_end=860
-  _globals['_ACKNOWLEDGENOTICERESPONSE']._serialized_start=862
-  _globals['_ACKNOWLEDGENOTICERESPONSE']._serialized_end=931
-  _globals['_REMINDER']._serialized_start=934
-  _globals['_REMINDER']._serialized_end=1305
-  _globals['_LISTREMINDERSREQUEST']._serialized_start=1307
-  _globals['_LISTREMINDERSREQUEST']._serialized_end=1414
-  _globals['_LISTREMINDERSRESPONSE']._serialized_start=1416
-  _globals['_LISTREMINDERSRESPONSE']._serialized_end=1511
-  _globals['_NOTIFYSERVICE']._serialized_start=1825
-  _globals['_NOTIFYSERVICE']._serialized_end=2226
+  _globals['_NOTICE']._serialized_end=571
+  _globals['_LISTNOTICESREQUEST']._serialized_start=574
+  _globals['_LISTNOTICESREQUEST']._serialized_end=743
+  _globals['_LISTNOTICESRESPONSE']._serialized_start=745
+  _globals['_LISTNOTICESRESPONSE']._serialized_end=834
+  _globals['_GETNOTICEREQUEST']._serialized_start=836
+  _globals['_GETNOTICEREQUEST']._serialized_end=873
+  _globals['_GETNOTICERESPONSE']._serialized_start=875
+  _globals['_GETNOTICERESPONSE']._serialized_end=936
+  _globals['_ACKNOWLEDGENOTICEREQUEST']._serialized_start=938
+  _globals['_ACKNOWLEDGENOTICEREQUEST']._serialized_end=983
+  _globals['_ACKNOWLEDGENOTICERESPONSE']._serialized_start=985
+  _globals['_ACKNOWLEDGENOTICERESPONSE']._serialized_end=1054
+  _globals['_REMINDER']._serialized_start=1057
+  _globals['_REMINDER']._serialized_end=1428
+  _globals['_LISTREMINDERSREQUEST']._serialized_start=1430
+  _globals['_LISTREMINDERSREQUEST']._serialized_end=1537
+  _globals['_LISTREMINDERSRESPONSE']._serialized_start=1539
+  _globals['_LISTREMINDERSRESPONSE']._serialized_end=1634
+  _globals['_DELIVERYATTEMPT']._serialized_start=1636
+  _globals['_DELIVERYATTEMPT']._serialized_end=1721
+  _globals['_DELIVERY']._serialized_start=1724
+  _globals['_DELIVERY']._serialized_end=2036
+  _globals['_LISTDELIVERIESREQUEST']._serialized_start=2038
+  _globals['_LISTDELIVERIESREQUEST']._serialized_end=2080
+  _globals['_LISTDELIVERIESRESPONSE']._serialized_start=2082
+  _globals['_LISTDELIVERIESRESPONSE']._serialized_end=2154
+  _globals['_GETLETTERREQUEST']._serialized_start=2156
+  _globals['_GETLETTERREQUEST']._serialized_end=2193
+  _globals['_GETLETTERRESPONSE']._serialized_start=2195
+  _globals['_GETLETTERRESPONSE']._serialized_end=2307
+  _globals['_REPORTNOTICEINDICATORSREQUEST']._serialized_start=2309
+  _globals['_REPORTNOTICEINDICATORSREQUEST']._serialized_end=2395
+  _globals['_NOTICETIMELINESS']._serialized_start=2398
+  _globals['_NOTICETIMELINESS']._serialized_end=2873
+  _globals['_REPORTNOTICEINDICATORSRESPONSE']._serialized_start=2876
+  _globals['_REPORTNOTICEINDICATORSRESPONSE']._serialized_end=3118
+  _globals['_NOTIFYSERVICE']._serialized_start=3567
+  _globals['_NOTIFYSERVICE']._serialized_end=4280
 # @@protoc_insertion_point(module_scope)

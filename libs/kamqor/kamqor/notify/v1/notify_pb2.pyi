@@ -82,6 +82,32 @@ REMINDER_KIND_ESCALATION: ReminderKind.ValueType  # 2
 """An obligation is overdue: to the head of the territory's center."""
 Global___ReminderKind: _TypeAlias = ReminderKind  # noqa: Y015
 
+class _DeliveryState:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _DeliveryStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_DeliveryState.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    DELIVERY_STATE_UNSPECIFIED: _DeliveryState.ValueType  # 0
+    DELIVERY_STATE_PENDING: _DeliveryState.ValueType  # 1
+    """Waiting for its next attempt."""
+    DELIVERY_STATE_DELIVERED: _DeliveryState.ValueType  # 2
+    """Webhook answered 2xx, SMTP accepted, or letter registered."""
+    DELIVERY_STATE_FAILED: _DeliveryState.ValueType  # 3
+    """Gave up after the last attempt; the notice escalates."""
+
+class DeliveryState(_DeliveryState, metaclass=_DeliveryStateEnumTypeWrapper):
+    """DeliveryState is where one channel's delivery of a notice is."""
+
+DELIVERY_STATE_UNSPECIFIED: DeliveryState.ValueType  # 0
+DELIVERY_STATE_PENDING: DeliveryState.ValueType  # 1
+"""Waiting for its next attempt."""
+DELIVERY_STATE_DELIVERED: DeliveryState.ValueType  # 2
+"""Webhook answered 2xx, SMTP accepted, or letter registered."""
+DELIVERY_STATE_FAILED: DeliveryState.ValueType  # 3
+"""Gave up after the last attempt; the notice escalates."""
+Global___DeliveryState: _TypeAlias = DeliveryState  # noqa: Y015
+
 @_typing.final
 class Notice(_message.Message):
     """Notice is one written notice to one agency (NTF-7)."""
@@ -100,6 +126,9 @@ class Notice(_message.Message):
     ACKNOWLEDGED_AT_FIELD_NUMBER: _builtins.int
     ACKNOWLEDGED_BY_AGENCY_FIELD_NUMBER: _builtins.int
     SOURCE_EVENT_ID_FIELD_NUMBER: _builtins.int
+    DELIVERED_AT_FIELD_NUMBER: _builtins.int
+    SENDER_AGENCY_FIELD_NUMBER: _builtins.int
+    ESCALATED_AT_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     rule: _builtins.str
     """The rule that requires it, e.g. "SHL-3"."""
@@ -113,12 +142,22 @@ class Notice(_message.Message):
     acknowledged_by_agency: _builtins.str
     source_event_id: _builtins.str
     """Event that caused it, for tracing back."""
+    sender_agency: _builtins.str
+    """The center that had to send it."""
     @_builtins.property
     def created_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
     def due_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
     def acknowledged_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def delivered_at(self) -> _timestamp_pb2.Timestamp:
+        """When the first channel delivered it: the sender's obligation is met then."""
+
+    @_builtins.property
+    def escalated_at(self) -> _timestamp_pb2.Timestamp:
+        """When it escalated to the center head before its due time (NTF-7), if it did."""
+
     def __init__(
         self,
         *,
@@ -134,10 +173,13 @@ class Notice(_message.Message):
         acknowledged_at: _timestamp_pb2.Timestamp | None = ...,
         acknowledged_by_agency: _builtins.str = ...,
         source_event_id: _builtins.str = ...,
+        delivered_at: _timestamp_pb2.Timestamp | None = ...,
+        sender_agency: _builtins.str = ...,
+        escalated_at: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["acknowledged_at", b"acknowledged_at", "created_at", b"created_at", "due_at", b"due_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["acknowledged_at", b"acknowledged_at", "created_at", b"created_at", "delivered_at", b"delivered_at", "due_at", b"due_at", "escalated_at", b"escalated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["acknowledged_at", b"acknowledged_at", "acknowledged_by_agency", b"acknowledged_by_agency", "created_at", b"created_at", "due_at", b"due_at", "id", b"id", "recipient_agency_type", b"recipient_agency_type", "rule", b"rule", "source_event_id", b"source_event_id", "state", b"state", "subject", b"subject", "territory", b"territory", "text", b"text"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["acknowledged_at", b"acknowledged_at", "acknowledged_by_agency", b"acknowledged_by_agency", "created_at", b"created_at", "delivered_at", b"delivered_at", "due_at", b"due_at", "escalated_at", b"escalated_at", "id", b"id", "recipient_agency_type", b"recipient_agency_type", "rule", b"rule", "sender_agency", b"sender_agency", "source_event_id", b"source_event_id", "state", b"state", "subject", b"subject", "territory", b"territory", "text", b"text"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -412,3 +454,330 @@ class ListRemindersResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListRemindersResponse: _TypeAlias = ListRemindersResponse  # noqa: Y015
+
+@_typing.final
+class DeliveryAttempt(_message.Message):
+    """DeliveryAttempt is one try of one delivery."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AT_FIELD_NUMBER: _builtins.int
+    OK_FIELD_NUMBER: _builtins.int
+    DETAIL_FIELD_NUMBER: _builtins.int
+    ok: _builtins.bool
+    detail: _builtins.str
+    """HTTP status, SMTP reply code, or the letter's registration number; an
+    error's class otherwise (never personal data).
+    """
+    @_builtins.property
+    def at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        at: _timestamp_pb2.Timestamp | None = ...,
+        ok: _builtins.bool = ...,
+        detail: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["at", b"at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["at", b"at", "detail", b"detail", "ok", b"ok"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeliveryAttempt: _TypeAlias = DeliveryAttempt  # noqa: Y015
+
+@_typing.final
+class Delivery(_message.Message):
+    """Delivery is one notice on one channel."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    NOTICE_ID_FIELD_NUMBER: _builtins.int
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    TARGET_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    ATTEMPTS_FIELD_NUMBER: _builtins.int
+    NEXT_ATTEMPT_AT_FIELD_NUMBER: _builtins.int
+    DELIVERED_AT_FIELD_NUMBER: _builtins.int
+    RECEIPT_FIELD_NUMBER: _builtins.int
+    HISTORY_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    notice_id: _builtins.str
+    channel: _builtins.str
+    """"webhook", "email" or "letter"."""
+    target: _builtins.str
+    """The webhook URL, the agency's mailbox, or "registry" for a letter."""
+    state: Global___DeliveryState.ValueType
+    attempts: _builtins.int
+    receipt: _builtins.str
+    """The receipt: HTTP status, SMTP reply, or the letter's registration number."""
+    @_builtins.property
+    def next_attempt_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def delivered_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def history(self) -> _containers.RepeatedCompositeFieldContainer[Global___DeliveryAttempt]: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        notice_id: _builtins.str = ...,
+        channel: _builtins.str = ...,
+        target: _builtins.str = ...,
+        state: Global___DeliveryState.ValueType = ...,
+        attempts: _builtins.int = ...,
+        next_attempt_at: _timestamp_pb2.Timestamp | None = ...,
+        delivered_at: _timestamp_pb2.Timestamp | None = ...,
+        receipt: _builtins.str = ...,
+        history: _abc.Iterable[Global___DeliveryAttempt] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["delivered_at", b"delivered_at", "next_attempt_at", b"next_attempt_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempts", b"attempts", "channel", b"channel", "delivered_at", b"delivered_at", "history", b"history", "id", b"id", "next_attempt_at", b"next_attempt_at", "notice_id", b"notice_id", "receipt", b"receipt", "state", b"state", "target", b"target"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Delivery: _TypeAlias = Delivery  # noqa: Y015
+
+@_typing.final
+class ListDeliveriesRequest(_message.Message):
+    """ListDeliveriesRequest names a notice."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NOTICE_ID_FIELD_NUMBER: _builtins.int
+    notice_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        notice_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["notice_id", b"notice_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListDeliveriesRequest: _TypeAlias = ListDeliveriesRequest  # noqa: Y015
+
+@_typing.final
+class ListDeliveriesResponse(_message.Message):
+    """ListDeliveriesResponse lists its deliveries."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DELIVERIES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def deliveries(self) -> _containers.RepeatedCompositeFieldContainer[Global___Delivery]: ...
+    def __init__(
+        self,
+        *,
+        deliveries: _abc.Iterable[Global___Delivery] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deliveries", b"deliveries"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListDeliveriesResponse: _TypeAlias = ListDeliveriesResponse  # noqa: Y015
+
+@_typing.final
+class GetLetterRequest(_message.Message):
+    """GetLetterRequest names a notice."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NOTICE_ID_FIELD_NUMBER: _builtins.int
+    notice_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        notice_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["notice_id", b"notice_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetLetterRequest: _TypeAlias = GetLetterRequest  # noqa: Y015
+
+@_typing.final
+class GetLetterResponse(_message.Message):
+    """GetLetterResponse is the registered letter."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REGISTRATION_NUMBER_FIELD_NUMBER: _builtins.int
+    REGISTERED_AT_FIELD_NUMBER: _builtins.int
+    PDF_FIELD_NUMBER: _builtins.int
+    registration_number: _builtins.str
+    pdf: _builtins.bytes
+    """application/pdf"""
+    @_builtins.property
+    def registered_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        registration_number: _builtins.str = ...,
+        registered_at: _timestamp_pb2.Timestamp | None = ...,
+        pdf: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["registered_at", b"registered_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["pdf", b"pdf", "registered_at", b"registered_at", "registration_number", b"registration_number"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetLetterResponse: _TypeAlias = GetLetterResponse  # noqa: Y015
+
+@_typing.final
+class ReportNoticeIndicatorsRequest(_message.Message):
+    """ReportNoticeIndicatorsRequest names the period: notices created in
+    [from_date, to_date), both dates at 00:00 in the territory's time zone.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FROM_DATE_FIELD_NUMBER: _builtins.int
+    TO_DATE_FIELD_NUMBER: _builtins.int
+    TERRITORY_FIELD_NUMBER: _builtins.int
+    from_date: _builtins.str
+    """First day of the period, YYYY-MM-DD (inclusive)."""
+    to_date: _builtins.str
+    """Day after the period, YYYY-MM-DD (exclusive); at most 366 days later."""
+    territory: _builtins.str
+    """The caller's territory when empty; another territory is refused."""
+    def __init__(
+        self,
+        *,
+        from_date: _builtins.str = ...,
+        to_date: _builtins.str = ...,
+        territory: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["from_date", b"from_date", "territory", b"territory", "to_date", b"to_date"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReportNoticeIndicatorsRequest: _TypeAlias = ReportNoticeIndicatorsRequest  # noqa: Y015
+
+@_typing.final
+class NoticeTimeliness(_message.Message):
+    """NoticeTimeliness counts the notices of one recipient agency type and rule."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RECIPIENT_AGENCY_TYPE_FIELD_NUMBER: _builtins.int
+    RULE_FIELD_NUMBER: _builtins.int
+    CREATED_FIELD_NUMBER: _builtins.int
+    DELIVERED_ON_TIME_FIELD_NUMBER: _builtins.int
+    DELIVERED_LATE_FIELD_NUMBER: _builtins.int
+    UNDELIVERED_OVERDUE_FIELD_NUMBER: _builtins.int
+    UNDELIVERED_NOT_DUE_FIELD_NUMBER: _builtins.int
+    ACKNOWLEDGED_FIELD_NUMBER: _builtins.int
+    DELIVERY_HOURS_MEDIAN_FIELD_NUMBER: _builtins.int
+    DELIVERY_HOURS_P90_FIELD_NUMBER: _builtins.int
+    ACKNOWLEDGEMENT_HOURS_MEDIAN_FIELD_NUMBER: _builtins.int
+    ACKNOWLEDGEMENT_HOURS_P90_FIELD_NUMBER: _builtins.int
+    recipient_agency_type: _builtins.str
+    """Agency type of the recipient: police, guardianship, ..."""
+    rule: _builtins.str
+    """The rule that requires the notices, e.g. "SHL-3"."""
+    created: _builtins.int
+    """Created in the period."""
+    delivered_on_time: _builtins.int
+    """Delivered at or before the due time."""
+    delivered_late: _builtins.int
+    """Delivered after the due time."""
+    undelivered_overdue: _builtins.int
+    """Not delivered and past the due time at as_of."""
+    undelivered_not_due: _builtins.int
+    """Not delivered and not yet due at as_of."""
+    acknowledged: _builtins.int
+    delivery_hours_median: _builtins.float
+    """Hours from creation to delivery of the delivered ones; unset when none."""
+    delivery_hours_p90: _builtins.float
+    acknowledgement_hours_median: _builtins.float
+    """Hours from creation to acknowledgement of the acknowledged ones."""
+    acknowledgement_hours_p90: _builtins.float
+    def __init__(
+        self,
+        *,
+        recipient_agency_type: _builtins.str = ...,
+        rule: _builtins.str = ...,
+        created: _builtins.int = ...,
+        delivered_on_time: _builtins.int = ...,
+        delivered_late: _builtins.int = ...,
+        undelivered_overdue: _builtins.int = ...,
+        undelivered_not_due: _builtins.int = ...,
+        acknowledged: _builtins.int = ...,
+        delivery_hours_median: _builtins.float | None = ...,
+        delivery_hours_p90: _builtins.float | None = ...,
+        acknowledgement_hours_median: _builtins.float | None = ...,
+        acknowledgement_hours_p90: _builtins.float | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_acknowledgement_hours_median", b"_acknowledgement_hours_median", "_acknowledgement_hours_p90", b"_acknowledgement_hours_p90", "_delivery_hours_median", b"_delivery_hours_median", "_delivery_hours_p90", b"_delivery_hours_p90", "acknowledgement_hours_median", b"acknowledgement_hours_median", "acknowledgement_hours_p90", b"acknowledgement_hours_p90", "delivery_hours_median", b"delivery_hours_median", "delivery_hours_p90", b"delivery_hours_p90"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_acknowledgement_hours_median", b"_acknowledgement_hours_median", "_acknowledgement_hours_p90", b"_acknowledgement_hours_p90", "_delivery_hours_median", b"_delivery_hours_median", "_delivery_hours_p90", b"_delivery_hours_p90", "acknowledged", b"acknowledged", "acknowledgement_hours_median", b"acknowledgement_hours_median", "acknowledgement_hours_p90", b"acknowledgement_hours_p90", "created", b"created", "delivered_late", b"delivered_late", "delivered_on_time", b"delivered_on_time", "delivery_hours_median", b"delivery_hours_median", "delivery_hours_p90", b"delivery_hours_p90", "recipient_agency_type", b"recipient_agency_type", "rule", b"rule", "undelivered_not_due", b"undelivered_not_due", "undelivered_overdue", b"undelivered_overdue"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__acknowledgement_hours_median: _TypeAlias = _typing.Literal["acknowledgement_hours_median"]  # noqa: Y015
+    _WhichOneofArgType__acknowledgement_hours_median: _TypeAlias = _typing.Literal["_acknowledgement_hours_median", b"_acknowledgement_hours_median"]  # noqa: Y015
+    _WhichOneofReturnType__acknowledgement_hours_p90: _TypeAlias = _typing.Literal["acknowledgement_hours_p90"]  # noqa: Y015
+    _WhichOneofArgType__acknowledgement_hours_p90: _TypeAlias = _typing.Literal["_acknowledgement_hours_p90", b"_acknowledgement_hours_p90"]  # noqa: Y015
+    _WhichOneofReturnType__delivery_hours_median: _TypeAlias = _typing.Literal["delivery_hours_median"]  # noqa: Y015
+    _WhichOneofArgType__delivery_hours_median: _TypeAlias = _typing.Literal["_delivery_hours_median", b"_delivery_hours_median"]  # noqa: Y015
+    _WhichOneofReturnType__delivery_hours_p90: _TypeAlias = _typing.Literal["delivery_hours_p90"]  # noqa: Y015
+    _WhichOneofArgType__delivery_hours_p90: _TypeAlias = _typing.Literal["_delivery_hours_p90", b"_delivery_hours_p90"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__acknowledgement_hours_median) -> _WhichOneofReturnType__acknowledgement_hours_median | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__acknowledgement_hours_p90) -> _WhichOneofReturnType__acknowledgement_hours_p90 | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__delivery_hours_median) -> _WhichOneofReturnType__delivery_hours_median | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__delivery_hours_p90) -> _WhichOneofReturnType__delivery_hours_p90 | None: ...
+
+Global___NoticeTimeliness: _TypeAlias = NoticeTimeliness  # noqa: Y015
+
+@_typing.final
+class ReportNoticeIndicatorsResponse(_message.Message):
+    """ReportNoticeIndicatorsResponse is the report, rows ordered by agency type
+    and rule.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ROWS_FIELD_NUMBER: _builtins.int
+    TERRITORY_FIELD_NUMBER: _builtins.int
+    PERIOD_START_FIELD_NUMBER: _builtins.int
+    PERIOD_END_FIELD_NUMBER: _builtins.int
+    AS_OF_FIELD_NUMBER: _builtins.int
+    territory: _builtins.str
+    @_builtins.property
+    def rows(self) -> _containers.RepeatedCompositeFieldContainer[Global___NoticeTimeliness]: ...
+    @_builtins.property
+    def period_start(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def period_end(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def as_of(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        rows: _abc.Iterable[Global___NoticeTimeliness] | None = ...,
+        territory: _builtins.str = ...,
+        period_start: _timestamp_pb2.Timestamp | None = ...,
+        period_end: _timestamp_pb2.Timestamp | None = ...,
+        as_of: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "period_end", b"period_end", "period_start", b"period_start"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "period_end", b"period_end", "period_start", b"period_start", "rows", b"rows", "territory", b"territory"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReportNoticeIndicatorsResponse: _TypeAlias = ReportNoticeIndicatorsResponse  # noqa: Y015

@@ -56,6 +56,21 @@ class NotifyServiceStub:
                 request_serializer=kamqor_dot_notify_dot_v1_dot_notify__pb2.ListRemindersRequest.SerializeToString,
                 response_deserializer=kamqor_dot_notify_dot_v1_dot_notify__pb2.ListRemindersResponse.FromString,
                 _registered_method=True)
+        self.ListDeliveries = channel.unary_unary(
+                '/kamqor.notify.v1.NotifyService/ListDeliveries',
+                request_serializer=kamqor_dot_notify_dot_v1_dot_notify__pb2.ListDeliveriesRequest.SerializeToString,
+                response_deserializer=kamqor_dot_notify_dot_v1_dot_notify__pb2.ListDeliveriesResponse.FromString,
+                _registered_method=True)
+        self.GetLetter = channel.unary_unary(
+                '/kamqor.notify.v1.NotifyService/GetLetter',
+                request_serializer=kamqor_dot_notify_dot_v1_dot_notify__pb2.GetLetterRequest.SerializeToString,
+                response_deserializer=kamqor_dot_notify_dot_v1_dot_notify__pb2.GetLetterResponse.FromString,
+                _registered_method=True)
+        self.ReportNoticeIndicators = channel.unary_unary(
+                '/kamqor.notify.v1.NotifyService/ReportNoticeIndicators',
+                request_serializer=kamqor_dot_notify_dot_v1_dot_notify__pb2.ReportNoticeIndicatorsRequest.SerializeToString,
+                response_deserializer=kamqor_dot_notify_dot_v1_dot_notify__pb2.ReportNoticeIndicatorsResponse.FromString,
+                _registered_method=True)
 
 
 class NotifyServiceServicer:
@@ -96,6 +111,31 @@ class NotifyServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListDeliveries(self, request, context):
+        """ListDeliveries lists the deliveries of one notice the caller may see, one per
+        channel (webhook, email, letter), with their attempts (NTF-7, SHL-3).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetLetter(self, request, context):
+        """GetLetter returns the registered written notice (PDF) of one notice.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReportNoticeIndicators(self, request, context):
+        """ReportNoticeIndicators counts the notices created in a period per
+        recipient agency type and rule: delivered within the term or late,
+        undelivered, acknowledged, and hours to delivery and acknowledgement
+        (MON-6). Aggregates only; the deadline report's readers and period rules.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_NotifyServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -118,6 +158,21 @@ def add_NotifyServiceServicer_to_server(servicer, server):
                     servicer.ListReminders,
                     request_deserializer=kamqor_dot_notify_dot_v1_dot_notify__pb2.ListRemindersRequest.FromString,
                     response_serializer=kamqor_dot_notify_dot_v1_dot_notify__pb2.ListRemindersResponse.SerializeToString,
+            ),
+            'ListDeliveries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDeliveries,
+                    request_deserializer=kamqor_dot_notify_dot_v1_dot_notify__pb2.ListDeliveriesRequest.FromString,
+                    response_serializer=kamqor_dot_notify_dot_v1_dot_notify__pb2.ListDeliveriesResponse.SerializeToString,
+            ),
+            'GetLetter': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetLetter,
+                    request_deserializer=kamqor_dot_notify_dot_v1_dot_notify__pb2.GetLetterRequest.FromString,
+                    response_serializer=kamqor_dot_notify_dot_v1_dot_notify__pb2.GetLetterResponse.SerializeToString,
+            ),
+            'ReportNoticeIndicators': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReportNoticeIndicators,
+                    request_deserializer=kamqor_dot_notify_dot_v1_dot_notify__pb2.ReportNoticeIndicatorsRequest.FromString,
+                    response_serializer=kamqor_dot_notify_dot_v1_dot_notify__pb2.ReportNoticeIndicatorsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -230,6 +285,87 @@ class NotifyService:
             '/kamqor.notify.v1.NotifyService/ListReminders',
             kamqor_dot_notify_dot_v1_dot_notify__pb2.ListRemindersRequest.SerializeToString,
             kamqor_dot_notify_dot_v1_dot_notify__pb2.ListRemindersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDeliveries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.notify.v1.NotifyService/ListDeliveries',
+            kamqor_dot_notify_dot_v1_dot_notify__pb2.ListDeliveriesRequest.SerializeToString,
+            kamqor_dot_notify_dot_v1_dot_notify__pb2.ListDeliveriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetLetter(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.notify.v1.NotifyService/GetLetter',
+            kamqor_dot_notify_dot_v1_dot_notify__pb2.GetLetterRequest.SerializeToString,
+            kamqor_dot_notify_dot_v1_dot_notify__pb2.GetLetterResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReportNoticeIndicators(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.notify.v1.NotifyService/ReportNoticeIndicators',
+            kamqor_dot_notify_dot_v1_dot_notify__pb2.ReportNoticeIndicatorsRequest.SerializeToString,
+            kamqor_dot_notify_dot_v1_dot_notify__pb2.ReportNoticeIndicatorsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -50,6 +50,18 @@ class NotifyServiceStub:
     escalations of overdue obligations of the caller's center, newest first
     (NTF-7, MON-3).
     """
+    ListDeliveries: _grpc.UnaryUnaryMultiCallable[_notify_pb2.ListDeliveriesRequest, _notify_pb2.ListDeliveriesResponse]
+    """ListDeliveries lists the deliveries of one notice the caller may see, one per
+    channel (webhook, email, letter), with their attempts (NTF-7, SHL-3).
+    """
+    GetLetter: _grpc.UnaryUnaryMultiCallable[_notify_pb2.GetLetterRequest, _notify_pb2.GetLetterResponse]
+    """GetLetter returns the registered written notice (PDF) of one notice."""
+    ReportNoticeIndicators: _grpc.UnaryUnaryMultiCallable[_notify_pb2.ReportNoticeIndicatorsRequest, _notify_pb2.ReportNoticeIndicatorsResponse]
+    """ReportNoticeIndicators counts the notices created in a period per
+    recipient agency type and rule: delivered within the term or late,
+    undelivered, acknowledged, and hours to delivery and acknowledgement
+    (MON-6). Aggregates only; the deadline report's readers and period rules.
+    """
 
 @_typing.type_check_only
 class NotifyServiceAsyncStub(NotifyServiceStub):
@@ -72,6 +84,18 @@ class NotifyServiceAsyncStub(NotifyServiceStub):
     the caller as the responsible person) and, for a center head, the
     escalations of overdue obligations of the caller's center, newest first
     (NTF-7, MON-3).
+    """
+    ListDeliveries: _aio.UnaryUnaryMultiCallable[_notify_pb2.ListDeliveriesRequest, _notify_pb2.ListDeliveriesResponse]  # type: ignore[assignment]
+    """ListDeliveries lists the deliveries of one notice the caller may see, one per
+    channel (webhook, email, letter), with their attempts (NTF-7, SHL-3).
+    """
+    GetLetter: _aio.UnaryUnaryMultiCallable[_notify_pb2.GetLetterRequest, _notify_pb2.GetLetterResponse]  # type: ignore[assignment]
+    """GetLetter returns the registered written notice (PDF) of one notice."""
+    ReportNoticeIndicators: _aio.UnaryUnaryMultiCallable[_notify_pb2.ReportNoticeIndicatorsRequest, _notify_pb2.ReportNoticeIndicatorsResponse]  # type: ignore[assignment]
+    """ReportNoticeIndicators counts the notices created in a period per
+    recipient agency type and rule: delivered within the term or late,
+    undelivered, acknowledged, and hours to delivery and acknowledgement
+    (MON-6). Aggregates only; the deadline report's readers and period rules.
     """
 
 class NotifyServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -116,6 +140,36 @@ class NotifyServiceServicer(metaclass=_abc_1.ABCMeta):
         the caller as the responsible person) and, for a center head, the
         escalations of overdue obligations of the caller's center, newest first
         (NTF-7, MON-3).
+        """
+
+    @_abc_1.abstractmethod
+    def ListDeliveries(
+        self,
+        request: _notify_pb2.ListDeliveriesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notify_pb2.ListDeliveriesResponse, _abc.Awaitable[_notify_pb2.ListDeliveriesResponse]]:
+        """ListDeliveries lists the deliveries of one notice the caller may see, one per
+        channel (webhook, email, letter), with their attempts (NTF-7, SHL-3).
+        """
+
+    @_abc_1.abstractmethod
+    def GetLetter(
+        self,
+        request: _notify_pb2.GetLetterRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notify_pb2.GetLetterResponse, _abc.Awaitable[_notify_pb2.GetLetterResponse]]:
+        """GetLetter returns the registered written notice (PDF) of one notice."""
+
+    @_abc_1.abstractmethod
+    def ReportNoticeIndicators(
+        self,
+        request: _notify_pb2.ReportNoticeIndicatorsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notify_pb2.ReportNoticeIndicatorsResponse, _abc.Awaitable[_notify_pb2.ReportNoticeIndicatorsResponse]]:
+        """ReportNoticeIndicators counts the notices created in a period per
+        recipient agency type and rule: delivered within the term or late,
+        undelivered, acknowledged, and hours to delivery and acknowledgement
+        (MON-6). Aggregates only; the deadline report's readers and period rules.
         """
 
 def add_NotifyServiceServicer_to_server(servicer: NotifyServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -30,6 +30,10 @@ class _DecisionKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Decision
     DECISION_KIND_UNSPECIFIED: _DecisionKind.ValueType  # 0
     DECISION_KIND_REGISTRATION: _DecisionKind.ValueType  # 1
     DECISION_KIND_DEREGISTRATION: _DecisionKind.ValueType  # 2
+    DECISION_KIND_REVIEW: _DecisionKind.ValueType  # 3
+    """A repeat review that kept the family on record (REG-3); not sent to the
+    registry office, whose bank it does not change.
+    """
 
 class DecisionKind(_DecisionKind, metaclass=_DecisionKindEnumTypeWrapper):
     """DecisionKind says what a commission decided."""
@@ -37,7 +41,33 @@ class DecisionKind(_DecisionKind, metaclass=_DecisionKindEnumTypeWrapper):
 DECISION_KIND_UNSPECIFIED: DecisionKind.ValueType  # 0
 DECISION_KIND_REGISTRATION: DecisionKind.ValueType  # 1
 DECISION_KIND_DEREGISTRATION: DecisionKind.ValueType  # 2
+DECISION_KIND_REVIEW: DecisionKind.ValueType  # 3
+"""A repeat review that kept the family on record (REG-3); not sent to the
+registry office, whose bank it does not change.
+"""
 Global___DecisionKind: _TypeAlias = DecisionKind  # noqa: Y015
+
+class _ReviewOutcome:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ReviewOutcomeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ReviewOutcome.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    REVIEW_OUTCOME_UNSPECIFIED: _ReviewOutcome.ValueType  # 0
+    REVIEW_OUTCOME_KEEP: _ReviewOutcome.ValueType  # 1
+    """The family stays on record; the next review is scheduled."""
+    REVIEW_OUTCOME_DEREGISTER: _ReviewOutcome.ValueType  # 2
+    """The family is deregistered (REG-6)."""
+
+class ReviewOutcome(_ReviewOutcome, metaclass=_ReviewOutcomeEnumTypeWrapper):
+    """ReviewOutcome is what a repeat review decided (REG-3)."""
+
+REVIEW_OUTCOME_UNSPECIFIED: ReviewOutcome.ValueType  # 0
+REVIEW_OUTCOME_KEEP: ReviewOutcome.ValueType  # 1
+"""The family stays on record; the next review is scheduled."""
+REVIEW_OUTCOME_DEREGISTER: ReviewOutcome.ValueType  # 2
+"""The family is deregistered (REG-6)."""
+Global___ReviewOutcome: _TypeAlias = ReviewOutcome  # noqa: Y015
 
 class _DecisionState:
     ValueType = _typing.NewType("ValueType", _builtins.int)
@@ -52,6 +82,8 @@ class _DecisionStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Decisio
     """Received by the registry office, to be entered within 3 working days."""
     DECISION_STATE_ENTERED: _DecisionState.ValueType  # 3
     """Entered into (or removed from) the bank."""
+    DECISION_STATE_SENT: _DecisionState.ValueType  # 4
+    """Sent by the commission's secretary, not yet received by the office."""
 
 class DecisionState(_DecisionState, metaclass=_DecisionStateEnumTypeWrapper):
     """DecisionState follows a decision from the commission into the bank (REG-4, REG-6)."""
@@ -63,6 +95,8 @@ DECISION_STATE_RECEIVED: DecisionState.ValueType  # 2
 """Received by the registry office, to be entered within 3 working days."""
 DECISION_STATE_ENTERED: DecisionState.ValueType  # 3
 """Entered into (or removed from) the bank."""
+DECISION_STATE_SENT: DecisionState.ValueType  # 4
+"""Sent by the commission's secretary, not yet received by the office."""
 Global___DecisionState: _TypeAlias = DecisionState  # noqa: Y015
 
 class _FamilyState:
@@ -108,6 +142,26 @@ DOCUMENT_KIND_UNSPECIFIED: DocumentKind.ValueType  # 0
 DOCUMENT_KIND_PASSPORT: DocumentKind.ValueType  # 1
 DOCUMENT_KIND_BIRTH_CERTIFICATE: DocumentKind.ValueType  # 2
 Global___DocumentKind: _TypeAlias = DocumentKind  # noqa: Y015
+
+class _BallotChoice:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _BallotChoiceEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_BallotChoice.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    BALLOT_CHOICE_UNSPECIFIED: _BallotChoice.ValueType  # 0
+    BALLOT_CHOICE_FOR: _BallotChoice.ValueType  # 1
+    BALLOT_CHOICE_AGAINST: _BallotChoice.ValueType  # 2
+    BALLOT_CHOICE_ABSTAIN: _BallotChoice.ValueType  # 3
+
+class BallotChoice(_BallotChoice, metaclass=_BallotChoiceEnumTypeWrapper):
+    """BallotChoice is one member's vote on one decision (REG-2)."""
+
+BALLOT_CHOICE_UNSPECIFIED: BallotChoice.ValueType  # 0
+BALLOT_CHOICE_FOR: BallotChoice.ValueType  # 1
+BALLOT_CHOICE_AGAINST: BallotChoice.ValueType  # 2
+BALLOT_CHOICE_ABSTAIN: BallotChoice.ValueType  # 3
+Global___BallotChoice: _TypeAlias = BallotChoice  # noqa: Y015
 
 @_typing.final
 class IdentityDocument(_message.Message):
@@ -157,6 +211,7 @@ class Person(_message.Message):
     DOCUMENT_FIELD_NUMBER: _builtins.int
     DISABILITY_FIELD_NUMBER: _builtins.int
     WORK_OR_STUDY_FIELD_NUMBER: _builtins.int
+    ID_FIELD_NUMBER: _builtins.int
     full_name: _builtins.str
     relation: _builtins.str
     """Relation to the minor ("mother", "grandfather"); empty for the minor."""
@@ -168,6 +223,8 @@ class Person(_message.Message):
     disability: _builtins.bool
     work_or_study: _builtins.str
     """Place of work or study."""
+    id: _builtins.str
+    """Output only: the member's id in the bank, which a change names (REG-5)."""
     @_builtins.property
     def document(self) -> Global___IdentityDocument:
         """Empty when the person has none."""
@@ -184,14 +241,151 @@ class Person(_message.Message):
         document: Global___IdentityDocument | None = ...,
         disability: _builtins.bool = ...,
         work_or_study: _builtins.str = ...,
+        id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["document", b"document"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actual_address", b"actual_address", "birth_date", b"birth_date", "birth_place", b"birth_place", "disability", b"disability", "document", b"document", "full_name", b"full_name", "registered_address", b"registered_address", "relation", b"relation", "work_or_study", b"work_or_study"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actual_address", b"actual_address", "birth_date", b"birth_date", "birth_place", b"birth_place", "disability", b"disability", "document", b"document", "full_name", b"full_name", "id", b"id", "registered_address", b"registered_address", "relation", b"relation", "work_or_study", b"work_or_study"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Person: _TypeAlias = Person  # noqa: Y015
+
+@_typing.final
+class Ballot(_message.Message):
+    """Ballot is one member's recorded vote; a member with a conflict of interest
+    abstains (REG-2).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MEMBER_ID_FIELD_NUMBER: _builtins.int
+    CHOICE_FIELD_NUMBER: _builtins.int
+    CONFLICT_OF_INTEREST_FIELD_NUMBER: _builtins.int
+    member_id: _builtins.str
+    choice: Global___BallotChoice.ValueType
+    conflict_of_interest: _builtins.bool
+    def __init__(
+        self,
+        *,
+        member_id: _builtins.str = ...,
+        choice: Global___BallotChoice.ValueType = ...,
+        conflict_of_interest: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["choice", b"choice", "conflict_of_interest", b"conflict_of_interest", "member_id", b"member_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Ballot: _TypeAlias = Ballot  # noqa: Y015
+
+@_typing.final
+class SessionMember(_message.Message):
+    """SessionMember is a commission member present at a session (an official, not
+    a family's personal data).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MEMBER_ID_FIELD_NUMBER: _builtins.int
+    FULL_NAME_FIELD_NUMBER: _builtins.int
+    member_id: _builtins.str
+    full_name: _builtins.str
+    def __init__(
+        self,
+        *,
+        member_id: _builtins.str = ...,
+        full_name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["full_name", b"full_name", "member_id", b"member_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SessionMember: _TypeAlias = SessionMember  # noqa: Y015
+
+@_typing.final
+class AgendaItem(_message.Message):
+    """AgendaItem is a family the session decided on, with the decision."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FAMILY_ID_FIELD_NUMBER: _builtins.int
+    DECISION_ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    family_id: _builtins.str
+    decision_id: _builtins.str
+    kind: Global___DecisionKind.ValueType
+    def __init__(
+        self,
+        *,
+        family_id: _builtins.str = ...,
+        decision_id: _builtins.str = ...,
+        kind: Global___DecisionKind.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["decision_id", b"decision_id", "family_id", b"family_id", "kind", b"kind"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AgendaItem: _TypeAlias = AgendaItem  # noqa: Y015
+
+@_typing.final
+class Session(_message.Message):
+    """Session is a commission session (REG-2)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    TERRITORY_FIELD_NUMBER: _builtins.int
+    COMMISSION_ID_FIELD_NUMBER: _builtins.int
+    HELD_ON_FIELD_NUMBER: _builtins.int
+    COMPOSITION_SIZE_FIELD_NUMBER: _builtins.int
+    MEMBERS_PRESENT_FIELD_NUMBER: _builtins.int
+    QUORUM_FIELD_NUMBER: _builtins.int
+    AGENDA_FIELD_NUMBER: _builtins.int
+    RECORDED_BY_FIELD_NUMBER: _builtins.int
+    RECORDED_AT_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    territory: _builtins.str
+    commission_id: _builtins.str
+    held_on: _builtins.str
+    """ISO date, YYYY-MM-DD."""
+    composition_size: _builtins.int
+    """How many members the commission has: the quorum is counted from it."""
+    quorum: _builtins.int
+    """Members that had to be present for the session to decide anything."""
+    recorded_by: _builtins.str
+    @_builtins.property
+    def members_present(self) -> _containers.RepeatedCompositeFieldContainer[Global___SessionMember]: ...
+    @_builtins.property
+    def agenda(self) -> _containers.RepeatedCompositeFieldContainer[Global___AgendaItem]: ...
+    @_builtins.property
+    def recorded_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        territory: _builtins.str = ...,
+        commission_id: _builtins.str = ...,
+        held_on: _builtins.str = ...,
+        composition_size: _builtins.int = ...,
+        members_present: _abc.Iterable[Global___SessionMember] | None = ...,
+        quorum: _builtins.int = ...,
+        agenda: _abc.Iterable[Global___AgendaItem] | None = ...,
+        recorded_by: _builtins.str = ...,
+        recorded_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["recorded_at", b"recorded_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agenda", b"agenda", "commission_id", b"commission_id", "composition_size", b"composition_size", "held_on", b"held_on", "id", b"id", "members_present", b"members_present", "quorum", b"quorum", "recorded_at", b"recorded_at", "recorded_by", b"recorded_by", "territory", b"territory"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Session: _TypeAlias = Session  # noqa: Y015
 
 @_typing.final
 class Vote(_message.Message):
@@ -229,19 +423,34 @@ class Hearing(_message.Message):
     PREVENTION_BODIES_HEARD_FIELD_NUMBER: _builtins.int
     MINOR_OPINION_HEARD_FIELD_NUMBER: _builtins.int
     PARENTS_OPINION_HEARD_FIELD_NUMBER: _builtins.int
+    MINOR_NOT_HEARD_REASON_FIELD_NUMBER: _builtins.int
+    DOCUMENTS_REVIEWED_FIELD_NUMBER: _builtins.int
     prevention_bodies_heard: _builtins.bool
     minor_opinion_heard: _builtins.bool
     parents_opinion_heard: _builtins.bool
+    minor_not_heard_reason: _builtins.str
+    """Why the minor's opinion was not heard (an infant, a minor who cannot express
+    one): required when minor_opinion_heard is false, empty otherwise (seed 002
+    p. 44: the minor's opinion is taken into account where it can be heard).
+    """
+    @_builtins.property
+    def documents_reviewed(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The documents the commission studied at the session (seed 002 p. 44); at
+        least one for a repeat review.
+        """
+
     def __init__(
         self,
         *,
         prevention_bodies_heard: _builtins.bool = ...,
         minor_opinion_heard: _builtins.bool = ...,
         parents_opinion_heard: _builtins.bool = ...,
+        minor_not_heard_reason: _builtins.str = ...,
+        documents_reviewed: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["minor_opinion_heard", b"minor_opinion_heard", "parents_opinion_heard", b"parents_opinion_heard", "prevention_bodies_heard", b"prevention_bodies_heard"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["documents_reviewed", b"documents_reviewed", "minor_not_heard_reason", b"minor_not_heard_reason", "minor_opinion_heard", b"minor_opinion_heard", "parents_opinion_heard", b"parents_opinion_heard", "prevention_bodies_heard", b"prevention_bodies_heard"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -270,6 +479,12 @@ class Decision(_message.Message):
     RECEIVED_AT_FIELD_NUMBER: _builtins.int
     ENTERED_AT_FIELD_NUMBER: _builtins.int
     OBLIGATIONS_FIELD_NUMBER: _builtins.int
+    REPEAT_REVIEW_FIELD_NUMBER: _builtins.int
+    NEXT_REVIEW_ON_FIELD_NUMBER: _builtins.int
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    BALLOTS_FIELD_NUMBER: _builtins.int
+    SENT_BY_FIELD_NUMBER: _builtins.int
+    SENT_AT_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     family_id: _builtins.str
     territory: _builtins.str
@@ -285,6 +500,15 @@ class Decision(_message.Message):
     recorded_by: _builtins.str
     office_id: _builtins.str
     """The registry office (agency id) that received it."""
+    repeat_review: _builtins.bool
+    """Taken at a repeat review (REG-3): a review kind, or a deregistration decided
+    at a review.
+    """
+    next_review_on: _builtins.str
+    """ISO date, YYYY-MM-DD: the next review a keeping review scheduled (REG-3)."""
+    session_id: _builtins.str
+    """The session the decision was taken at, and every member's vote (REG-2)."""
+    sent_by: _builtins.str
     @_builtins.property
     def vote(self) -> Global___Vote: ...
     @_builtins.property
@@ -297,6 +521,10 @@ class Decision(_message.Message):
     def entered_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
     def obligations(self) -> _containers.RepeatedCompositeFieldContainer[_deadlines_pb2.Obligation]: ...
+    @_builtins.property
+    def ballots(self) -> _containers.RepeatedCompositeFieldContainer[Global___Ballot]: ...
+    @_builtins.property
+    def sent_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
         self,
         *,
@@ -317,10 +545,16 @@ class Decision(_message.Message):
         received_at: _timestamp_pb2.Timestamp | None = ...,
         entered_at: _timestamp_pb2.Timestamp | None = ...,
         obligations: _abc.Iterable[_deadlines_pb2.Obligation] | None = ...,
+        repeat_review: _builtins.bool = ...,
+        next_review_on: _builtins.str = ...,
+        session_id: _builtins.str = ...,
+        ballots: _abc.Iterable[Global___Ballot] | None = ...,
+        sent_by: _builtins.str = ...,
+        sent_at: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["entered_at", b"entered_at", "hearing", b"hearing", "received_at", b"received_at", "recorded_at", b"recorded_at", "vote", b"vote"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["entered_at", b"entered_at", "hearing", b"hearing", "received_at", b"received_at", "recorded_at", b"recorded_at", "sent_at", b"sent_at", "vote", b"vote"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["commission_id", b"commission_id", "decided_on", b"decided_on", "entered_at", b"entered_at", "family_id", b"family_id", "grounds", b"grounds", "hearing", b"hearing", "id", b"id", "kind", b"kind", "number", b"number", "obligations", b"obligations", "office_id", b"office_id", "received_at", b"received_at", "recorded_at", b"recorded_at", "recorded_by", b"recorded_by", "state", b"state", "territory", b"territory", "vote", b"vote"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ballots", b"ballots", "commission_id", b"commission_id", "decided_on", b"decided_on", "entered_at", b"entered_at", "family_id", b"family_id", "grounds", b"grounds", "hearing", b"hearing", "id", b"id", "kind", b"kind", "next_review_on", b"next_review_on", "number", b"number", "obligations", b"obligations", "office_id", b"office_id", "received_at", b"received_at", "recorded_at", b"recorded_at", "recorded_by", b"recorded_by", "repeat_review", b"repeat_review", "sent_at", b"sent_at", "sent_by", b"sent_by", "session_id", b"session_id", "state", b"state", "territory", b"territory", "vote", b"vote"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -343,6 +577,8 @@ class Family(_message.Message):
     REGISTERED_AT_FIELD_NUMBER: _builtins.int
     DEREGISTERED_AT_FIELD_NUMBER: _builtins.int
     DECISIONS_FIELD_NUMBER: _builtins.int
+    OBLIGATIONS_FIELD_NUMBER: _builtins.int
+    HISTORY_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     territory: _builtins.str
     state: Global___FamilyState.ValueType
@@ -361,6 +597,14 @@ class Family(_message.Message):
     def deregistered_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
     def decisions(self) -> _containers.RepeatedCompositeFieldContainer[Global___Decision]: ...
+    @_builtins.property
+    def obligations(self) -> _containers.RepeatedCompositeFieldContainer[_deadlines_pb2.Obligation]:
+        """The family's own terms: its repeat reviews (REG-3), met and open."""
+
+    @_builtins.property
+    def history(self) -> _containers.RepeatedCompositeFieldContainer[Global___FieldHistory]:
+        """Every entered change of a field, oldest first (REG-5)."""
+
     def __init__(
         self,
         *,
@@ -375,14 +619,144 @@ class Family(_message.Message):
         registered_at: _timestamp_pb2.Timestamp | None = ...,
         deregistered_at: _timestamp_pb2.Timestamp | None = ...,
         decisions: _abc.Iterable[Global___Decision] | None = ...,
+        obligations: _abc.Iterable[_deadlines_pb2.Obligation] | None = ...,
+        history: _abc.Iterable[Global___FieldHistory] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["deregistered_at", b"deregistered_at", "registered_at", b"registered_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["decisions", b"decisions", "deregistered_at", b"deregistered_at", "id", b"id", "minors", b"minors", "registered_at", b"registered_at", "relatives", b"relatives", "responsible_agency_id", b"responsible_agency_id", "responsible_body", b"responsible_body", "review_on", b"review_on", "state", b"state", "territory", b"territory"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["decisions", b"decisions", "deregistered_at", b"deregistered_at", "history", b"history", "id", b"id", "minors", b"minors", "obligations", b"obligations", "registered_at", b"registered_at", "relatives", b"relatives", "responsible_agency_id", b"responsible_agency_id", "responsible_body", b"responsible_body", "review_on", b"review_on", "state", b"state", "territory", b"territory"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Family: _TypeAlias = Family  # noqa: Y015
+
+@_typing.final
+class FieldChange(_message.Message):
+    """FieldChange is one field of one member's data as reported changed (REG-5):
+    relation, birth_place, registered_address, actual_address, document_series,
+    document_number, document_issued_on, disability ("true"/"false"),
+    work_or_study; or the family's responsible_body (member_id empty).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MEMBER_ID_FIELD_NUMBER: _builtins.int
+    FIELD_FIELD_NUMBER: _builtins.int
+    VALUE_FIELD_NUMBER: _builtins.int
+    member_id: _builtins.str
+    field: _builtins.str
+    value: _builtins.str
+    def __init__(
+        self,
+        *,
+        member_id: _builtins.str = ...,
+        field: _builtins.str = ...,
+        value: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["field", b"field", "member_id", b"member_id", "value", b"value"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FieldChange: _TypeAlias = FieldChange  # noqa: Y015
+
+@_typing.final
+class Change(_message.Message):
+    """Change is a reported change of a family's data on its way into the bank."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    FAMILY_ID_FIELD_NUMBER: _builtins.int
+    TERRITORY_FIELD_NUMBER: _builtins.int
+    CHANGED_ON_FIELD_NUMBER: _builtins.int
+    FIELDS_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    REPORTED_BY_FIELD_NUMBER: _builtins.int
+    REPORTING_AGENCY_FIELD_NUMBER: _builtins.int
+    REPORTED_AT_FIELD_NUMBER: _builtins.int
+    ENTERED_BY_FIELD_NUMBER: _builtins.int
+    ENTERED_AT_FIELD_NUMBER: _builtins.int
+    OBLIGATIONS_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    family_id: _builtins.str
+    territory: _builtins.str
+    changed_on: _builtins.str
+    """ISO date, YYYY-MM-DD: when the data changed."""
+    state: _builtins.str
+    """"reported", "entered", or "void" (the family was removed before entry)."""
+    reported_by: _builtins.str
+    reporting_agency: _builtins.str
+    entered_by: _builtins.str
+    @_builtins.property
+    def fields(self) -> _containers.RepeatedCompositeFieldContainer[Global___FieldChange]: ...
+    @_builtins.property
+    def reported_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def entered_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def obligations(self) -> _containers.RepeatedCompositeFieldContainer[_deadlines_pb2.Obligation]: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        family_id: _builtins.str = ...,
+        territory: _builtins.str = ...,
+        changed_on: _builtins.str = ...,
+        fields: _abc.Iterable[Global___FieldChange] | None = ...,
+        state: _builtins.str = ...,
+        reported_by: _builtins.str = ...,
+        reporting_agency: _builtins.str = ...,
+        reported_at: _timestamp_pb2.Timestamp | None = ...,
+        entered_by: _builtins.str = ...,
+        entered_at: _timestamp_pb2.Timestamp | None = ...,
+        obligations: _abc.Iterable[_deadlines_pb2.Obligation] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["entered_at", b"entered_at", "reported_at", b"reported_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["changed_on", b"changed_on", "entered_at", b"entered_at", "entered_by", b"entered_by", "family_id", b"family_id", "fields", b"fields", "id", b"id", "obligations", b"obligations", "reported_at", b"reported_at", "reported_by", b"reported_by", "reporting_agency", b"reporting_agency", "state", b"state", "territory", b"territory"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Change: _TypeAlias = Change  # noqa: Y015
+
+@_typing.final
+class FieldHistory(_message.Message):
+    """FieldHistory is one entered change of one field (REG-5)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MEMBER_ID_FIELD_NUMBER: _builtins.int
+    FIELD_FIELD_NUMBER: _builtins.int
+    OLD_VALUE_FIELD_NUMBER: _builtins.int
+    NEW_VALUE_FIELD_NUMBER: _builtins.int
+    CHANGE_ID_FIELD_NUMBER: _builtins.int
+    ENTERED_AT_FIELD_NUMBER: _builtins.int
+    member_id: _builtins.str
+    field: _builtins.str
+    old_value: _builtins.str
+    new_value: _builtins.str
+    change_id: _builtins.str
+    @_builtins.property
+    def entered_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        member_id: _builtins.str = ...,
+        field: _builtins.str = ...,
+        old_value: _builtins.str = ...,
+        new_value: _builtins.str = ...,
+        change_id: _builtins.str = ...,
+        entered_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["entered_at", b"entered_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["change_id", b"change_id", "entered_at", b"entered_at", "field", b"field", "member_id", b"member_id", "new_value", b"new_value", "old_value", b"old_value"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FieldHistory: _TypeAlias = FieldHistory  # noqa: Y015
 
 @_typing.final
 class FamilySummary(_message.Message):
@@ -436,6 +810,8 @@ class RecordRegistrationDecisionRequest(_message.Message):
     REVIEW_ON_FIELD_NUMBER: _builtins.int
     MINORS_FIELD_NUMBER: _builtins.int
     RELATIVES_FIELD_NUMBER: _builtins.int
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    BALLOTS_FIELD_NUMBER: _builtins.int
     idempotency_key: _builtins.str
     """Client-chosen key; a retry with the same key returns the first decision."""
     decided_on: _builtins.str
@@ -446,6 +822,10 @@ class RecordRegistrationDecisionRequest(_message.Message):
     responsible_body: _builtins.str
     review_on: _builtins.str
     """ISO date of the repeat review, YYYY-MM-DD (REG-3)."""
+    session_id: _builtins.str
+    """The session it is decided at (OpenSession): then `ballots` carries every
+    member present's vote and `vote` is left empty (REG-2).
+    """
     @_builtins.property
     def vote(self) -> Global___Vote: ...
     @_builtins.property
@@ -454,6 +834,8 @@ class RecordRegistrationDecisionRequest(_message.Message):
     def minors(self) -> _containers.RepeatedCompositeFieldContainer[Global___Person]: ...
     @_builtins.property
     def relatives(self) -> _containers.RepeatedCompositeFieldContainer[Global___Person]: ...
+    @_builtins.property
+    def ballots(self) -> _containers.RepeatedCompositeFieldContainer[Global___Ballot]: ...
     def __init__(
         self,
         *,
@@ -468,10 +850,12 @@ class RecordRegistrationDecisionRequest(_message.Message):
         review_on: _builtins.str = ...,
         minors: _abc.Iterable[Global___Person] | None = ...,
         relatives: _abc.Iterable[Global___Person] | None = ...,
+        session_id: _builtins.str = ...,
+        ballots: _abc.Iterable[Global___Ballot] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["hearing", b"hearing", "vote", b"vote"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["decided_on", b"decided_on", "grounds", b"grounds", "hearing", b"hearing", "idempotency_key", b"idempotency_key", "minors", b"minors", "number", b"number", "relatives", b"relatives", "responsible_agency_id", b"responsible_agency_id", "responsible_body", b"responsible_body", "review_on", b"review_on", "vote", b"vote"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ballots", b"ballots", "decided_on", b"decided_on", "grounds", b"grounds", "hearing", b"hearing", "idempotency_key", b"idempotency_key", "minors", b"minors", "number", b"number", "relatives", b"relatives", "responsible_agency_id", b"responsible_agency_id", "responsible_body", b"responsible_body", "review_on", b"review_on", "session_id", b"session_id", "vote", b"vote"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -648,16 +1032,24 @@ class RecordDeregistrationRequest(_message.Message):
     VOTE_FIELD_NUMBER: _builtins.int
     HEARING_FIELD_NUMBER: _builtins.int
     GROUNDS_FIELD_NUMBER: _builtins.int
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    BALLOTS_FIELD_NUMBER: _builtins.int
     idempotency_key: _builtins.str
     family_id: _builtins.str
     decided_on: _builtins.str
     """ISO date of the session, YYYY-MM-DD, not in the future."""
     number: _builtins.str
     grounds: _builtins.str
+    session_id: _builtins.str
+    """The session it is decided at (OpenSession): then `ballots` carries every
+    member present's vote and `vote` is left empty (REG-2).
+    """
     @_builtins.property
     def vote(self) -> Global___Vote: ...
     @_builtins.property
     def hearing(self) -> Global___Hearing: ...
+    @_builtins.property
+    def ballots(self) -> _containers.RepeatedCompositeFieldContainer[Global___Ballot]: ...
     def __init__(
         self,
         *,
@@ -668,10 +1060,12 @@ class RecordDeregistrationRequest(_message.Message):
         vote: Global___Vote | None = ...,
         hearing: Global___Hearing | None = ...,
         grounds: _builtins.str = ...,
+        session_id: _builtins.str = ...,
+        ballots: _abc.Iterable[Global___Ballot] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["hearing", b"hearing", "vote", b"vote"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["decided_on", b"decided_on", "family_id", b"family_id", "grounds", b"grounds", "hearing", b"hearing", "idempotency_key", b"idempotency_key", "number", b"number", "vote", b"vote"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ballots", b"ballots", "decided_on", b"decided_on", "family_id", b"family_id", "grounds", b"grounds", "hearing", b"hearing", "idempotency_key", b"idempotency_key", "number", b"number", "session_id", b"session_id", "vote", b"vote"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -802,3 +1196,380 @@ class SearchFamiliesResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SearchFamiliesResponse: _TypeAlias = SearchFamiliesResponse  # noqa: Y015
+
+@_typing.final
+class RecordReviewRequest(_message.Message):
+    """RecordReviewRequest is a repeat review decided at a commission session (REG-2, REG-3)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    FAMILY_ID_FIELD_NUMBER: _builtins.int
+    DECIDED_ON_FIELD_NUMBER: _builtins.int
+    NUMBER_FIELD_NUMBER: _builtins.int
+    VOTE_FIELD_NUMBER: _builtins.int
+    HEARING_FIELD_NUMBER: _builtins.int
+    GROUNDS_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    NEXT_REVIEW_ON_FIELD_NUMBER: _builtins.int
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    BALLOTS_FIELD_NUMBER: _builtins.int
+    idempotency_key: _builtins.str
+    family_id: _builtins.str
+    decided_on: _builtins.str
+    """ISO date, YYYY-MM-DD: the session's date."""
+    number: _builtins.str
+    grounds: _builtins.str
+    outcome: Global___ReviewOutcome.ValueType
+    next_review_on: _builtins.str
+    """ISO date, YYYY-MM-DD: required when the family is kept, no later than
+    6 months after the session (REG-3); empty when it is deregistered.
+    """
+    session_id: _builtins.str
+    """The session it is decided at (OpenSession): then `ballots` carries every
+    member present's vote and `vote` is left empty (REG-2).
+    """
+    @_builtins.property
+    def vote(self) -> Global___Vote: ...
+    @_builtins.property
+    def hearing(self) -> Global___Hearing: ...
+    @_builtins.property
+    def ballots(self) -> _containers.RepeatedCompositeFieldContainer[Global___Ballot]: ...
+    def __init__(
+        self,
+        *,
+        idempotency_key: _builtins.str = ...,
+        family_id: _builtins.str = ...,
+        decided_on: _builtins.str = ...,
+        number: _builtins.str = ...,
+        vote: Global___Vote | None = ...,
+        hearing: Global___Hearing | None = ...,
+        grounds: _builtins.str = ...,
+        outcome: Global___ReviewOutcome.ValueType = ...,
+        next_review_on: _builtins.str = ...,
+        session_id: _builtins.str = ...,
+        ballots: _abc.Iterable[Global___Ballot] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["hearing", b"hearing", "vote", b"vote"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ballots", b"ballots", "decided_on", b"decided_on", "family_id", b"family_id", "grounds", b"grounds", "hearing", b"hearing", "idempotency_key", b"idempotency_key", "next_review_on", b"next_review_on", "number", b"number", "outcome", b"outcome", "session_id", b"session_id", "vote", b"vote"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordReviewRequest: _TypeAlias = RecordReviewRequest  # noqa: Y015
+
+@_typing.final
+class RecordReviewResponse(_message.Message):
+    """RecordReviewResponse is the review's decision."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DECISION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def decision(self) -> Global___Decision: ...
+    def __init__(
+        self,
+        *,
+        decision: Global___Decision | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["decision", b"decision"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["decision", b"decision"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordReviewResponse: _TypeAlias = RecordReviewResponse  # noqa: Y015
+
+@_typing.final
+class OpenSessionRequest(_message.Message):
+    """OpenSessionRequest records a session of the caller's commission (REG-2)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    HELD_ON_FIELD_NUMBER: _builtins.int
+    COMPOSITION_SIZE_FIELD_NUMBER: _builtins.int
+    MEMBERS_PRESENT_FIELD_NUMBER: _builtins.int
+    idempotency_key: _builtins.str
+    held_on: _builtins.str
+    """ISO date, YYYY-MM-DD, not in the future."""
+    composition_size: _builtins.int
+    @_builtins.property
+    def members_present(self) -> _containers.RepeatedCompositeFieldContainer[Global___SessionMember]: ...
+    def __init__(
+        self,
+        *,
+        idempotency_key: _builtins.str = ...,
+        held_on: _builtins.str = ...,
+        composition_size: _builtins.int = ...,
+        members_present: _abc.Iterable[Global___SessionMember] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["composition_size", b"composition_size", "held_on", b"held_on", "idempotency_key", b"idempotency_key", "members_present", b"members_present"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OpenSessionRequest: _TypeAlias = OpenSessionRequest  # noqa: Y015
+
+@_typing.final
+class OpenSessionResponse(_message.Message):
+    """OpenSessionResponse is the recorded session."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def session(self) -> Global___Session: ...
+    def __init__(
+        self,
+        *,
+        session: Global___Session | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["session", b"session"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["session", b"session"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OpenSessionResponse: _TypeAlias = OpenSessionResponse  # noqa: Y015
+
+@_typing.final
+class GetSessionRequest(_message.Message):
+    """GetSessionRequest names a session of the caller's territory."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    session_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        session_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["session_id", b"session_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSessionRequest: _TypeAlias = GetSessionRequest  # noqa: Y015
+
+@_typing.final
+class GetSessionResponse(_message.Message):
+    """GetSessionResponse is the session with its agenda."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def session(self) -> Global___Session: ...
+    def __init__(
+        self,
+        *,
+        session: Global___Session | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["session", b"session"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["session", b"session"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSessionResponse: _TypeAlias = GetSessionResponse  # noqa: Y015
+
+@_typing.final
+class SendDecisionRequest(_message.Message):
+    """SendDecisionRequest names a decision of the caller's commission."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DECISION_ID_FIELD_NUMBER: _builtins.int
+    decision_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        decision_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["decision_id", b"decision_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SendDecisionRequest: _TypeAlias = SendDecisionRequest  # noqa: Y015
+
+@_typing.final
+class SendDecisionResponse(_message.Message):
+    """SendDecisionResponse is the sent decision."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DECISION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def decision(self) -> Global___Decision: ...
+    def __init__(
+        self,
+        *,
+        decision: Global___Decision | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["decision", b"decision"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["decision", b"decision"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SendDecisionResponse: _TypeAlias = SendDecisionResponse  # noqa: Y015
+
+@_typing.final
+class ListOfficeInboxRequest(_message.Message):
+    """ListOfficeInboxRequest pages the caller's registry office inbox."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    page_size: _builtins.int
+    page_token: _builtins.str
+    def __init__(
+        self,
+        *,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListOfficeInboxRequest: _TypeAlias = ListOfficeInboxRequest  # noqa: Y015
+
+@_typing.final
+class ListOfficeInboxResponse(_message.Message):
+    """ListOfficeInboxResponse is what waits for the office, the nearest due first.
+    Ids, kinds and clocks only: the family's data is read with GetFamily (REG-9).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DECISIONS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    CHANGES_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    @_builtins.property
+    def decisions(self) -> _containers.RepeatedCompositeFieldContainer[Global___Decision]: ...
+    @_builtins.property
+    def changes(self) -> _containers.RepeatedCompositeFieldContainer[Global___Change]:
+        """Changes reported and not yet entered (REG-5), all of them, oldest first."""
+
+    def __init__(
+        self,
+        *,
+        decisions: _abc.Iterable[Global___Decision] | None = ...,
+        next_page_token: _builtins.str = ...,
+        changes: _abc.Iterable[Global___Change] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["changes", b"changes", "decisions", b"decisions", "next_page_token", b"next_page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListOfficeInboxResponse: _TypeAlias = ListOfficeInboxResponse  # noqa: Y015
+
+@_typing.final
+class ReportChangeRequest(_message.Message):
+    """ReportChangeRequest reports changed data of a registered family (REG-5)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    FAMILY_ID_FIELD_NUMBER: _builtins.int
+    CHANGED_ON_FIELD_NUMBER: _builtins.int
+    FIELDS_FIELD_NUMBER: _builtins.int
+    idempotency_key: _builtins.str
+    family_id: _builtins.str
+    changed_on: _builtins.str
+    """ISO date, YYYY-MM-DD, not in the future."""
+    @_builtins.property
+    def fields(self) -> _containers.RepeatedCompositeFieldContainer[Global___FieldChange]: ...
+    def __init__(
+        self,
+        *,
+        idempotency_key: _builtins.str = ...,
+        family_id: _builtins.str = ...,
+        changed_on: _builtins.str = ...,
+        fields: _abc.Iterable[Global___FieldChange] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["changed_on", b"changed_on", "family_id", b"family_id", "fields", b"fields", "idempotency_key", b"idempotency_key"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReportChangeRequest: _TypeAlias = ReportChangeRequest  # noqa: Y015
+
+@_typing.final
+class ReportChangeResponse(_message.Message):
+    """ReportChangeResponse is the reported change."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHANGE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def change(self) -> Global___Change: ...
+    def __init__(
+        self,
+        *,
+        change: Global___Change | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["change", b"change"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["change", b"change"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReportChangeResponse: _TypeAlias = ReportChangeResponse  # noqa: Y015
+
+@_typing.final
+class EnterChangeRequest(_message.Message):
+    """EnterChangeRequest names a reported change."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHANGE_ID_FIELD_NUMBER: _builtins.int
+    change_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        change_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["change_id", b"change_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EnterChangeRequest: _TypeAlias = EnterChangeRequest  # noqa: Y015
+
+@_typing.final
+class EnterChangeResponse(_message.Message):
+    """EnterChangeResponse is the entered change."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHANGE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def change(self) -> Global___Change: ...
+    def __init__(
+        self,
+        *,
+        change: Global___Change | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["change", b"change"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["change", b"change"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EnterChangeResponse: _TypeAlias = EnterChangeResponse  # noqa: Y015

@@ -71,6 +71,41 @@ class RegistryServiceStub:
                 request_serializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.SearchFamiliesRequest.SerializeToString,
                 response_deserializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.SearchFamiliesResponse.FromString,
                 _registered_method=True)
+        self.RecordReview = channel.unary_unary(
+                '/kamqor.registry.v1.RegistryService/RecordReview',
+                request_serializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.RecordReviewRequest.SerializeToString,
+                response_deserializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.RecordReviewResponse.FromString,
+                _registered_method=True)
+        self.OpenSession = channel.unary_unary(
+                '/kamqor.registry.v1.RegistryService/OpenSession',
+                request_serializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.OpenSessionRequest.SerializeToString,
+                response_deserializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.OpenSessionResponse.FromString,
+                _registered_method=True)
+        self.GetSession = channel.unary_unary(
+                '/kamqor.registry.v1.RegistryService/GetSession',
+                request_serializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.GetSessionRequest.SerializeToString,
+                response_deserializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.GetSessionResponse.FromString,
+                _registered_method=True)
+        self.SendDecision = channel.unary_unary(
+                '/kamqor.registry.v1.RegistryService/SendDecision',
+                request_serializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.SendDecisionRequest.SerializeToString,
+                response_deserializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.SendDecisionResponse.FromString,
+                _registered_method=True)
+        self.ListOfficeInbox = channel.unary_unary(
+                '/kamqor.registry.v1.RegistryService/ListOfficeInbox',
+                request_serializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.ListOfficeInboxRequest.SerializeToString,
+                response_deserializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.ListOfficeInboxResponse.FromString,
+                _registered_method=True)
+        self.ReportChange = channel.unary_unary(
+                '/kamqor.registry.v1.RegistryService/ReportChange',
+                request_serializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.ReportChangeRequest.SerializeToString,
+                response_deserializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.ReportChangeResponse.FromString,
+                _registered_method=True)
+        self.EnterChange = channel.unary_unary(
+                '/kamqor.registry.v1.RegistryService/EnterChange',
+                request_serializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.EnterChangeRequest.SerializeToString,
+                response_deserializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.EnterChangeResponse.FromString,
+                _registered_method=True)
 
 
 class RegistryServiceServicer:
@@ -128,6 +163,64 @@ class RegistryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecordReview(self, request, context):
+        """RecordReview records the commission's repeat review of a registered family
+        (REG-3): it keeps the family on record and schedules the next review, or
+        deregisters it (then due at the registry office like any deregistration, REG-6).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def OpenSession(self, request, context):
+        """OpenSession records a commission session with the members present (REG-2);
+        refused without a quorum. Its decisions then carry every member's vote.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSession(self, request, context):
+        """GetSession returns a session with its agenda: the families decided on.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SendDecision(self, request, context):
+        """SendDecision records that the commission's secretary sent a decision to the
+        registry office (REG-4, REG-6): the 7-working-day term is met and the office
+        is notified (NTF-6).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListOfficeInbox(self, request, context):
+        """ListOfficeInbox lists what waits for the caller's registry office: decisions
+        sent and not yet received, received and not yet entered, with their clocks.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReportChange(self, request, context):
+        """ReportChange records the responsible body's report of a change in a
+        registered family's data (REG-5): due within 7 working days of the change,
+        entered by the registry office within 3 working days of the report.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def EnterChange(self, request, context):
+        """EnterChange applies a reported change to the bank, keeping each field's
+        history (REG-5).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RegistryServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -165,6 +258,41 @@ def add_RegistryServiceServicer_to_server(servicer, server):
                     servicer.SearchFamilies,
                     request_deserializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.SearchFamiliesRequest.FromString,
                     response_serializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.SearchFamiliesResponse.SerializeToString,
+            ),
+            'RecordReview': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordReview,
+                    request_deserializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.RecordReviewRequest.FromString,
+                    response_serializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.RecordReviewResponse.SerializeToString,
+            ),
+            'OpenSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.OpenSession,
+                    request_deserializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.OpenSessionRequest.FromString,
+                    response_serializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.OpenSessionResponse.SerializeToString,
+            ),
+            'GetSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSession,
+                    request_deserializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.GetSessionRequest.FromString,
+                    response_serializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.GetSessionResponse.SerializeToString,
+            ),
+            'SendDecision': grpc.unary_unary_rpc_method_handler(
+                    servicer.SendDecision,
+                    request_deserializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.SendDecisionRequest.FromString,
+                    response_serializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.SendDecisionResponse.SerializeToString,
+            ),
+            'ListOfficeInbox': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListOfficeInbox,
+                    request_deserializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.ListOfficeInboxRequest.FromString,
+                    response_serializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.ListOfficeInboxResponse.SerializeToString,
+            ),
+            'ReportChange': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReportChange,
+                    request_deserializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.ReportChangeRequest.FromString,
+                    response_serializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.ReportChangeResponse.SerializeToString,
+            ),
+            'EnterChange': grpc.unary_unary_rpc_method_handler(
+                    servicer.EnterChange,
+                    request_deserializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.EnterChangeRequest.FromString,
+                    response_serializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.EnterChangeResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -358,6 +486,195 @@ class RegistryService:
             '/kamqor.registry.v1.RegistryService/SearchFamilies',
             kamqor_dot_registry_dot_v1_dot_registry__pb2.SearchFamiliesRequest.SerializeToString,
             kamqor_dot_registry_dot_v1_dot_registry__pb2.SearchFamiliesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordReview(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.registry.v1.RegistryService/RecordReview',
+            kamqor_dot_registry_dot_v1_dot_registry__pb2.RecordReviewRequest.SerializeToString,
+            kamqor_dot_registry_dot_v1_dot_registry__pb2.RecordReviewResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def OpenSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.registry.v1.RegistryService/OpenSession',
+            kamqor_dot_registry_dot_v1_dot_registry__pb2.OpenSessionRequest.SerializeToString,
+            kamqor_dot_registry_dot_v1_dot_registry__pb2.OpenSessionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.registry.v1.RegistryService/GetSession',
+            kamqor_dot_registry_dot_v1_dot_registry__pb2.GetSessionRequest.SerializeToString,
+            kamqor_dot_registry_dot_v1_dot_registry__pb2.GetSessionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SendDecision(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.registry.v1.RegistryService/SendDecision',
+            kamqor_dot_registry_dot_v1_dot_registry__pb2.SendDecisionRequest.SerializeToString,
+            kamqor_dot_registry_dot_v1_dot_registry__pb2.SendDecisionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListOfficeInbox(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.registry.v1.RegistryService/ListOfficeInbox',
+            kamqor_dot_registry_dot_v1_dot_registry__pb2.ListOfficeInboxRequest.SerializeToString,
+            kamqor_dot_registry_dot_v1_dot_registry__pb2.ListOfficeInboxResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReportChange(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.registry.v1.RegistryService/ReportChange',
+            kamqor_dot_registry_dot_v1_dot_registry__pb2.ReportChangeRequest.SerializeToString,
+            kamqor_dot_registry_dot_v1_dot_registry__pb2.ReportChangeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EnterChange(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.registry.v1.RegistryService/EnterChange',
+            kamqor_dot_registry_dot_v1_dot_registry__pb2.EnterChangeRequest.SerializeToString,
+            kamqor_dot_registry_dot_v1_dot_registry__pb2.EnterChangeResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -51,6 +51,35 @@ class RegistryServiceStub:
     """RemoveFamily removes a received deregistration from the bank (REG-6)."""
     SearchFamilies: _grpc.UnaryUnaryMultiCallable[_registry_pb2.SearchFamiliesRequest, _registry_pb2.SearchFamiliesResponse]
     """SearchFamilies finds registered families of the caller's territory (REG-6, REG-9)."""
+    RecordReview: _grpc.UnaryUnaryMultiCallable[_registry_pb2.RecordReviewRequest, _registry_pb2.RecordReviewResponse]
+    """RecordReview records the commission's repeat review of a registered family
+    (REG-3): it keeps the family on record and schedules the next review, or
+    deregisters it (then due at the registry office like any deregistration, REG-6).
+    """
+    OpenSession: _grpc.UnaryUnaryMultiCallable[_registry_pb2.OpenSessionRequest, _registry_pb2.OpenSessionResponse]
+    """OpenSession records a commission session with the members present (REG-2);
+    refused without a quorum. Its decisions then carry every member's vote.
+    """
+    GetSession: _grpc.UnaryUnaryMultiCallable[_registry_pb2.GetSessionRequest, _registry_pb2.GetSessionResponse]
+    """GetSession returns a session with its agenda: the families decided on."""
+    SendDecision: _grpc.UnaryUnaryMultiCallable[_registry_pb2.SendDecisionRequest, _registry_pb2.SendDecisionResponse]
+    """SendDecision records that the commission's secretary sent a decision to the
+    registry office (REG-4, REG-6): the 7-working-day term is met and the office
+    is notified (NTF-6).
+    """
+    ListOfficeInbox: _grpc.UnaryUnaryMultiCallable[_registry_pb2.ListOfficeInboxRequest, _registry_pb2.ListOfficeInboxResponse]
+    """ListOfficeInbox lists what waits for the caller's registry office: decisions
+    sent and not yet received, received and not yet entered, with their clocks.
+    """
+    ReportChange: _grpc.UnaryUnaryMultiCallable[_registry_pb2.ReportChangeRequest, _registry_pb2.ReportChangeResponse]
+    """ReportChange records the responsible body's report of a change in a
+    registered family's data (REG-5): due within 7 working days of the change,
+    entered by the registry office within 3 working days of the report.
+    """
+    EnterChange: _grpc.UnaryUnaryMultiCallable[_registry_pb2.EnterChangeRequest, _registry_pb2.EnterChangeResponse]
+    """EnterChange applies a reported change to the bank, keeping each field's
+    history (REG-5).
+    """
 
 @_typing.type_check_only
 class RegistryServiceAsyncStub(RegistryServiceStub):
@@ -75,6 +104,35 @@ class RegistryServiceAsyncStub(RegistryServiceStub):
     """RemoveFamily removes a received deregistration from the bank (REG-6)."""
     SearchFamilies: _aio.UnaryUnaryMultiCallable[_registry_pb2.SearchFamiliesRequest, _registry_pb2.SearchFamiliesResponse]  # type: ignore[assignment]
     """SearchFamilies finds registered families of the caller's territory (REG-6, REG-9)."""
+    RecordReview: _aio.UnaryUnaryMultiCallable[_registry_pb2.RecordReviewRequest, _registry_pb2.RecordReviewResponse]  # type: ignore[assignment]
+    """RecordReview records the commission's repeat review of a registered family
+    (REG-3): it keeps the family on record and schedules the next review, or
+    deregisters it (then due at the registry office like any deregistration, REG-6).
+    """
+    OpenSession: _aio.UnaryUnaryMultiCallable[_registry_pb2.OpenSessionRequest, _registry_pb2.OpenSessionResponse]  # type: ignore[assignment]
+    """OpenSession records a commission session with the members present (REG-2);
+    refused without a quorum. Its decisions then carry every member's vote.
+    """
+    GetSession: _aio.UnaryUnaryMultiCallable[_registry_pb2.GetSessionRequest, _registry_pb2.GetSessionResponse]  # type: ignore[assignment]
+    """GetSession returns a session with its agenda: the families decided on."""
+    SendDecision: _aio.UnaryUnaryMultiCallable[_registry_pb2.SendDecisionRequest, _registry_pb2.SendDecisionResponse]  # type: ignore[assignment]
+    """SendDecision records that the commission's secretary sent a decision to the
+    registry office (REG-4, REG-6): the 7-working-day term is met and the office
+    is notified (NTF-6).
+    """
+    ListOfficeInbox: _aio.UnaryUnaryMultiCallable[_registry_pb2.ListOfficeInboxRequest, _registry_pb2.ListOfficeInboxResponse]  # type: ignore[assignment]
+    """ListOfficeInbox lists what waits for the caller's registry office: decisions
+    sent and not yet received, received and not yet entered, with their clocks.
+    """
+    ReportChange: _aio.UnaryUnaryMultiCallable[_registry_pb2.ReportChangeRequest, _registry_pb2.ReportChangeResponse]  # type: ignore[assignment]
+    """ReportChange records the responsible body's report of a change in a
+    registered family's data (REG-5): due within 7 working days of the change,
+    entered by the registry office within 3 working days of the report.
+    """
+    EnterChange: _aio.UnaryUnaryMultiCallable[_registry_pb2.EnterChangeRequest, _registry_pb2.EnterChangeResponse]  # type: ignore[assignment]
+    """EnterChange applies a reported change to the bank, keeping each field's
+    history (REG-5).
+    """
 
 class RegistryServiceServicer(metaclass=_abc_1.ABCMeta):
     """RegistryService is the data bank of families in a socially dangerous
@@ -138,5 +196,76 @@ class RegistryServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_registry_pb2.SearchFamiliesResponse, _abc.Awaitable[_registry_pb2.SearchFamiliesResponse]]:
         """SearchFamilies finds registered families of the caller's territory (REG-6, REG-9)."""
+
+    @_abc_1.abstractmethod
+    def RecordReview(
+        self,
+        request: _registry_pb2.RecordReviewRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.RecordReviewResponse, _abc.Awaitable[_registry_pb2.RecordReviewResponse]]:
+        """RecordReview records the commission's repeat review of a registered family
+        (REG-3): it keeps the family on record and schedules the next review, or
+        deregisters it (then due at the registry office like any deregistration, REG-6).
+        """
+
+    @_abc_1.abstractmethod
+    def OpenSession(
+        self,
+        request: _registry_pb2.OpenSessionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.OpenSessionResponse, _abc.Awaitable[_registry_pb2.OpenSessionResponse]]:
+        """OpenSession records a commission session with the members present (REG-2);
+        refused without a quorum. Its decisions then carry every member's vote.
+        """
+
+    @_abc_1.abstractmethod
+    def GetSession(
+        self,
+        request: _registry_pb2.GetSessionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.GetSessionResponse, _abc.Awaitable[_registry_pb2.GetSessionResponse]]:
+        """GetSession returns a session with its agenda: the families decided on."""
+
+    @_abc_1.abstractmethod
+    def SendDecision(
+        self,
+        request: _registry_pb2.SendDecisionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.SendDecisionResponse, _abc.Awaitable[_registry_pb2.SendDecisionResponse]]:
+        """SendDecision records that the commission's secretary sent a decision to the
+        registry office (REG-4, REG-6): the 7-working-day term is met and the office
+        is notified (NTF-6).
+        """
+
+    @_abc_1.abstractmethod
+    def ListOfficeInbox(
+        self,
+        request: _registry_pb2.ListOfficeInboxRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.ListOfficeInboxResponse, _abc.Awaitable[_registry_pb2.ListOfficeInboxResponse]]:
+        """ListOfficeInbox lists what waits for the caller's registry office: decisions
+        sent and not yet received, received and not yet entered, with their clocks.
+        """
+
+    @_abc_1.abstractmethod
+    def ReportChange(
+        self,
+        request: _registry_pb2.ReportChangeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.ReportChangeResponse, _abc.Awaitable[_registry_pb2.ReportChangeResponse]]:
+        """ReportChange records the responsible body's report of a change in a
+        registered family's data (REG-5): due within 7 working days of the change,
+        entered by the registry office within 3 working days of the report.
+        """
+
+    @_abc_1.abstractmethod
+    def EnterChange(
+        self,
+        request: _registry_pb2.EnterChangeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.EnterChangeResponse, _abc.Awaitable[_registry_pb2.EnterChangeResponse]]:
+        """EnterChange applies a reported change to the bank, keeping each field's
+        history (REG-5).
+        """
 
 def add_RegistryServiceServicer_to_server(servicer: RegistryServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -60,6 +60,26 @@ STAY_STATE_ACTIVE: StayState.ValueType  # 1
 STAY_STATE_DISCHARGED: StayState.ValueType  # 2
 Global___StayState: _TypeAlias = StayState  # noqa: Y015
 
+class _WhenFull:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _WhenFullEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_WhenFull.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    WHEN_FULL_UNSPECIFIED: _WhenFull.ValueType  # 0
+    WHEN_FULL_REFUSE: _WhenFull.ValueType  # 1
+    WHEN_FULL_WAITLIST: _WhenFull.ValueType  # 2
+
+class WhenFull(_WhenFull, metaclass=_WhenFullEnumTypeWrapper):
+    """WhenFull is what an admission to a full shelter does (SHL-6): the refusal is
+    recorded either way.
+    """
+
+WHEN_FULL_UNSPECIFIED: WhenFull.ValueType  # 0
+WHEN_FULL_REFUSE: WhenFull.ValueType  # 1
+WHEN_FULL_WAITLIST: WhenFull.ValueType  # 2
+Global___WhenFull: _TypeAlias = WhenFull  # noqa: Y015
+
 class _StayOrder:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
@@ -86,6 +106,138 @@ STAY_ORDER_NAME: StayOrder.ValueType  # 3
 """By the adult's full name."""
 Global___StayOrder: _TypeAlias = StayOrder  # noqa: Y015
 
+class _BedState:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _BedStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_BedState.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    BED_STATE_UNSPECIFIED: _BedState.ValueType  # 0
+    BED_STATE_FREE: _BedState.ValueType  # 1
+    BED_STATE_OCCUPIED: _BedState.ValueType  # 2
+    BED_STATE_HELD: _BedState.ValueType  # 3
+    BED_STATE_OUT_OF_SERVICE: _BedState.ValueType  # 4
+
+class BedState(_BedState, metaclass=_BedStateEnumTypeWrapper):
+    """BedState is where a bed is now."""
+
+BED_STATE_UNSPECIFIED: BedState.ValueType  # 0
+BED_STATE_FREE: BedState.ValueType  # 1
+BED_STATE_OCCUPIED: BedState.ValueType  # 2
+BED_STATE_HELD: BedState.ValueType  # 3
+BED_STATE_OUT_OF_SERVICE: BedState.ValueType  # 4
+Global___BedState: _TypeAlias = BedState  # noqa: Y015
+
+class _HoldState:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _HoldStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_HoldState.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    HOLD_STATE_UNSPECIFIED: _HoldState.ValueType  # 0
+    HOLD_STATE_ACTIVE: _HoldState.ValueType  # 1
+    HOLD_STATE_USED: _HoldState.ValueType  # 2
+    HOLD_STATE_EXPIRED: _HoldState.ValueType  # 3
+
+class HoldState(_HoldState, metaclass=_HoldStateEnumTypeWrapper):
+    """HoldState is where a hold is in its life."""
+
+HOLD_STATE_UNSPECIFIED: HoldState.ValueType  # 0
+HOLD_STATE_ACTIVE: HoldState.ValueType  # 1
+HOLD_STATE_USED: HoldState.ValueType  # 2
+HOLD_STATE_EXPIRED: HoldState.ValueType  # 3
+Global___HoldState: _TypeAlias = HoldState  # noqa: Y015
+
+class _RefusalReason:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _RefusalReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_RefusalReason.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    REFUSAL_REASON_UNSPECIFIED: _RefusalReason.ValueType  # 0
+    REFUSAL_REASON_SHELTER_FULL: _RefusalReason.ValueType  # 1
+    """No free bed for the person and the minors."""
+    REFUSAL_REASON_NOT_ELIGIBLE: _RefusalReason.ValueType  # 2
+    """The person does not meet the admission grounds (SHL-2)."""
+    REFUSAL_REASON_NEEDS_OTHER_CARE: _RefusalReason.ValueType  # 3
+    """The person needs care the shelter cannot give (e.g. a hospital)."""
+    REFUSAL_REASON_DECLINED: _RefusalReason.ValueType  # 4
+    """The person declined the place."""
+    REFUSAL_REASON_OTHER: _RefusalReason.ValueType  # 5
+
+class RefusalReason(_RefusalReason, metaclass=_RefusalReasonEnumTypeWrapper):
+    """RefusalReason is why a person was not admitted (SHL-6)."""
+
+REFUSAL_REASON_UNSPECIFIED: RefusalReason.ValueType  # 0
+REFUSAL_REASON_SHELTER_FULL: RefusalReason.ValueType  # 1
+"""No free bed for the person and the minors."""
+REFUSAL_REASON_NOT_ELIGIBLE: RefusalReason.ValueType  # 2
+"""The person does not meet the admission grounds (SHL-2)."""
+REFUSAL_REASON_NEEDS_OTHER_CARE: RefusalReason.ValueType  # 3
+"""The person needs care the shelter cannot give (e.g. a hospital)."""
+REFUSAL_REASON_DECLINED: RefusalReason.ValueType  # 4
+"""The person declined the place."""
+REFUSAL_REASON_OTHER: RefusalReason.ValueType  # 5
+Global___RefusalReason: _TypeAlias = RefusalReason  # noqa: Y015
+
+class _WaitlistState:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _WaitlistStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_WaitlistState.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    WAITLIST_STATE_UNSPECIFIED: _WaitlistState.ValueType  # 0
+    WAITLIST_STATE_WAITING: _WaitlistState.ValueType  # 1
+    WAITLIST_STATE_OFFERED: _WaitlistState.ValueType  # 2
+    """Beds are held for the person (see hold_id)."""
+    WAITLIST_STATE_ADMITTED: _WaitlistState.ValueType  # 3
+    WAITLIST_STATE_LAPSED: _WaitlistState.ValueType  # 4
+    """The offer expired unused."""
+
+class WaitlistState(_WaitlistState, metaclass=_WaitlistStateEnumTypeWrapper):
+    """WaitlistState is where a waiting list entry is."""
+
+WAITLIST_STATE_UNSPECIFIED: WaitlistState.ValueType  # 0
+WAITLIST_STATE_WAITING: WaitlistState.ValueType  # 1
+WAITLIST_STATE_OFFERED: WaitlistState.ValueType  # 2
+"""Beds are held for the person (see hold_id)."""
+WAITLIST_STATE_ADMITTED: WaitlistState.ValueType  # 3
+WAITLIST_STATE_LAPSED: WaitlistState.ValueType  # 4
+"""The offer expired unused."""
+Global___WaitlistState: _TypeAlias = WaitlistState  # noqa: Y015
+
+class _SupportKind:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _SupportKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_SupportKind.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    SUPPORT_KIND_UNSPECIFIED: _SupportKind.ValueType  # 0
+    SUPPORT_KIND_INFORMATION: _SupportKind.ValueType  # 1
+    SUPPORT_KIND_LEGAL: _SupportKind.ValueType  # 2
+    SUPPORT_KIND_PSYCHOLOGICAL: _SupportKind.ValueType  # 3
+    SUPPORT_KIND_EMPLOYMENT: _SupportKind.ValueType  # 4
+    """Help with employment and training."""
+    SUPPORT_KIND_MEDICAL: _SupportKind.ValueType  # 5
+    """Free guaranteed medical care."""
+    SUPPORT_KIND_STATE_SUPPORT: _SupportKind.ValueType  # 6
+    """Advice on state support."""
+
+class SupportKind(_SupportKind, metaclass=_SupportKindEnumTypeWrapper):
+    """SupportKind is a kind of support a shelter resident gets (SHL-4)."""
+
+SUPPORT_KIND_UNSPECIFIED: SupportKind.ValueType  # 0
+SUPPORT_KIND_INFORMATION: SupportKind.ValueType  # 1
+SUPPORT_KIND_LEGAL: SupportKind.ValueType  # 2
+SUPPORT_KIND_PSYCHOLOGICAL: SupportKind.ValueType  # 3
+SUPPORT_KIND_EMPLOYMENT: SupportKind.ValueType  # 4
+"""Help with employment and training."""
+SUPPORT_KIND_MEDICAL: SupportKind.ValueType  # 5
+"""Free guaranteed medical care."""
+SUPPORT_KIND_STATE_SUPPORT: SupportKind.ValueType  # 6
+"""Advice on state support."""
+Global___SupportKind: _TypeAlias = SupportKind  # noqa: Y015
+
 @_typing.final
 class Shelter(_message.Message):
     """Shelter is a set of beds of one center."""
@@ -98,12 +250,18 @@ class Shelter(_message.Message):
     NAME_FIELD_NUMBER: _builtins.int
     CAPACITY_FIELD_NUMBER: _builtins.int
     OCCUPIED_FIELD_NUMBER: _builtins.int
+    ADDRESS_FIELD_NUMBER: _builtins.int
+    CONTACT_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     center_id: _builtins.str
     territory: _builtins.str
     name: _builtins.str
     capacity: _builtins.int
     occupied: _builtins.int
+    address: _builtins.str
+    """Where it is: police and guardianship are told (SHL-3)."""
+    contact: _builtins.str
+    """How to reach the shelter's duty specialist."""
     def __init__(
         self,
         *,
@@ -113,10 +271,12 @@ class Shelter(_message.Message):
         name: _builtins.str = ...,
         capacity: _builtins.int = ...,
         occupied: _builtins.int = ...,
+        address: _builtins.str = ...,
+        contact: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["capacity", b"capacity", "center_id", b"center_id", "id", b"id", "name", b"name", "occupied", b"occupied", "territory", b"territory"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "capacity", b"capacity", "center_id", b"center_id", "contact", b"contact", "id", b"id", "name", b"name", "occupied", b"occupied", "territory", b"territory"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -167,6 +327,12 @@ class Stay(_message.Message):
     APPEAL_ID_FIELD_NUMBER: _builtins.int
     ADMITTED_BY_FIELD_NUMBER: _builtins.int
     DAYS_LEFT_FIELD_NUMBER: _builtins.int
+    REFERRAL_DOCUMENT_FIELD_NUMBER: _builtins.int
+    REDIRECTED_TO_FIELD_NUMBER: _builtins.int
+    BED_IDS_FIELD_NUMBER: _builtins.int
+    DECISIONS_FIELD_NUMBER: _builtins.int
+    SPECIALIST_NAME_FIELD_NUMBER: _builtins.int
+    SPECIALIST_CONTACT_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     shelter_id: _builtins.str
     territory: _builtins.str
@@ -180,6 +346,10 @@ class Stay(_message.Message):
     territory's local time: 0 on the last day, negative past it. 0 once
     discharged.
     """
+    referral_document: _builtins.str
+    redirected_to: _builtins.str
+    specialist_name: _builtins.str
+    specialist_contact: _builtins.str
     @_builtins.property
     def adult(self) -> Global___Resident: ...
     @_builtins.property
@@ -192,6 +362,14 @@ class Stay(_message.Message):
 
     @_builtins.property
     def discharged_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def bed_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The beds the stay occupies (while active)."""
+
+    @_builtins.property
+    def decisions(self) -> _containers.RepeatedCompositeFieldContainer[Global___StayDecision]:
+        """Decisions that kept the stay past its cap (SHL-1)."""
+
     def __init__(
         self,
         *,
@@ -209,14 +387,59 @@ class Stay(_message.Message):
         appeal_id: _builtins.str = ...,
         admitted_by: _builtins.str = ...,
         days_left: _builtins.int = ...,
+        referral_document: _builtins.str = ...,
+        redirected_to: _builtins.str = ...,
+        bed_ids: _abc.Iterable[_builtins.str] | None = ...,
+        decisions: _abc.Iterable[Global___StayDecision] | None = ...,
+        specialist_name: _builtins.str = ...,
+        specialist_contact: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["admitted_at", b"admitted_at", "adult", b"adult", "discharged_at", b"discharged_at", "latest_end_at", b"latest_end_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["admitted_at", b"admitted_at", "admitted_by", b"admitted_by", "adult", b"adult", "appeal_id", b"appeal_id", "days_left", b"days_left", "discharge_reason", b"discharge_reason", "discharged_at", b"discharged_at", "id", b"id", "latest_end_at", b"latest_end_at", "minors", b"minors", "referral", b"referral", "shelter_id", b"shelter_id", "state", b"state", "territory", b"territory"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["admitted_at", b"admitted_at", "admitted_by", b"admitted_by", "adult", b"adult", "appeal_id", b"appeal_id", "bed_ids", b"bed_ids", "days_left", b"days_left", "decisions", b"decisions", "discharge_reason", b"discharge_reason", "discharged_at", b"discharged_at", "id", b"id", "latest_end_at", b"latest_end_at", "minors", b"minors", "redirected_to", b"redirected_to", "referral", b"referral", "referral_document", b"referral_document", "shelter_id", b"shelter_id", "specialist_contact", b"specialist_contact", "specialist_name", b"specialist_name", "state", b"state", "territory", b"territory"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Stay: _TypeAlias = Stay  # noqa: Y015
+
+@_typing.final
+class StayDecision(_message.Message):
+    """StayDecision is a recorded decision keeping a stay past its cap (SHL-1)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DECISION_NUMBER_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    DECIDED_AT_FIELD_NUMBER: _builtins.int
+    DECIDED_BY_FIELD_NUMBER: _builtins.int
+    PREVIOUS_END_AT_FIELD_NUMBER: _builtins.int
+    NEW_END_AT_FIELD_NUMBER: _builtins.int
+    decision_number: _builtins.str
+    reason: _builtins.str
+    decided_by: _builtins.str
+    @_builtins.property
+    def decided_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def previous_end_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def new_end_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        decision_number: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        decided_at: _timestamp_pb2.Timestamp | None = ...,
+        decided_by: _builtins.str = ...,
+        previous_end_at: _timestamp_pb2.Timestamp | None = ...,
+        new_end_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["decided_at", b"decided_at", "new_end_at", b"new_end_at", "previous_end_at", b"previous_end_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["decided_at", b"decided_at", "decided_by", b"decided_by", "decision_number", b"decision_number", "new_end_at", b"new_end_at", "previous_end_at", b"previous_end_at", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StayDecision: _TypeAlias = StayDecision  # noqa: Y015
 
 @_typing.final
 class RegisterShelterRequest(_message.Message):
@@ -227,19 +450,25 @@ class RegisterShelterRequest(_message.Message):
     IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
     NAME_FIELD_NUMBER: _builtins.int
     CAPACITY_FIELD_NUMBER: _builtins.int
+    ADDRESS_FIELD_NUMBER: _builtins.int
+    CONTACT_FIELD_NUMBER: _builtins.int
     idempotency_key: _builtins.str
     name: _builtins.str
     capacity: _builtins.int
+    address: _builtins.str
+    contact: _builtins.str
     def __init__(
         self,
         *,
         idempotency_key: _builtins.str = ...,
         name: _builtins.str = ...,
         capacity: _builtins.int = ...,
+        address: _builtins.str = ...,
+        contact: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["capacity", b"capacity", "idempotency_key", b"idempotency_key", "name", b"name"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "capacity", b"capacity", "contact", b"contact", "idempotency_key", b"idempotency_key", "name", b"name"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -318,15 +547,44 @@ class AdmitRequest(_message.Message):
     MINORS_FIELD_NUMBER: _builtins.int
     REFERRAL_FIELD_NUMBER: _builtins.int
     APPEAL_ID_FIELD_NUMBER: _builtins.int
+    REFERRAL_DOCUMENT_FIELD_NUMBER: _builtins.int
+    BED_IDS_FIELD_NUMBER: _builtins.int
+    HOLD_ID_FIELD_NUMBER: _builtins.int
+    WHEN_FULL_FIELD_NUMBER: _builtins.int
+    REFERRED_TO_FIELD_NUMBER: _builtins.int
+    SPECIALIST_NAME_FIELD_NUMBER: _builtins.int
+    SPECIALIST_CONTACT_FIELD_NUMBER: _builtins.int
     idempotency_key: _builtins.str
     shelter_id: _builtins.str
     referral: Global___Referral.ValueType
     appeal_id: _builtins.str
     """The journal entry the admission follows from, when there is one."""
+    referral_document: _builtins.str
+    """The referring document's number (SHL-2); required unless self_application."""
+    hold_id: _builtins.str
+    """A hold of this shelter to admit into (an expected arrival or a waiting
+    list offer); its beds are used.
+    """
+    when_full: Global___WhenFull.ValueType
+    """What to do when the shelter is full: refuse (the default) or queue."""
+    referred_to: _builtins.str
+    """Where a refused person was referred instead (SHL-6)."""
+    specialist_name: _builtins.str
+    """The specialist responsible for the resident (told to police and
+    guardianship, SHL-3); the admitting operator and the shelter's contact when
+    empty.
+    """
+    specialist_contact: _builtins.str
     @_builtins.property
     def adult(self) -> Global___Resident: ...
     @_builtins.property
     def minors(self) -> _containers.RepeatedCompositeFieldContainer[Global___Resident]: ...
+    @_builtins.property
+    def bed_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Beds to place the persons in, one per person (the adult first); free beds
+        are chosen when empty.
+        """
+
     def __init__(
         self,
         *,
@@ -336,10 +594,17 @@ class AdmitRequest(_message.Message):
         minors: _abc.Iterable[Global___Resident] | None = ...,
         referral: Global___Referral.ValueType = ...,
         appeal_id: _builtins.str = ...,
+        referral_document: _builtins.str = ...,
+        bed_ids: _abc.Iterable[_builtins.str] | None = ...,
+        hold_id: _builtins.str = ...,
+        when_full: Global___WhenFull.ValueType = ...,
+        referred_to: _builtins.str = ...,
+        specialist_name: _builtins.str = ...,
+        specialist_contact: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["adult", b"adult"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["adult", b"adult", "appeal_id", b"appeal_id", "idempotency_key", b"idempotency_key", "minors", b"minors", "referral", b"referral", "shelter_id", b"shelter_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["adult", b"adult", "appeal_id", b"appeal_id", "bed_ids", b"bed_ids", "hold_id", b"hold_id", "idempotency_key", b"idempotency_key", "minors", b"minors", "referral", b"referral", "referral_document", b"referral_document", "referred_to", b"referred_to", "shelter_id", b"shelter_id", "specialist_contact", b"specialist_contact", "specialist_name", b"specialist_name", "when_full", b"when_full"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -418,17 +683,21 @@ class DischargeRequest(_message.Message):
 
     STAY_ID_FIELD_NUMBER: _builtins.int
     REASON_FIELD_NUMBER: _builtins.int
+    REDIRECTED_TO_FIELD_NUMBER: _builtins.int
     stay_id: _builtins.str
     reason: _builtins.str
+    redirected_to: _builtins.str
+    """The organisation the person was redirected to (SHL-1)."""
     def __init__(
         self,
         *,
         stay_id: _builtins.str = ...,
         reason: _builtins.str = ...,
+        redirected_to: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["reason", b"reason", "stay_id", b"stay_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["reason", b"reason", "redirected_to", b"redirected_to", "stay_id", b"stay_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -516,3 +785,881 @@ class ListStaysResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListStaysResponse: _TypeAlias = ListStaysResponse  # noqa: Y015
+
+@_typing.final
+class Bed(_message.Message):
+    """Bed is one bed of a shelter on the bed board."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    NUMBER_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    STAY_ID_FIELD_NUMBER: _builtins.int
+    HOLD_ID_FIELD_NUMBER: _builtins.int
+    HOLD_EXPIRES_AT_FIELD_NUMBER: _builtins.int
+    OUT_OF_SERVICE_REASON_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    number: _builtins.int
+    state: Global___BedState.ValueType
+    stay_id: _builtins.str
+    """The stay occupying it."""
+    hold_id: _builtins.str
+    """The hold keeping it."""
+    out_of_service_reason: _builtins.str
+    @_builtins.property
+    def hold_expires_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        number: _builtins.int = ...,
+        state: Global___BedState.ValueType = ...,
+        stay_id: _builtins.str = ...,
+        hold_id: _builtins.str = ...,
+        hold_expires_at: _timestamp_pb2.Timestamp | None = ...,
+        out_of_service_reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["hold_expires_at", b"hold_expires_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["hold_expires_at", b"hold_expires_at", "hold_id", b"hold_id", "id", b"id", "number", b"number", "out_of_service_reason", b"out_of_service_reason", "state", b"state", "stay_id", b"stay_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Bed: _TypeAlias = Bed  # noqa: Y015
+
+@_typing.final
+class GetBedBoardRequest(_message.Message):
+    """GetBedBoardRequest names a shelter of the caller's territory."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SHELTER_ID_FIELD_NUMBER: _builtins.int
+    shelter_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        shelter_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["shelter_id", b"shelter_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetBedBoardRequest: _TypeAlias = GetBedBoardRequest  # noqa: Y015
+
+@_typing.final
+class GetBedBoardResponse(_message.Message):
+    """GetBedBoardResponse is the shelter's beds by number, with counts per state."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SHELTER_FIELD_NUMBER: _builtins.int
+    BEDS_FIELD_NUMBER: _builtins.int
+    FREE_FIELD_NUMBER: _builtins.int
+    OCCUPIED_FIELD_NUMBER: _builtins.int
+    HELD_FIELD_NUMBER: _builtins.int
+    OUT_OF_SERVICE_FIELD_NUMBER: _builtins.int
+    free: _builtins.int
+    occupied: _builtins.int
+    held: _builtins.int
+    out_of_service: _builtins.int
+    @_builtins.property
+    def shelter(self) -> Global___Shelter: ...
+    @_builtins.property
+    def beds(self) -> _containers.RepeatedCompositeFieldContainer[Global___Bed]: ...
+    def __init__(
+        self,
+        *,
+        shelter: Global___Shelter | None = ...,
+        beds: _abc.Iterable[Global___Bed] | None = ...,
+        free: _builtins.int = ...,
+        occupied: _builtins.int = ...,
+        held: _builtins.int = ...,
+        out_of_service: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["shelter", b"shelter"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["beds", b"beds", "free", b"free", "held", b"held", "occupied", b"occupied", "out_of_service", b"out_of_service", "shelter", b"shelter"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetBedBoardResponse: _TypeAlias = GetBedBoardResponse  # noqa: Y015
+
+@_typing.final
+class SetBedServiceRequest(_message.Message):
+    """SetBedServiceRequest takes a bed out of service or puts it back."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SHELTER_ID_FIELD_NUMBER: _builtins.int
+    NUMBER_FIELD_NUMBER: _builtins.int
+    OUT_OF_SERVICE_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    shelter_id: _builtins.str
+    number: _builtins.int
+    out_of_service: _builtins.bool
+    reason: _builtins.str
+    """Why the bed is out of service; required when taking it out."""
+    def __init__(
+        self,
+        *,
+        shelter_id: _builtins.str = ...,
+        number: _builtins.int = ...,
+        out_of_service: _builtins.bool = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["number", b"number", "out_of_service", b"out_of_service", "reason", b"reason", "shelter_id", b"shelter_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetBedServiceRequest: _TypeAlias = SetBedServiceRequest  # noqa: Y015
+
+@_typing.final
+class SetBedServiceResponse(_message.Message):
+    """SetBedServiceResponse returns the bed."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BED_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def bed(self) -> Global___Bed: ...
+    def __init__(
+        self,
+        *,
+        bed: Global___Bed | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["bed", b"bed"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bed", b"bed"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetBedServiceResponse: _TypeAlias = SetBedServiceResponse  # noqa: Y015
+
+@_typing.final
+class Hold(_message.Message):
+    """Hold keeps beds for an expected arrival until it expires."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    SHELTER_ID_FIELD_NUMBER: _builtins.int
+    BED_IDS_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    EXPIRES_AT_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    WAITLIST_ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    shelter_id: _builtins.str
+    state: Global___HoldState.ValueType
+    note: _builtins.str
+    """What the operator expects (no personal data), e.g. "police bringing a
+    mother with two children".
+    """
+    waitlist_id: _builtins.str
+    """The waiting list entry the beds were offered to, when it is an offer."""
+    @_builtins.property
+    def bed_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def expires_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        shelter_id: _builtins.str = ...,
+        bed_ids: _abc.Iterable[_builtins.str] | None = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+        expires_at: _timestamp_pb2.Timestamp | None = ...,
+        state: Global___HoldState.ValueType = ...,
+        note: _builtins.str = ...,
+        waitlist_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "expires_at", b"expires_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bed_ids", b"bed_ids", "created_at", b"created_at", "expires_at", b"expires_at", "id", b"id", "note", b"note", "shelter_id", b"shelter_id", "state", b"state", "waitlist_id", b"waitlist_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Hold: _TypeAlias = Hold  # noqa: Y015
+
+@_typing.final
+class HoldBedsRequest(_message.Message):
+    """HoldBedsRequest holds beds of a shelter."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    SHELTER_ID_FIELD_NUMBER: _builtins.int
+    BEDS_FIELD_NUMBER: _builtins.int
+    BED_IDS_FIELD_NUMBER: _builtins.int
+    MINUTES_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    idempotency_key: _builtins.str
+    shelter_id: _builtins.str
+    beds: _builtins.int
+    """How many beds; free beds are chosen. Ignored when bed_ids is set."""
+    minutes: _builtins.int
+    """Minutes until the hold expires; the default is 240, at most 4320."""
+    note: _builtins.str
+    @_builtins.property
+    def bed_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """These beds exactly."""
+
+    def __init__(
+        self,
+        *,
+        idempotency_key: _builtins.str = ...,
+        shelter_id: _builtins.str = ...,
+        beds: _builtins.int = ...,
+        bed_ids: _abc.Iterable[_builtins.str] | None = ...,
+        minutes: _builtins.int = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bed_ids", b"bed_ids", "beds", b"beds", "idempotency_key", b"idempotency_key", "minutes", b"minutes", "note", b"note", "shelter_id", b"shelter_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___HoldBedsRequest: _TypeAlias = HoldBedsRequest  # noqa: Y015
+
+@_typing.final
+class HoldBedsResponse(_message.Message):
+    """HoldBedsResponse returns the hold."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HOLD_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def hold(self) -> Global___Hold: ...
+    def __init__(
+        self,
+        *,
+        hold: Global___Hold | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["hold", b"hold"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["hold", b"hold"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___HoldBedsResponse: _TypeAlias = HoldBedsResponse  # noqa: Y015
+
+@_typing.final
+class ExtendStayRequest(_message.Message):
+    """ExtendStayRequest records a decision keeping a stay past its cap."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STAY_ID_FIELD_NUMBER: _builtins.int
+    UNTIL_FIELD_NUMBER: _builtins.int
+    DECISION_NUMBER_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    stay_id: _builtins.str
+    until: _builtins.str
+    """The new last day, YYYY-MM-DD in the territory's local time."""
+    decision_number: _builtins.str
+    """The decision's number; required."""
+    reason: _builtins.str
+    """Why; required."""
+    def __init__(
+        self,
+        *,
+        stay_id: _builtins.str = ...,
+        until: _builtins.str = ...,
+        decision_number: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["decision_number", b"decision_number", "reason", b"reason", "stay_id", b"stay_id", "until", b"until"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExtendStayRequest: _TypeAlias = ExtendStayRequest  # noqa: Y015
+
+@_typing.final
+class ExtendStayResponse(_message.Message):
+    """ExtendStayResponse returns the stay."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STAY_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def stay(self) -> Global___Stay: ...
+    def __init__(
+        self,
+        *,
+        stay: Global___Stay | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["stay", b"stay"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["stay", b"stay"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExtendStayResponse: _TypeAlias = ExtendStayResponse  # noqa: Y015
+
+@_typing.final
+class Refusal(_message.Message):
+    """Refusal is a recorded refusal to admit (SHL-6). Personal data (REG-9)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    SHELTER_ID_FIELD_NUMBER: _builtins.int
+    ADULT_FIELD_NUMBER: _builtins.int
+    PERSONS_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    DETAIL_FIELD_NUMBER: _builtins.int
+    REFERRED_TO_FIELD_NUMBER: _builtins.int
+    REFUSED_AT_FIELD_NUMBER: _builtins.int
+    RECORDED_BY_FIELD_NUMBER: _builtins.int
+    WAITLIST_ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    shelter_id: _builtins.str
+    persons: _builtins.int
+    reason: Global___RefusalReason.ValueType
+    detail: _builtins.str
+    referred_to: _builtins.str
+    recorded_by: _builtins.str
+    waitlist_id: _builtins.str
+    """The waiting list entry the person was put on, when queued."""
+    @_builtins.property
+    def adult(self) -> Global___Resident: ...
+    @_builtins.property
+    def refused_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        shelter_id: _builtins.str = ...,
+        adult: Global___Resident | None = ...,
+        persons: _builtins.int = ...,
+        reason: Global___RefusalReason.ValueType = ...,
+        detail: _builtins.str = ...,
+        referred_to: _builtins.str = ...,
+        refused_at: _timestamp_pb2.Timestamp | None = ...,
+        recorded_by: _builtins.str = ...,
+        waitlist_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["adult", b"adult", "refused_at", b"refused_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["adult", b"adult", "detail", b"detail", "id", b"id", "persons", b"persons", "reason", b"reason", "recorded_by", b"recorded_by", "referred_to", b"referred_to", "refused_at", b"refused_at", "shelter_id", b"shelter_id", "waitlist_id", b"waitlist_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Refusal: _TypeAlias = Refusal  # noqa: Y015
+
+@_typing.final
+class RecordRefusalRequest(_message.Message):
+    """RecordRefusalRequest records a refusal made by the operator."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    SHELTER_ID_FIELD_NUMBER: _builtins.int
+    ADULT_FIELD_NUMBER: _builtins.int
+    MINORS_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    DETAIL_FIELD_NUMBER: _builtins.int
+    REFERRED_TO_FIELD_NUMBER: _builtins.int
+    WAITLIST_FIELD_NUMBER: _builtins.int
+    idempotency_key: _builtins.str
+    shelter_id: _builtins.str
+    minors: _builtins.int
+    reason: Global___RefusalReason.ValueType
+    detail: _builtins.str
+    referred_to: _builtins.str
+    waitlist: _builtins.bool
+    """Queue the person for the next free beds."""
+    @_builtins.property
+    def adult(self) -> Global___Resident: ...
+    def __init__(
+        self,
+        *,
+        idempotency_key: _builtins.str = ...,
+        shelter_id: _builtins.str = ...,
+        adult: Global___Resident | None = ...,
+        minors: _builtins.int = ...,
+        reason: Global___RefusalReason.ValueType = ...,
+        detail: _builtins.str = ...,
+        referred_to: _builtins.str = ...,
+        waitlist: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["adult", b"adult"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["adult", b"adult", "detail", b"detail", "idempotency_key", b"idempotency_key", "minors", b"minors", "reason", b"reason", "referred_to", b"referred_to", "shelter_id", b"shelter_id", "waitlist", b"waitlist"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordRefusalRequest: _TypeAlias = RecordRefusalRequest  # noqa: Y015
+
+@_typing.final
+class RecordRefusalResponse(_message.Message):
+    """RecordRefusalResponse returns the refusal."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFUSAL_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def refusal(self) -> Global___Refusal: ...
+    def __init__(
+        self,
+        *,
+        refusal: Global___Refusal | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["refusal", b"refusal"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["refusal", b"refusal"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordRefusalResponse: _TypeAlias = RecordRefusalResponse  # noqa: Y015
+
+@_typing.final
+class ListRefusalsRequest(_message.Message):
+    """ListRefusalsRequest pages through one shelter's refusals."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SHELTER_ID_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    shelter_id: _builtins.str
+    page_size: _builtins.int
+    page_token: _builtins.str
+    def __init__(
+        self,
+        *,
+        shelter_id: _builtins.str = ...,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page_size", b"page_size", "page_token", b"page_token", "shelter_id", b"shelter_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListRefusalsRequest: _TypeAlias = ListRefusalsRequest  # noqa: Y015
+
+@_typing.final
+class ListRefusalsResponse(_message.Message):
+    """ListRefusalsResponse is one page of refusals, the latest first."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFUSALS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    @_builtins.property
+    def refusals(self) -> _containers.RepeatedCompositeFieldContainer[Global___Refusal]: ...
+    def __init__(
+        self,
+        *,
+        refusals: _abc.Iterable[Global___Refusal] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "refusals", b"refusals"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListRefusalsResponse: _TypeAlias = ListRefusalsResponse  # noqa: Y015
+
+@_typing.final
+class WaitlistEntry(_message.Message):
+    """WaitlistEntry is a person queued for a shelter's next free beds (SHL-6)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    SHELTER_ID_FIELD_NUMBER: _builtins.int
+    ADULT_FIELD_NUMBER: _builtins.int
+    PERSONS_FIELD_NUMBER: _builtins.int
+    QUEUED_AT_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    HOLD_ID_FIELD_NUMBER: _builtins.int
+    POSITION_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    shelter_id: _builtins.str
+    persons: _builtins.int
+    state: Global___WaitlistState.ValueType
+    hold_id: _builtins.str
+    position: _builtins.int
+    """1 for the next to be offered, among those waiting; 0 otherwise."""
+    @_builtins.property
+    def adult(self) -> Global___Resident: ...
+    @_builtins.property
+    def queued_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        shelter_id: _builtins.str = ...,
+        adult: Global___Resident | None = ...,
+        persons: _builtins.int = ...,
+        queued_at: _timestamp_pb2.Timestamp | None = ...,
+        state: Global___WaitlistState.ValueType = ...,
+        hold_id: _builtins.str = ...,
+        position: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["adult", b"adult", "queued_at", b"queued_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["adult", b"adult", "hold_id", b"hold_id", "id", b"id", "persons", b"persons", "position", b"position", "queued_at", b"queued_at", "shelter_id", b"shelter_id", "state", b"state"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WaitlistEntry: _TypeAlias = WaitlistEntry  # noqa: Y015
+
+@_typing.final
+class ListWaitlistRequest(_message.Message):
+    """ListWaitlistRequest pages through one shelter's waiting list."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SHELTER_ID_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    shelter_id: _builtins.str
+    state: Global___WaitlistState.ValueType
+    """Only this state when set."""
+    page_size: _builtins.int
+    page_token: _builtins.str
+    def __init__(
+        self,
+        *,
+        shelter_id: _builtins.str = ...,
+        state: Global___WaitlistState.ValueType = ...,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page_size", b"page_size", "page_token", b"page_token", "shelter_id", b"shelter_id", "state", b"state"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListWaitlistRequest: _TypeAlias = ListWaitlistRequest  # noqa: Y015
+
+@_typing.final
+class ListWaitlistResponse(_message.Message):
+    """ListWaitlistResponse is one page of the waiting list in queue order."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENTRIES_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    @_builtins.property
+    def entries(self) -> _containers.RepeatedCompositeFieldContainer[Global___WaitlistEntry]: ...
+    def __init__(
+        self,
+        *,
+        entries: _abc.Iterable[Global___WaitlistEntry] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["entries", b"entries", "next_page_token", b"next_page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListWaitlistResponse: _TypeAlias = ListWaitlistResponse  # noqa: Y015
+
+@_typing.final
+class ReportIndicatorsRequest(_message.Message):
+    """ReportIndicatorsRequest names a period of local dates [from, to)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FROM_DATE_FIELD_NUMBER: _builtins.int
+    TO_DATE_FIELD_NUMBER: _builtins.int
+    TERRITORY_FIELD_NUMBER: _builtins.int
+    from_date: _builtins.str
+    to_date: _builtins.str
+    territory: _builtins.str
+    """The caller's own territory when empty."""
+    def __init__(
+        self,
+        *,
+        from_date: _builtins.str = ...,
+        to_date: _builtins.str = ...,
+        territory: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["from_date", b"from_date", "territory", b"territory", "to_date", b"to_date"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReportIndicatorsRequest: _TypeAlias = ReportIndicatorsRequest  # noqa: Y015
+
+@_typing.final
+class OccupancyDay(_message.Message):
+    """OccupancyDay is one shelter's occupied beds on one local date."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SHELTER_ID_FIELD_NUMBER: _builtins.int
+    DATE_FIELD_NUMBER: _builtins.int
+    OCCUPIED_FIELD_NUMBER: _builtins.int
+    CAPACITY_FIELD_NUMBER: _builtins.int
+    shelter_id: _builtins.str
+    date: _builtins.str
+    occupied: _builtins.int
+    capacity: _builtins.int
+    def __init__(
+        self,
+        *,
+        shelter_id: _builtins.str = ...,
+        date: _builtins.str = ...,
+        occupied: _builtins.int = ...,
+        capacity: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["capacity", b"capacity", "date", b"date", "occupied", b"occupied", "shelter_id", b"shelter_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OccupancyDay: _TypeAlias = OccupancyDay  # noqa: Y015
+
+@_typing.final
+class ShelterBedDays(_message.Message):
+    """ShelterBedDays is one shelter's bed-days in the period (SHL-5)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SHELTER_ID_FIELD_NUMBER: _builtins.int
+    SHELTER_NAME_FIELD_NUMBER: _builtins.int
+    BED_DAYS_FIELD_NUMBER: _builtins.int
+    shelter_id: _builtins.str
+    shelter_name: _builtins.str
+    bed_days: _builtins.int
+    def __init__(
+        self,
+        *,
+        shelter_id: _builtins.str = ...,
+        shelter_name: _builtins.str = ...,
+        bed_days: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bed_days", b"bed_days", "shelter_id", b"shelter_id", "shelter_name", b"shelter_name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ShelterBedDays: _TypeAlias = ShelterBedDays  # noqa: Y015
+
+@_typing.final
+class LengthBucket(_message.Message):
+    """LengthBucket counts stays admitted in the period by their length in days."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LENGTH_FIELD_NUMBER: _builtins.int
+    STAYS_FIELD_NUMBER: _builtins.int
+    length: _builtins.str
+    """"0-7", "8-14", "15-31", "32+"."""
+    stays: _builtins.int
+    def __init__(
+        self,
+        *,
+        length: _builtins.str = ...,
+        stays: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["length", b"length", "stays", b"stays"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LengthBucket: _TypeAlias = LengthBucket  # noqa: Y015
+
+@_typing.final
+class ReasonCount(_message.Message):
+    """ReasonCount counts refusals of one reason."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REASON_FIELD_NUMBER: _builtins.int
+    REFUSALS_FIELD_NUMBER: _builtins.int
+    reason: Global___RefusalReason.ValueType
+    refusals: _builtins.int
+    def __init__(
+        self,
+        *,
+        reason: Global___RefusalReason.ValueType = ...,
+        refusals: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["reason", b"reason", "refusals", b"refusals"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReasonCount: _TypeAlias = ReasonCount  # noqa: Y015
+
+@_typing.final
+class ReportIndicatorsResponse(_message.Message):
+    """ReportIndicatorsResponse holds the shelter indicators (MON-6); aggregates only."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TERRITORY_FIELD_NUMBER: _builtins.int
+    PERIOD_START_FIELD_NUMBER: _builtins.int
+    PERIOD_END_FIELD_NUMBER: _builtins.int
+    AS_OF_FIELD_NUMBER: _builtins.int
+    OCCUPANCY_FIELD_NUMBER: _builtins.int
+    BED_DAYS_FIELD_NUMBER: _builtins.int
+    STAYS_BY_LENGTH_FIELD_NUMBER: _builtins.int
+    ADMISSIONS_FIELD_NUMBER: _builtins.int
+    ADMISSIONS_WITH_MINORS_FIELD_NUMBER: _builtins.int
+    MINORS_ADMITTED_FIELD_NUMBER: _builtins.int
+    REFUSALS_FIELD_NUMBER: _builtins.int
+    territory: _builtins.str
+    admissions: _builtins.int
+    admissions_with_minors: _builtins.int
+    minors_admitted: _builtins.int
+    @_builtins.property
+    def period_start(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def period_end(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def as_of(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def occupancy(self) -> _containers.RepeatedCompositeFieldContainer[Global___OccupancyDay]: ...
+    @_builtins.property
+    def bed_days(self) -> _containers.RepeatedCompositeFieldContainer[Global___ShelterBedDays]: ...
+    @_builtins.property
+    def stays_by_length(self) -> _containers.RepeatedCompositeFieldContainer[Global___LengthBucket]: ...
+    @_builtins.property
+    def refusals(self) -> _containers.RepeatedCompositeFieldContainer[Global___ReasonCount]: ...
+    def __init__(
+        self,
+        *,
+        territory: _builtins.str = ...,
+        period_start: _timestamp_pb2.Timestamp | None = ...,
+        period_end: _timestamp_pb2.Timestamp | None = ...,
+        as_of: _timestamp_pb2.Timestamp | None = ...,
+        occupancy: _abc.Iterable[Global___OccupancyDay] | None = ...,
+        bed_days: _abc.Iterable[Global___ShelterBedDays] | None = ...,
+        stays_by_length: _abc.Iterable[Global___LengthBucket] | None = ...,
+        admissions: _builtins.int = ...,
+        admissions_with_minors: _builtins.int = ...,
+        minors_admitted: _builtins.int = ...,
+        refusals: _abc.Iterable[Global___ReasonCount] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "period_end", b"period_end", "period_start", b"period_start"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["admissions", b"admissions", "admissions_with_minors", b"admissions_with_minors", "as_of", b"as_of", "bed_days", b"bed_days", "minors_admitted", b"minors_admitted", "occupancy", b"occupancy", "period_end", b"period_end", "period_start", b"period_start", "refusals", b"refusals", "stays_by_length", b"stays_by_length", "territory", b"territory"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReportIndicatorsResponse: _TypeAlias = ReportIndicatorsResponse  # noqa: Y015
+
+@_typing.final
+class SupportItem(_message.Message):
+    """SupportItem is one kind of support, the agency that carries it out and its due date."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KIND_FIELD_NUMBER: _builtins.int
+    AGENCY_ID_FIELD_NUMBER: _builtins.int
+    AGENCY_TYPE_FIELD_NUMBER: _builtins.int
+    DUE_ON_FIELD_NUMBER: _builtins.int
+    kind: Global___SupportKind.ValueType
+    agency_id: _builtins.str
+    agency_type: _builtins.str
+    """One of the agency types (education, health, employment, police, ...)."""
+    due_on: _builtins.str
+    """YYYY-MM-DD in the territory's local time, within the stay."""
+    def __init__(
+        self,
+        *,
+        kind: Global___SupportKind.ValueType = ...,
+        agency_id: _builtins.str = ...,
+        agency_type: _builtins.str = ...,
+        due_on: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agency_id", b"agency_id", "agency_type", b"agency_type", "due_on", b"due_on", "kind", b"kind"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SupportItem: _TypeAlias = SupportItem  # noqa: Y015
+
+@_typing.final
+class RecordSupportRequest(_message.Message):
+    """RecordSupportRequest records a resident's support (SHL-4) for the plan of the stay's case."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    STAY_ID_FIELD_NUMBER: _builtins.int
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    ITEMS_FIELD_NUMBER: _builtins.int
+    idempotency_key: _builtins.str
+    stay_id: _builtins.str
+    case_id: _builtins.str
+    """The intake case the stay belongs to; its plan receives the measures."""
+    @_builtins.property
+    def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___SupportItem]: ...
+    def __init__(
+        self,
+        *,
+        idempotency_key: _builtins.str = ...,
+        stay_id: _builtins.str = ...,
+        case_id: _builtins.str = ...,
+        items: _abc.Iterable[Global___SupportItem] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "idempotency_key", b"idempotency_key", "items", b"items", "stay_id", b"stay_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordSupportRequest: _TypeAlias = RecordSupportRequest  # noqa: Y015
+
+@_typing.final
+class RecordSupportResponse(_message.Message):
+    """RecordSupportResponse echoes the recorded support; plans adds the measures shortly after."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUPPORT_ID_FIELD_NUMBER: _builtins.int
+    STAY_ID_FIELD_NUMBER: _builtins.int
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    ITEMS_FIELD_NUMBER: _builtins.int
+    support_id: _builtins.str
+    stay_id: _builtins.str
+    case_id: _builtins.str
+    @_builtins.property
+    def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___SupportItem]: ...
+    def __init__(
+        self,
+        *,
+        support_id: _builtins.str = ...,
+        stay_id: _builtins.str = ...,
+        case_id: _builtins.str = ...,
+        items: _abc.Iterable[Global___SupportItem] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "items", b"items", "stay_id", b"stay_id", "support_id", b"support_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordSupportResponse: _TypeAlias = RecordSupportResponse  # noqa: Y015

@@ -66,6 +66,51 @@ class ShelterServiceStub:
                 request_serializer=kamqor_dot_shelter_dot_v1_dot_shelter__pb2.ListStaysRequest.SerializeToString,
                 response_deserializer=kamqor_dot_shelter_dot_v1_dot_shelter__pb2.ListStaysResponse.FromString,
                 _registered_method=True)
+        self.GetBedBoard = channel.unary_unary(
+                '/kamqor.shelter.v1.ShelterService/GetBedBoard',
+                request_serializer=kamqor_dot_shelter_dot_v1_dot_shelter__pb2.GetBedBoardRequest.SerializeToString,
+                response_deserializer=kamqor_dot_shelter_dot_v1_dot_shelter__pb2.GetBedBoardResponse.FromString,
+                _registered_method=True)
+        self.SetBedService = channel.unary_unary(
+                '/kamqor.shelter.v1.ShelterService/SetBedService',
+                request_serializer=kamqor_dot_shelter_dot_v1_dot_shelter__pb2.SetBedServiceRequest.SerializeToString,
+                response_deserializer=kamqor_dot_shelter_dot_v1_dot_shelter__pb2.SetBedServiceResponse.FromString,
+                _registered_method=True)
+        self.HoldBeds = channel.unary_unary(
+                '/kamqor.shelter.v1.ShelterService/HoldBeds',
+                request_serializer=kamqor_dot_shelter_dot_v1_dot_shelter__pb2.HoldBedsRequest.SerializeToString,
+                response_deserializer=kamqor_dot_shelter_dot_v1_dot_shelter__pb2.HoldBedsResponse.FromString,
+                _registered_method=True)
+        self.ExtendStay = channel.unary_unary(
+                '/kamqor.shelter.v1.ShelterService/ExtendStay',
+                request_serializer=kamqor_dot_shelter_dot_v1_dot_shelter__pb2.ExtendStayRequest.SerializeToString,
+                response_deserializer=kamqor_dot_shelter_dot_v1_dot_shelter__pb2.ExtendStayResponse.FromString,
+                _registered_method=True)
+        self.RecordRefusal = channel.unary_unary(
+                '/kamqor.shelter.v1.ShelterService/RecordRefusal',
+                request_serializer=kamqor_dot_shelter_dot_v1_dot_shelter__pb2.RecordRefusalRequest.SerializeToString,
+                response_deserializer=kamqor_dot_shelter_dot_v1_dot_shelter__pb2.RecordRefusalResponse.FromString,
+                _registered_method=True)
+        self.ListRefusals = channel.unary_unary(
+                '/kamqor.shelter.v1.ShelterService/ListRefusals',
+                request_serializer=kamqor_dot_shelter_dot_v1_dot_shelter__pb2.ListRefusalsRequest.SerializeToString,
+                response_deserializer=kamqor_dot_shelter_dot_v1_dot_shelter__pb2.ListRefusalsResponse.FromString,
+                _registered_method=True)
+        self.ListWaitlist = channel.unary_unary(
+                '/kamqor.shelter.v1.ShelterService/ListWaitlist',
+                request_serializer=kamqor_dot_shelter_dot_v1_dot_shelter__pb2.ListWaitlistRequest.SerializeToString,
+                response_deserializer=kamqor_dot_shelter_dot_v1_dot_shelter__pb2.ListWaitlistResponse.FromString,
+                _registered_method=True)
+        self.ReportIndicators = channel.unary_unary(
+                '/kamqor.shelter.v1.ShelterService/ReportIndicators',
+                request_serializer=kamqor_dot_shelter_dot_v1_dot_shelter__pb2.ReportIndicatorsRequest.SerializeToString,
+                response_deserializer=kamqor_dot_shelter_dot_v1_dot_shelter__pb2.ReportIndicatorsResponse.FromString,
+                _registered_method=True)
+        self.RecordSupport = channel.unary_unary(
+                '/kamqor.shelter.v1.ShelterService/RecordSupport',
+                request_serializer=kamqor_dot_shelter_dot_v1_dot_shelter__pb2.RecordSupportRequest.SerializeToString,
+                response_deserializer=kamqor_dot_shelter_dot_v1_dot_shelter__pb2.RecordSupportResponse.FromString,
+                _registered_method=True)
 
 
 class ShelterServiceServicer:
@@ -115,6 +160,69 @@ class ShelterServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetBedBoard(self, request, context):
+        """GetBedBoard shows every bed of one shelter: free, occupied, held or out of service.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetBedService(self, request, context):
+        """SetBedService takes a free bed out of service or puts it back.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def HoldBeds(self, request, context):
+        """HoldBeds keeps beds for an expected arrival; the hold expires by itself.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExtendStay(self, request, context):
+        """ExtendStay keeps a person past the stay's cap on a recorded decision (SHL-1).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordRefusal(self, request, context):
+        """RecordRefusal records a refusal to admit, its reason and where the person was referred (SHL-6).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRefusals(self, request, context):
+        """ListRefusals pages through one shelter's refusals, the latest first (SHL-6).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListWaitlist(self, request, context):
+        """ListWaitlist pages through one shelter's waiting list in order (SHL-6).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReportIndicators(self, request, context):
+        """ReportIndicators counts the shelters' indicators of a period (MON-6).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordSupport(self, request, context):
+        """RecordSupport records the support a resident gets, each item a plan measure (SHL-4).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ShelterServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -147,6 +255,51 @@ def add_ShelterServiceServicer_to_server(servicer, server):
                     servicer.ListStays,
                     request_deserializer=kamqor_dot_shelter_dot_v1_dot_shelter__pb2.ListStaysRequest.FromString,
                     response_serializer=kamqor_dot_shelter_dot_v1_dot_shelter__pb2.ListStaysResponse.SerializeToString,
+            ),
+            'GetBedBoard': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetBedBoard,
+                    request_deserializer=kamqor_dot_shelter_dot_v1_dot_shelter__pb2.GetBedBoardRequest.FromString,
+                    response_serializer=kamqor_dot_shelter_dot_v1_dot_shelter__pb2.GetBedBoardResponse.SerializeToString,
+            ),
+            'SetBedService': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetBedService,
+                    request_deserializer=kamqor_dot_shelter_dot_v1_dot_shelter__pb2.SetBedServiceRequest.FromString,
+                    response_serializer=kamqor_dot_shelter_dot_v1_dot_shelter__pb2.SetBedServiceResponse.SerializeToString,
+            ),
+            'HoldBeds': grpc.unary_unary_rpc_method_handler(
+                    servicer.HoldBeds,
+                    request_deserializer=kamqor_dot_shelter_dot_v1_dot_shelter__pb2.HoldBedsRequest.FromString,
+                    response_serializer=kamqor_dot_shelter_dot_v1_dot_shelter__pb2.HoldBedsResponse.SerializeToString,
+            ),
+            'ExtendStay': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExtendStay,
+                    request_deserializer=kamqor_dot_shelter_dot_v1_dot_shelter__pb2.ExtendStayRequest.FromString,
+                    response_serializer=kamqor_dot_shelter_dot_v1_dot_shelter__pb2.ExtendStayResponse.SerializeToString,
+            ),
+            'RecordRefusal': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordRefusal,
+                    request_deserializer=kamqor_dot_shelter_dot_v1_dot_shelter__pb2.RecordRefusalRequest.FromString,
+                    response_serializer=kamqor_dot_shelter_dot_v1_dot_shelter__pb2.RecordRefusalResponse.SerializeToString,
+            ),
+            'ListRefusals': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRefusals,
+                    request_deserializer=kamqor_dot_shelter_dot_v1_dot_shelter__pb2.ListRefusalsRequest.FromString,
+                    response_serializer=kamqor_dot_shelter_dot_v1_dot_shelter__pb2.ListRefusalsResponse.SerializeToString,
+            ),
+            'ListWaitlist': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWaitlist,
+                    request_deserializer=kamqor_dot_shelter_dot_v1_dot_shelter__pb2.ListWaitlistRequest.FromString,
+                    response_serializer=kamqor_dot_shelter_dot_v1_dot_shelter__pb2.ListWaitlistResponse.SerializeToString,
+            ),
+            'ReportIndicators': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReportIndicators,
+                    request_deserializer=kamqor_dot_shelter_dot_v1_dot_shelter__pb2.ReportIndicatorsRequest.FromString,
+                    response_serializer=kamqor_dot_shelter_dot_v1_dot_shelter__pb2.ReportIndicatorsResponse.SerializeToString,
+            ),
+            'RecordSupport': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordSupport,
+                    request_deserializer=kamqor_dot_shelter_dot_v1_dot_shelter__pb2.RecordSupportRequest.FromString,
+                    response_serializer=kamqor_dot_shelter_dot_v1_dot_shelter__pb2.RecordSupportResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -313,6 +466,249 @@ class ShelterService:
             '/kamqor.shelter.v1.ShelterService/ListStays',
             kamqor_dot_shelter_dot_v1_dot_shelter__pb2.ListStaysRequest.SerializeToString,
             kamqor_dot_shelter_dot_v1_dot_shelter__pb2.ListStaysResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetBedBoard(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.shelter.v1.ShelterService/GetBedBoard',
+            kamqor_dot_shelter_dot_v1_dot_shelter__pb2.GetBedBoardRequest.SerializeToString,
+            kamqor_dot_shelter_dot_v1_dot_shelter__pb2.GetBedBoardResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetBedService(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.shelter.v1.ShelterService/SetBedService',
+            kamqor_dot_shelter_dot_v1_dot_shelter__pb2.SetBedServiceRequest.SerializeToString,
+            kamqor_dot_shelter_dot_v1_dot_shelter__pb2.SetBedServiceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def HoldBeds(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.shelter.v1.ShelterService/HoldBeds',
+            kamqor_dot_shelter_dot_v1_dot_shelter__pb2.HoldBedsRequest.SerializeToString,
+            kamqor_dot_shelter_dot_v1_dot_shelter__pb2.HoldBedsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExtendStay(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.shelter.v1.ShelterService/ExtendStay',
+            kamqor_dot_shelter_dot_v1_dot_shelter__pb2.ExtendStayRequest.SerializeToString,
+            kamqor_dot_shelter_dot_v1_dot_shelter__pb2.ExtendStayResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordRefusal(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.shelter.v1.ShelterService/RecordRefusal',
+            kamqor_dot_shelter_dot_v1_dot_shelter__pb2.RecordRefusalRequest.SerializeToString,
+            kamqor_dot_shelter_dot_v1_dot_shelter__pb2.RecordRefusalResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRefusals(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.shelter.v1.ShelterService/ListRefusals',
+            kamqor_dot_shelter_dot_v1_dot_shelter__pb2.ListRefusalsRequest.SerializeToString,
+            kamqor_dot_shelter_dot_v1_dot_shelter__pb2.ListRefusalsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListWaitlist(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.shelter.v1.ShelterService/ListWaitlist',
+            kamqor_dot_shelter_dot_v1_dot_shelter__pb2.ListWaitlistRequest.SerializeToString,
+            kamqor_dot_shelter_dot_v1_dot_shelter__pb2.ListWaitlistResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReportIndicators(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.shelter.v1.ShelterService/ReportIndicators',
+            kamqor_dot_shelter_dot_v1_dot_shelter__pb2.ReportIndicatorsRequest.SerializeToString,
+            kamqor_dot_shelter_dot_v1_dot_shelter__pb2.ReportIndicatorsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordSupport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.shelter.v1.ShelterService/RecordSupport',
+            kamqor_dot_shelter_dot_v1_dot_shelter__pb2.RecordSupportRequest.SerializeToString,
+            kamqor_dot_shelter_dot_v1_dot_shelter__pb2.RecordSupportResponse.FromString,
             options,
             channel_credentials,
             insecure,

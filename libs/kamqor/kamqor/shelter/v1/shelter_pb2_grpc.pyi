@@ -47,6 +47,24 @@ class ShelterServiceStub:
     """Discharge ends a stay, recording why."""
     ListStays: _grpc.UnaryUnaryMultiCallable[_shelter_pb2.ListStaysRequest, _shelter_pb2.ListStaysResponse]
     """ListStays pages through the stays of one shelter of the caller's territory."""
+    GetBedBoard: _grpc.UnaryUnaryMultiCallable[_shelter_pb2.GetBedBoardRequest, _shelter_pb2.GetBedBoardResponse]
+    """GetBedBoard shows every bed of one shelter: free, occupied, held or out of service."""
+    SetBedService: _grpc.UnaryUnaryMultiCallable[_shelter_pb2.SetBedServiceRequest, _shelter_pb2.SetBedServiceResponse]
+    """SetBedService takes a free bed out of service or puts it back."""
+    HoldBeds: _grpc.UnaryUnaryMultiCallable[_shelter_pb2.HoldBedsRequest, _shelter_pb2.HoldBedsResponse]
+    """HoldBeds keeps beds for an expected arrival; the hold expires by itself."""
+    ExtendStay: _grpc.UnaryUnaryMultiCallable[_shelter_pb2.ExtendStayRequest, _shelter_pb2.ExtendStayResponse]
+    """ExtendStay keeps a person past the stay's cap on a recorded decision (SHL-1)."""
+    RecordRefusal: _grpc.UnaryUnaryMultiCallable[_shelter_pb2.RecordRefusalRequest, _shelter_pb2.RecordRefusalResponse]
+    """RecordRefusal records a refusal to admit, its reason and where the person was referred (SHL-6)."""
+    ListRefusals: _grpc.UnaryUnaryMultiCallable[_shelter_pb2.ListRefusalsRequest, _shelter_pb2.ListRefusalsResponse]
+    """ListRefusals pages through one shelter's refusals, the latest first (SHL-6)."""
+    ListWaitlist: _grpc.UnaryUnaryMultiCallable[_shelter_pb2.ListWaitlistRequest, _shelter_pb2.ListWaitlistResponse]
+    """ListWaitlist pages through one shelter's waiting list in order (SHL-6)."""
+    ReportIndicators: _grpc.UnaryUnaryMultiCallable[_shelter_pb2.ReportIndicatorsRequest, _shelter_pb2.ReportIndicatorsResponse]
+    """ReportIndicators counts the shelters' indicators of a period (MON-6)."""
+    RecordSupport: _grpc.UnaryUnaryMultiCallable[_shelter_pb2.RecordSupportRequest, _shelter_pb2.RecordSupportResponse]
+    """RecordSupport records the support a resident gets, each item a plan measure (SHL-4)."""
 
 @_typing.type_check_only
 class ShelterServiceAsyncStub(ShelterServiceStub):
@@ -67,6 +85,24 @@ class ShelterServiceAsyncStub(ShelterServiceStub):
     """Discharge ends a stay, recording why."""
     ListStays: _aio.UnaryUnaryMultiCallable[_shelter_pb2.ListStaysRequest, _shelter_pb2.ListStaysResponse]  # type: ignore[assignment]
     """ListStays pages through the stays of one shelter of the caller's territory."""
+    GetBedBoard: _aio.UnaryUnaryMultiCallable[_shelter_pb2.GetBedBoardRequest, _shelter_pb2.GetBedBoardResponse]  # type: ignore[assignment]
+    """GetBedBoard shows every bed of one shelter: free, occupied, held or out of service."""
+    SetBedService: _aio.UnaryUnaryMultiCallable[_shelter_pb2.SetBedServiceRequest, _shelter_pb2.SetBedServiceResponse]  # type: ignore[assignment]
+    """SetBedService takes a free bed out of service or puts it back."""
+    HoldBeds: _aio.UnaryUnaryMultiCallable[_shelter_pb2.HoldBedsRequest, _shelter_pb2.HoldBedsResponse]  # type: ignore[assignment]
+    """HoldBeds keeps beds for an expected arrival; the hold expires by itself."""
+    ExtendStay: _aio.UnaryUnaryMultiCallable[_shelter_pb2.ExtendStayRequest, _shelter_pb2.ExtendStayResponse]  # type: ignore[assignment]
+    """ExtendStay keeps a person past the stay's cap on a recorded decision (SHL-1)."""
+    RecordRefusal: _aio.UnaryUnaryMultiCallable[_shelter_pb2.RecordRefusalRequest, _shelter_pb2.RecordRefusalResponse]  # type: ignore[assignment]
+    """RecordRefusal records a refusal to admit, its reason and where the person was referred (SHL-6)."""
+    ListRefusals: _aio.UnaryUnaryMultiCallable[_shelter_pb2.ListRefusalsRequest, _shelter_pb2.ListRefusalsResponse]  # type: ignore[assignment]
+    """ListRefusals pages through one shelter's refusals, the latest first (SHL-6)."""
+    ListWaitlist: _aio.UnaryUnaryMultiCallable[_shelter_pb2.ListWaitlistRequest, _shelter_pb2.ListWaitlistResponse]  # type: ignore[assignment]
+    """ListWaitlist pages through one shelter's waiting list in order (SHL-6)."""
+    ReportIndicators: _aio.UnaryUnaryMultiCallable[_shelter_pb2.ReportIndicatorsRequest, _shelter_pb2.ReportIndicatorsResponse]  # type: ignore[assignment]
+    """ReportIndicators counts the shelters' indicators of a period (MON-6)."""
+    RecordSupport: _aio.UnaryUnaryMultiCallable[_shelter_pb2.RecordSupportRequest, _shelter_pb2.RecordSupportResponse]  # type: ignore[assignment]
+    """RecordSupport records the support a resident gets, each item a plan measure (SHL-4)."""
 
 class ShelterServiceServicer(metaclass=_abc_1.ABCMeta):
     """ShelterService places victims of domestic violence in the center's crisis
@@ -120,5 +156,77 @@ class ShelterServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_shelter_pb2.ListStaysResponse, _abc.Awaitable[_shelter_pb2.ListStaysResponse]]:
         """ListStays pages through the stays of one shelter of the caller's territory."""
+
+    @_abc_1.abstractmethod
+    def GetBedBoard(
+        self,
+        request: _shelter_pb2.GetBedBoardRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_shelter_pb2.GetBedBoardResponse, _abc.Awaitable[_shelter_pb2.GetBedBoardResponse]]:
+        """GetBedBoard shows every bed of one shelter: free, occupied, held or out of service."""
+
+    @_abc_1.abstractmethod
+    def SetBedService(
+        self,
+        request: _shelter_pb2.SetBedServiceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_shelter_pb2.SetBedServiceResponse, _abc.Awaitable[_shelter_pb2.SetBedServiceResponse]]:
+        """SetBedService takes a free bed out of service or puts it back."""
+
+    @_abc_1.abstractmethod
+    def HoldBeds(
+        self,
+        request: _shelter_pb2.HoldBedsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_shelter_pb2.HoldBedsResponse, _abc.Awaitable[_shelter_pb2.HoldBedsResponse]]:
+        """HoldBeds keeps beds for an expected arrival; the hold expires by itself."""
+
+    @_abc_1.abstractmethod
+    def ExtendStay(
+        self,
+        request: _shelter_pb2.ExtendStayRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_shelter_pb2.ExtendStayResponse, _abc.Awaitable[_shelter_pb2.ExtendStayResponse]]:
+        """ExtendStay keeps a person past the stay's cap on a recorded decision (SHL-1)."""
+
+    @_abc_1.abstractmethod
+    def RecordRefusal(
+        self,
+        request: _shelter_pb2.RecordRefusalRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_shelter_pb2.RecordRefusalResponse, _abc.Awaitable[_shelter_pb2.RecordRefusalResponse]]:
+        """RecordRefusal records a refusal to admit, its reason and where the person was referred (SHL-6)."""
+
+    @_abc_1.abstractmethod
+    def ListRefusals(
+        self,
+        request: _shelter_pb2.ListRefusalsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_shelter_pb2.ListRefusalsResponse, _abc.Awaitable[_shelter_pb2.ListRefusalsResponse]]:
+        """ListRefusals pages through one shelter's refusals, the latest first (SHL-6)."""
+
+    @_abc_1.abstractmethod
+    def ListWaitlist(
+        self,
+        request: _shelter_pb2.ListWaitlistRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_shelter_pb2.ListWaitlistResponse, _abc.Awaitable[_shelter_pb2.ListWaitlistResponse]]:
+        """ListWaitlist pages through one shelter's waiting list in order (SHL-6)."""
+
+    @_abc_1.abstractmethod
+    def ReportIndicators(
+        self,
+        request: _shelter_pb2.ReportIndicatorsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_shelter_pb2.ReportIndicatorsResponse, _abc.Awaitable[_shelter_pb2.ReportIndicatorsResponse]]:
+        """ReportIndicators counts the shelters' indicators of a period (MON-6)."""
+
+    @_abc_1.abstractmethod
+    def RecordSupport(
+        self,
+        request: _shelter_pb2.RecordSupportRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_shelter_pb2.RecordSupportResponse, _abc.Awaitable[_shelter_pb2.RecordSupportResponse]]:
+        """RecordSupport records the support a resident gets, each item a plan measure (SHL-4)."""
 
 def add_ShelterServiceServicer_to_server(servicer: ShelterServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
