@@ -4,14 +4,15 @@ chosen period, as a table and a chart."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from console import i18n
-from console.api import ApiError
-from console.auth import CurrentUser
+from console.api import ApiError, Json
+from console.auth import CurrentUser, User
 from console.forms import N_, Errors
 from console.pages.common import require, sort_rows
 from console.templating import render
@@ -37,15 +38,20 @@ def _day(value: str, errors: Errors, name: str) -> date | None:
         return None
 
 
-@router.get("")
-async def report(
-    request: Request,
-    user: CurrentUser,
-    start: str = "",
-    end: str = "",
-    sort: str = "rule",
-) -> Response:
-    """`start` inclusive, `end` exclusive (the API's `from` and `to`); this month by default."""
+@dataclass
+class Period:
+    """A report's chosen period as the form gives it back, and the API's answer for it."""
+
+    first: date | None
+    after: date | None
+    errors: Errors
+    data: Json | None
+
+
+async def period_report(user: User, path: str, start: str, end: str) -> Period:
+    """Read `start` (inclusive) and `end` (exclusive), this month by default, and ask `path`
+    for that period; a bad date, a backward period or one the API finds too long is a form
+    error, not a request."""
     errors = Errors()
     default_from, default_to = _month(i18n.local(utcnow()).date())
     first = _day(start, errors, "start") if start else default_from
@@ -55,13 +61,25 @@ async def report(
     data = None
     if not errors and first and after:
         try:
-            data = await user.api.get(
-                "/v1/reports/deadlines", {"from": first.isoformat(), "to": after.isoformat()}
-            )
+            data = await user.api.get(path, {"from": first.isoformat(), "to": after.isoformat()})
         except ApiError as exc:
             if exc.status != 422:
                 raise
             errors.add("end", N_("The period is at most 366 days"))
+    return Period(first, after, errors, data)
+
+
+@router.get("")
+async def report(
+    request: Request,
+    user: CurrentUser,
+    start: str = "",
+    end: str = "",
+    sort: str = "rule",
+) -> Response:
+    """`start` inclusive, `end` exclusive (the API's `from` and `to`); this month by default."""
+    period = await period_report(user, "/v1/reports/deadlines", start, end)
+    first, after, errors, data = period.first, period.after, period.errors, period.data
     chart = None
     if data is not None:
         by_rule = data["by_rule"]

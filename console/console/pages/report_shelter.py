@@ -13,14 +13,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from console import i18n
-from console.api import ApiError, Json
+from console.api import Json
 from console.auth import CurrentUser
-from console.forms import N_, Errors
+from console.forms import N_
 from console.pages.common import require
-from console.pages.deadlines import READERS, _day, _month
+from console.pages.deadlines import READERS, period_report
 from console.pages.shelter_refusals import REASONS
 from console.templating import render
-from kamqor.clock import utcnow
 
 router = APIRouter(prefix="/reports/shelter", dependencies=[require(*READERS)])
 # Recipient agency types of the notices (notify's `recipient_agency_type`).
@@ -48,22 +47,8 @@ def _occupancy(report: Json) -> list[Json]:
 @router.get("")
 async def report(request: Request, user: CurrentUser, start: str = "", end: str = "") -> Response:
     """`start` inclusive, `end` exclusive (the API's `from` and `to`); this month by default."""
-    errors = Errors()
-    default_from, default_to = _month(i18n.local(utcnow()).date())
-    first = _day(start, errors, "start") if start else default_from
-    after = _day(end, errors, "end") if end else default_to
-    if first and after and after <= first:
-        errors.add("end", N_("The end must be after the start"))
-    data = None
-    if not errors and first and after:
-        try:
-            data = await user.api.get(
-                "/v1/reports/shelter", {"from": first.isoformat(), "to": after.isoformat()}
-            )
-        except ApiError as exc:
-            if exc.status != 422:
-                raise
-            errors.add("end", N_("The period is at most 366 days"))
+    period = await period_report(user, "/v1/reports/shelter", start, end)
+    first, after, errors, data = period.first, period.after, period.errors, period.data
     days: list[Json] = []
     chart = None
     if data is not None:
