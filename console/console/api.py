@@ -89,6 +89,18 @@ class Api:
         response = await self._http.post(path, json=body or {}, headers=headers)
         return self._json(response)
 
+    async def get_file(self, path: str, params: Params | None = None) -> tuple[bytes, str, str]:
+        """A file the API serves (a PDF, a CSV): its bytes, media type and Content-Disposition."""
+        clean = {k: v for k, v in (params or {}).items() if v not in (None, "")}
+        response = await self._http.get(path, params=clean, headers=self._headers)
+        if response.status_code >= 400:
+            self._json(response)  # raises the problem as ApiError
+        return (
+            response.content,
+            response.headers.get("content-type", "application/octet-stream"),
+            response.headers.get("content-disposition", "attachment"),
+        )
+
     @staticmethod
     def _json(response: httpx.Response) -> Json:
         if response.status_code >= 400:

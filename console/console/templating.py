@@ -50,6 +50,8 @@ SCREENS = (
     Screen("/agency", N_("Agency inbox"), ("agency-coordinator", "agency-assignee")),
     Screen("/deadlines", N_("Deadlines"), ("center-head", "analyst")),
     Screen("/reports/shelter", N_("Shelter indicators"), ("center-head", "analyst")),
+    Screen("/monitoring", N_("Quarterly monitoring"), ("analyst", "center-head", "auditor")),
+    Screen("/plans", N_("Plans"), ("case-worker", "center-head", "commission-member")),
 )
 
 

@@ -16,6 +16,9 @@ SHELTER = {
     "name": "Кризисный центр",
     "capacity": 6,
     "occupied": 3,
+    "held": 0,
+    "out_of_service": 0,
+    "free": 3,
 }
 STAY = {
     "id": "0196a000-0000-7000-8000-0000000000aa",

@@ -25,6 +25,8 @@ from tests.support.factories import years_ago
 pytestmark = pytest.mark.e2e
 
 KZ = get_profile("kz")
+# PLN-3: the plan is drafted with the family.
+FAMILY = [{"role": "family", "name": "Aigerim S. (mother)"}]
 IRK = get_profile("ru-irk")
 
 
@@ -63,7 +65,12 @@ async def test_plan_from_draft_to_a_completed_measure(suite: Suite) -> None:
     }
 
     # 1. The case worker drafts the plan (PLN-1, PLN-2); a retry with the key returns it again.
-    body = {"case_id": str(uuid.uuid4()), "situation": "dls", "measures": [education, health]}
+    body = {
+        "case_id": str(uuid.uuid4()),
+        "situation": "dls",
+        "measures": [education, health],
+        "participants": FAMILY,
+    }
     key = {"Idempotency-Key": uuid.uuid4().hex}
     async with suite.client("caseworker.ast") as caseworker:
         resp = await caseworker.post("/v1/plans", json=body, headers=key)
@@ -84,6 +91,9 @@ async def test_plan_from_draft_to_a_completed_measure(suite: Suite) -> None:
             f"/v1/plans/{plan['id']}/approve", json={"decision": "Protocol 1"}
         )
         assert resp.status_code == 403
+        # The draft goes to the approving body (PLN-4).
+        resp = await caseworker.post(f"/v1/plans/{plan['id']}/submit")
+        assert (resp.status_code, resp.json()["state"]) == (200, "submitted"), resp.text
 
     # 3. The center head approves it (PLN-4 in kz: the center); each measure is sent at once
     #    (PLN-5) and its agency owes a responsible person within 2 working days (PLN-6).
@@ -106,7 +116,8 @@ async def test_plan_from_draft_to_a_completed_measure(suite: Suite) -> None:
     for measure in by_agency.values():
         assert measure["state"] == "sent" and measure["sent_at"] is not None
         rules = {o["rule"]: o for o in measure["obligations"]}
-        assert rules["PLN-5"]["state"] == "met"
+        # Sent at approval; met once notify delivers the measure's notice (plans.consumers).
+        assert rules["PLN-5"]["state"] == "open"
         designate = rules["PLN-6"]
         assert (designate["state"], designate["responsible_agency"]) == (
             "open",
@@ -302,6 +313,7 @@ async def test_irkutsk_sdp_plan_is_approved_by_the_commission(suite: Suite) -> N
     body = {
         "situation": "sdp",
         "support_level": "crisis",
+        "participants": FAMILY,
         "measures": [
             {
                 "kind": "legal",
@@ -316,6 +328,7 @@ async def test_irkutsk_sdp_plan_is_approved_by_the_commission(suite: Suite) -> N
         resp = await caseworker.post("/v1/plans", json=body)
         assert resp.status_code == 201, resp.text
         plan = resp.json()
+        assert (await caseworker.post(f"/v1/plans/{plan['id']}/submit")).status_code == 200
     async with suite.client("head.irk") as head:
         resp = await head.post(f"/v1/plans/{plan['id']}/approve", json={"decision": "No. 3"})
         assert resp.status_code == 403, resp.text
@@ -328,5 +341,6 @@ async def test_irkutsk_sdp_plan_is_approved_by_the_commission(suite: Suite) -> N
     async with suite.client("guardianship.irk") as guardianship:
         seen = mine(await guardianship.get("/v1/measures"), plan["id"])
         assert [m["state"] for m in seen] == ["sent"]
-        # Sent with no legal term: Irkutsk's profile sets none for sending or designating.
-        assert seen[0]["obligations"] == []
+        # Sent with no legal term: Irkutsk's profile sets none for sending or designating; the
+        # measure's own deadline is the agency's obligation everywhere (PLN-7).
+        assert [o["rule"] for o in seen[0]["obligations"]] == ["PLN-7"]

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from gateway.app import create_app
 from gateway.openapi import check_operation_ids, check_schema_names
-from gateway.schemas import intake, plans, registry, shelter
+from gateway.schemas import intake, plan_lifecycle, plans, registry, shelter
 from gateway.schemas.common import (
     ISO_DATE_ONLY,
     PAGE_TOKEN_PATTERN,
@@ -50,6 +50,8 @@ OPERATIONS = {
     ("post", "/v1/cases/{case_id}/worker"): "assignCaseWorker",
     ("get", "/v1/caseload"): "getCaseloadReport",
     ("post", "/v1/cases/{case_id}/home-visits"): "recordHomeVisit",
+    ("post", "/v1/appeals/{appeal_id}/follow-ups"): "followUpAppeal",
+    ("get", "/v1/reports/intake"): "getIntakeIndicators",
     ("get", "/v1/shelters"): "listShelters",
     ("post", "/v1/shelters"): "registerShelter",
     ("post", "/v1/stays"): "admitToShelter",
@@ -68,16 +70,35 @@ OPERATIONS = {
     ("get", "/v1/notices"): "listNotices",
     ("get", "/v1/notices/{notice_id}"): "getNotice",
     ("post", "/v1/notices/{notice_id}/ack"): "acknowledgeNotice",
+    ("post", "/v1/notices/receipts"): "recordNoticeReceipt",
     ("get", "/v1/notices/{notice_id}/deliveries"): "listNoticeDeliveries",
     ("get", "/v1/notices/{notice_id}/letter"): "getNoticeLetter",
     ("post", "/v1/plans"): "createPlan",
     ("get", "/v1/plans/{plan_id}"): "getPlan",
     ("post", "/v1/plans/{plan_id}/approve"): "approvePlan",
+    ("get", "/v1/plans"): "listPlans",
+    ("post", "/v1/plans/{plan_id}/submit"): "submitPlan",
+    ("post", "/v1/plans/{plan_id}/reviews"): "openReview",
+    ("post", "/v1/plans/{plan_id}/reviews/conclude"): "concludeReview",
+    ("post", "/v1/plans/{plan_id}/level-changes"): "changeSupportLevel",
+    ("post", "/v1/plans/{plan_id}/extend"): "extendPlan",
+    ("post", "/v1/plans/{plan_id}/close"): "closePlan",
+    ("post", "/v1/plans/{plan_id}/monitoring/end"): "endMonitoring",
+    ("post", "/v1/plans/{plan_id}/reopen"): "reopenPlan",
+    ("get", "/v1/reports/plans"): "getPlanIndicators",
     ("get", "/v1/measures"): "listMyMeasures",
     ("post", "/v1/measures/{measure_id}/assignee"): "designateAssignee",
     ("post", "/v1/measures/{measure_id}/report"): "reportMeasure",
     ("post", "/v1/measures/{measure_id}/complete"): "completeMeasure",
     ("post", "/v1/measures/{measure_id}/return"): "returnMeasure",
+    ("get", "/v1/agencies"): "listAgencies",
+    ("get", "/v1/agencies/{agency_id}"): "getAgency",
+    ("post", "/v1/measures/{measure_id}/decline"): "declineMeasure",
+    ("post", "/v1/measures/{measure_id}/reroute"): "rerouteMeasure",
+    ("post", "/v1/plans/{plan_id}/measures"): "addMeasure",
+    ("patch", "/v1/measures/{measure_id}"): "amendMeasure",
+    ("post", "/v1/measures/{measure_id}/cancel"): "cancelMeasure",
+    ("get", "/v1/reports/measures"): "getMeasureIndicators",
     ("post", "/v1/registry/decisions"): "recordRegistrationDecision",
     ("post", "/v1/registry/deregistrations"): "recordDeregistration",
     ("post", "/v1/registry/reviews"): "recordReview",
@@ -92,8 +113,25 @@ OPERATIONS = {
     ("post", "/v1/registry/decisions/{decision_id}/remove"): "removeFamily",
     ("get", "/v1/registry/families/{family_id}"): "getFamily",
     ("post", "/v1/registry/families:search"): "searchFamilies",
+    ("post", "/v1/registry/inquiries"): "createInquiry",
+    ("get", "/v1/registry/inquiries"): "listOwnInquiries",
+    ("get", "/v1/registry/inquiries-to-answer"): "listInquiriesToAnswer",
+    ("get", "/v1/registry/inquiries/{inquiry_id}"): "getInquiry",
+    ("post", "/v1/registry/inquiries/{inquiry_id}/answer"): "answerInquiry",
+    ("post", "/v1/registry/quarterly-reports"): "submitOfficeReport",
+    ("post", "/v1/registry/quarterly-summaries"): "submitMinistrySummary",
+    ("get", "/v1/registry/quarterly-reports"): "listQuarterReports",
+    ("get", "/v1/registry/quarterly-reports/export"): "exportQuarterReports",
+    ("get", "/v1/reports/registry"): "getRegistryIndicators",
     ("get", "/v1/reminders"): "listReminders",
     ("get", "/v1/reports/deadlines"): "getDeadlineReport",
+    ("post", "/v1/monitoring-reports"): "createMonitoringReport",
+    ("get", "/v1/monitoring-reports"): "listMonitoringReports",
+    ("get", "/v1/monitoring-reports/{report_id}"): "getMonitoringReport",
+    ("post", "/v1/monitoring-reports/{report_id}/revisions"): "reviseMonitoringReport",
+    ("post", "/v1/monitoring-reports/{report_id}/sign"): "signMonitoringReport",
+    ("get", "/v1/monitoring-reports/{report_id}/export.pdf"): "exportMonitoringReportPdf",
+    ("get", "/v1/monitoring-reports/{report_id}/export.csv"): "exportMonitoringReportCsv",
 }
 
 
@@ -257,7 +295,7 @@ def test_birth_dates_say_their_bounds_in_the_schema(document: dict[str, Any]) ->
 def _request_models() -> list[type[BaseModel]]:
     return [
         value
-        for module in (intake, plans, registry, shelter)
+        for module in (intake, plan_lifecycle, plans, registry, shelter)
         for value in vars(module).values()
         if isinstance(value, type)
         and issubclass(value, BaseModel)
@@ -326,7 +364,9 @@ def test_page_tokens_are_documented_as_opaque(document: dict[str, Any]) -> None:
                 assert schema["pattern"] == PAGE_TOKEN_PATTERN
                 assert "Opaque" in param["description"]
                 listed += 1
-    assert listed == 8  # with the shelter's refusals and waiting list (issue 12)
+    # With the shelter's refusals and waiting list (issue 12), the plans and the agency directory
+    # (issue 14), and the data bank's requests, the requester's and the office's (issue 15).
+    assert listed == 12
     pages = [s for name, s in document["components"]["schemas"].items() if name.endswith("Page")]
     for page in pages:
         assert "Opaque" in page["properties"]["next_page_token"]["description"]

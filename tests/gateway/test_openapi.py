@@ -7,12 +7,27 @@ from typing import Any, get_args
 import pytest
 
 from gateway.app import create_app
-from gateway.schemas import intake, notify, plans, registry, shelter
+from gateway.schemas import agencies, intake, notify, plan_lifecycle, plans, registry, shelter
 from gateway.schemas.common import EnumMap
 from gateway.settings import GatewaySettings
 
+# The agency directory: the center drafting and routing measures, and the agencies (PLN-2).
+DIRECTORY_READERS = {
+    "case-worker",
+    "center-head",
+    "commission-member",
+    "agency-coordinator",
+    "agency-assignee",
+}
 ROUTES = {
-    ("post", "/v1/appeals"): {"hotline-operator", "intake-operator"},
+    ("post", "/v1/appeals"): {"hotline-operator", "intake-operator", "case-worker"},
+    ("post", "/v1/appeals/{appeal_id}/follow-ups"): {
+        "hotline-operator",
+        "intake-operator",
+        "case-worker",
+        "center-head",
+    },
+    ("get", "/v1/reports/intake"): {"analyst", "center-head"},
     ("get", "/v1/appeals"): {"hotline-operator", "intake-operator", "case-worker", "center-head"},
     ("get", "/v1/appeals/{appeal_id}"): {
         "hotline-operator",
@@ -87,6 +102,8 @@ ROUTES = {
         "shelter-operator",
     },
     # The receiving agency acknowledges; the sending center's head only reads.
+    # Signed by the agency's system, no bearer token and no role (NTF-7, `notify.receipts`).
+    ("post", "/v1/notices/receipts"): set(),
     ("post", "/v1/notices/{notice_id}/ack"): {
         "agency-coordinator",
         "agency-assignee",
@@ -109,11 +126,29 @@ ROUTES = {
     ("post", "/v1/plans"): {"case-worker"},
     ("get", "/v1/plans/{plan_id}"): {"case-worker", "center-head", "commission-member"},
     ("post", "/v1/plans/{plan_id}/approve"): {"center-head", "commission-member"},
+    ("get", "/v1/plans"): {"case-worker", "center-head", "commission-member"},
+    ("post", "/v1/plans/{plan_id}/submit"): {"case-worker"},
+    ("post", "/v1/plans/{plan_id}/reviews"): {"case-worker", "center-head"},
+    ("post", "/v1/plans/{plan_id}/reviews/conclude"): {"case-worker", "center-head"},
+    ("post", "/v1/plans/{plan_id}/level-changes"): {"case-worker", "center-head"},
+    ("post", "/v1/plans/{plan_id}/extend"): {"center-head"},
+    ("post", "/v1/plans/{plan_id}/close"): {"center-head", "commission-member"},
+    ("post", "/v1/plans/{plan_id}/monitoring/end"): {"case-worker", "center-head"},
+    ("post", "/v1/plans/{plan_id}/reopen"): {"case-worker"},
+    ("get", "/v1/reports/plans"): {"analyst", "center-head", "auditor"},
     ("get", "/v1/measures"): {"agency-coordinator", "agency-assignee"},
     ("post", "/v1/measures/{measure_id}/assignee"): {"agency-coordinator"},
     ("post", "/v1/measures/{measure_id}/report"): {"agency-assignee"},
     ("post", "/v1/measures/{measure_id}/complete"): {"case-worker"},
     ("post", "/v1/measures/{measure_id}/return"): {"case-worker"},
+    ("get", "/v1/agencies"): DIRECTORY_READERS,
+    ("get", "/v1/agencies/{agency_id}"): DIRECTORY_READERS,
+    ("post", "/v1/measures/{measure_id}/decline"): {"agency-coordinator"},
+    ("post", "/v1/measures/{measure_id}/reroute"): {"case-worker"},
+    ("post", "/v1/plans/{plan_id}/measures"): {"case-worker"},
+    ("patch", "/v1/measures/{measure_id}"): {"case-worker"},
+    ("post", "/v1/measures/{measure_id}/cancel"): {"case-worker"},
+    ("get", "/v1/reports/measures"): {"analyst", "center-head", "auditor"},
     ("post", "/v1/registry/decisions"): {"commission-member"},
     ("post", "/v1/registry/deregistrations"): {"commission-member"},
     ("post", "/v1/registry/reviews"): {"commission-member"},
@@ -148,6 +183,38 @@ ROUTES = {
         "agency-assignee",
         "auditor",
     },
+    ("post", "/v1/registry/inquiries"): {"agency-coordinator", "agency-assignee"},
+    ("get", "/v1/registry/inquiries"): {"agency-coordinator", "agency-assignee"},
+    ("get", "/v1/registry/inquiries-to-answer"): {"agency-coordinator", "agency-assignee"},
+    ("get", "/v1/registry/inquiries/{inquiry_id}"): {"agency-coordinator", "agency-assignee"},
+    ("post", "/v1/registry/inquiries/{inquiry_id}/answer"): {
+        "agency-coordinator",
+        "agency-assignee",
+    },
+    ("post", "/v1/registry/quarterly-reports"): {"agency-coordinator", "agency-assignee"},
+    ("post", "/v1/registry/quarterly-summaries"): {"analyst"},
+    **{
+        ("get", path): {
+            "analyst",
+            "auditor",
+            "commission-member",
+            "center-head",
+            "agency-coordinator",
+            "agency-assignee",
+        }
+        for path in (
+            "/v1/registry/quarterly-reports",
+            "/v1/registry/quarterly-reports/export",
+            "/v1/reports/registry",
+        )
+    },
+    ("post", "/v1/monitoring-reports"): {"analyst", "center-head"},
+    ("get", "/v1/monitoring-reports"): {"analyst", "center-head", "auditor"},
+    ("get", "/v1/monitoring-reports/{report_id}"): {"analyst", "center-head", "auditor"},
+    ("post", "/v1/monitoring-reports/{report_id}/revisions"): {"analyst", "center-head"},
+    ("post", "/v1/monitoring-reports/{report_id}/sign"): {"center-head"},
+    ("get", "/v1/monitoring-reports/{report_id}/export.pdf"): {"analyst", "center-head", "auditor"},
+    ("get", "/v1/monitoring-reports/{report_id}/export.csv"): {"analyst", "center-head", "auditor"},
 }
 
 
@@ -210,15 +277,22 @@ def test_bearer_scheme(document: dict[str, Any]) -> None:
         (shelter.StayState, shelter.STAY_STATES),
         (notify.NoticeState, notify.NOTICE_STATES),
         (plans.Situation, plans.SITUATIONS),
-        (plans.SupportLevel, plans.SUPPORT_LEVELS),
-        (plans.PlanState, plans.PLAN_STATES),
+        (plan_lifecycle.SupportLevel, plan_lifecycle.SUPPORT_LEVELS),
+        (plan_lifecycle.PlanState, plan_lifecycle.PLAN_STATES),
         (plans.MeasureKind, plans.MEASURE_KINDS),
+        (agencies.DeclineReason, agencies.DECLINE_REASONS),
         (plans.MeasureState, plans.MEASURE_STATES),
         (plans.ReturnMode, plans.RETURN_MODES),
+        (plan_lifecycle.ParticipantRole, plan_lifecycle.ROLES),
+        (plan_lifecycle.ReviewKind, plan_lifecycle.REVIEW_KINDS),
+        (plan_lifecycle.ReviewDecision, plan_lifecycle.DECISIONS),
+        (plan_lifecycle.ClosureGround, plan_lifecycle.GROUNDS),
         (registry.DecisionKind, registry.DECISION_KINDS),
         (registry.DecisionState, registry.DECISION_STATES),
         (registry.FamilyState, registry.FAMILY_STATES),
         (registry.DocumentKind, registry.DOCUMENT_KINDS),
+        (registry.InquiryState, registry.INQUIRY_STATES),
+        (registry.ReportLevel, registry.REPORT_LEVELS),
     ],
 )
 def test_api_enums_match_the_protos(literal: object, mapping: EnumMap[Any, Any]) -> None:

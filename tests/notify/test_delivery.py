@@ -17,7 +17,6 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 from email.message import EmailMessage
-from functools import partial
 
 import grpc
 import nats
@@ -34,13 +33,12 @@ from kamqor.obligations import Obligation
 from kamqor.outbox import envelope
 from kamqor.protoconv import ts
 from kamqor.runtime import ServiceApp
-from kamqor.streams import ensure_stream
 from notify import rules
-from notify.app import create_app
 from notify.channels import Channels
 from notify.models import Delivery, Notice, Reminder
+from tests.notify.harness import running_notify
 from tests.support.recipients import Mailbox, Receiver, mail_server, receiving
-from tests.support.services import bearer, channel_to, running_service
+from tests.support.services import bearer
 
 SECRET = "test-webhook-secret-0123456789"
 USERS = (
@@ -107,25 +105,12 @@ async def stack(postgres, nats_server, keycloak, receiver, smtp) -> AsyncIterato
             },
         }
     )
-    # The shelter's stream, as the shelter declares it: this test publishes its events as a tool.
-    nc = await nats.connect(nats_server.admin_url)
-    try:
-        await ensure_stream(nc.jetstream(), "shelter", replicas=1)
-    finally:
-        await nc.close()
     async with (
-        running_service(
-            partial(create_app, channels=channels),
-            name="notify",
-            postgres=postgres,
-            nats_server=nats_server,
-            keycloak=keycloak,
-        ) as notify,
-        channel_to(notify) as channel,
+        running_notify(postgres, nats_server, keycloak, channels=channels) as (notify, stub),
     ):
         yield Stack(
             notify=notify,
-            stub=notify_pb2_grpc.NotifyServiceStub(channel),
+            stub=stub,
             tokens={u: keycloak.token(u) for u in USERS},
             nats_url=nats_server.admin_url,
             receiver=state,

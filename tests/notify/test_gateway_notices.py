@@ -4,29 +4,19 @@ territory see nothing of it; the wrong agency cannot acknowledge it and nothing 
 
 from __future__ import annotations
 
-import asyncio
 import io
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from functools import partial
 
 import httpx
-import nats
 import pypdf
 import pytest
-import uvicorn
 
-from devstack.ports import free_port
-from gateway.access_log import UVICORN_OPTIONS
-from gateway.app import create_app as create_gateway
-from gateway.settings import GatewaySettings
 from kamqor.clock import utcnow
 from kamqor.runtime import ServiceApp
-from kamqor.streams import ensure_stream
-from notify.app import create_app
 from notify.channels import Channels
+from tests.notify.harness import running_notify, serving_gateway
 from tests.notify.test_delivery import ADULT, MINORS, SHELTER, admission, notices_of, publish
-from tests.support.services import running_service
 
 USERS = ("police.ast", "police.ala", "guardianship.ast", "head.ast", "analyst.ast")
 
@@ -48,54 +38,18 @@ class Stack:
 
 @pytest.fixture(scope="module")
 async def stack(postgres, nats_server, keycloak) -> AsyncIterator[Stack]:  # type: ignore[no-untyped-def]
-    nc = await nats.connect(nats_server.admin_url)
-    try:
-        await ensure_stream(nc.jetstream(), "shelter", replicas=1)
-    finally:
-        await nc.close()
     # No channel configured: each notice goes out as a registered letter (kz: in writing).
     channels = Channels(poll_seconds=None)
-    async with running_service(
-        partial(create_app, channels=channels),
-        name="notify",
-        postgres=postgres,
-        nats_server=nats_server,
-        keycloak=keycloak,
-    ) as notify:
-        port = free_port()
-        settings = GatewaySettings(
-            environment="test",
-            nats_url=nats_server.url,
-            nats_user=nats_server.credentials("gateway").user,
-            nats_password=nats_server.credentials("gateway").password,
-            keycloak_issuer=keycloak.issuer,
-            listen_port=port,
-            notify_addr=f"127.0.0.1:{notify.port}",
+    async with (
+        running_notify(postgres, nats_server, keycloak, channels=channels) as (notify, _stub),
+        serving_gateway(nats_server, keycloak, notify_addr=f"127.0.0.1:{notify.port}") as base_url,
+    ):
+        yield Stack(
+            notify=notify,
+            base_url=base_url,
+            tokens={u: keycloak.token(u) for u in USERS},
+            nats_url=nats_server.admin_url,
         )
-        server = uvicorn.Server(
-            uvicorn.Config(
-                create_gateway(settings),
-                host="127.0.0.1",
-                port=port,
-                lifespan="on",
-                **UVICORN_OPTIONS,
-            )
-        )
-        task = asyncio.create_task(server.serve())
-        while not server.started:
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.05)
-        try:
-            yield Stack(
-                notify=notify,
-                base_url=f"http://127.0.0.1:{port}",
-                tokens={u: keycloak.token(u) for u in USERS},
-                nats_url=nats_server.admin_url,
-            )
-        finally:
-            server.should_exit = True
-            await task
 
 
 async def test_shl3_ntf7_deliveries_and_the_letter_through_the_gateway_scoped_by_territory(

@@ -11,19 +11,13 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from functools import partial
 
 import grpc
 import httpx
 import nats
 import pytest
-import uvicorn
 from sqlmodel import select
 
-from devstack.ports import free_port
-from gateway.access_log import UVICORN_OPTIONS
-from gateway.app import create_app as create_gateway
-from gateway.settings import GatewaySettings
 from kamqor.clock import clock_at
 from kamqor.events.v1.shelter_pb2 import StayAdmitted
 from kamqor.notify.v1 import notify_pb2 as pb
@@ -31,13 +25,12 @@ from kamqor.notify.v1 import notify_pb2_grpc
 from kamqor.outbox import envelope
 from kamqor.protoconv import ts
 from kamqor.runtime import ServiceApp
-from kamqor.streams import ensure_stream
-from notify.app import create_app
 from notify.channels import Channels
 from notify.models import Notice
 from shelter.app import create_app as create_shelter
+from tests.notify.harness import running_notify, serving_gateway
 from tests.shelter.test_service import details
-from tests.support.services import bearer, channel_to, running_service
+from tests.support.services import bearer, running_service
 
 USERS = ("analyst.ast", "analyst.ala", "police.ast", "guardianship.ast")
 # 10:00 in Astana (UTC+5); the period below is the local 17th to the 19th inclusive.
@@ -57,24 +50,12 @@ class Stack:
 async def stack(postgres, nats_server, keycloak) -> AsyncIterator[Stack]:  # type: ignore[no-untyped-def]
     # Registered letters only (no agency channel configured); the test drives the sweeps.
     channels = Channels.model_validate({"poll_seconds": None})
-    nc = await nats.connect(nats_server.admin_url)
-    try:
-        await ensure_stream(nc.jetstream(), "shelter", replicas=1)
-    finally:
-        await nc.close()
     async with (
-        running_service(
-            partial(create_app, channels=channels),
-            name="notify",
-            postgres=postgres,
-            nats_server=nats_server,
-            keycloak=keycloak,
-        ) as notify,
-        channel_to(notify) as channel,
+        running_notify(postgres, nats_server, keycloak, channels=channels) as (notify, stub),
     ):
         yield Stack(
             notify=notify,
-            stub=notify_pb2_grpc.NotifyServiceStub(channel),
+            stub=stub,
             tokens={u: keycloak.token(u) for u in USERS},
             nats_url=nats_server.admin_url,
         )
@@ -135,43 +116,22 @@ async def report(
 @pytest.fixture(scope="module")
 async def gateway(stack: Stack, postgres, nats_server, keycloak) -> AsyncIterator[str]:  # type: ignore[no-untyped-def]
     """The gateway in front of this notify and a shelter service of its own: its base URL."""
-    async with running_service(
-        create_shelter,
-        name="shelter",
-        postgres=postgres,
-        nats_server=nats_server,
-        keycloak=keycloak,
-    ) as shelter:
-        port = free_port()
-        settings = GatewaySettings(
-            environment="test",
-            nats_url=nats_server.url,
-            nats_user=nats_server.credentials("gateway").user,
-            nats_password=nats_server.credentials("gateway").password,
-            keycloak_issuer=keycloak.issuer,
-            listen_port=port,
+    async with (
+        running_service(
+            create_shelter,
+            name="shelter",
+            postgres=postgres,
+            nats_server=nats_server,
+            keycloak=keycloak,
+        ) as shelter,
+        serving_gateway(
+            nats_server,
+            keycloak,
             shelter_addr=f"127.0.0.1:{shelter.port}",
             notify_addr=f"127.0.0.1:{stack.notify.port}",
-        )
-        server = uvicorn.Server(
-            uvicorn.Config(
-                create_gateway(settings),
-                host="127.0.0.1",
-                port=port,
-                lifespan="on",
-                **UVICORN_OPTIONS,
-            )
-        )
-        task = asyncio.create_task(server.serve())
-        while not server.started:
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.05)
-        try:
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            server.should_exit = True
-            await task
+        ) as base_url,
+    ):
+        yield base_url
 
 
 def _percentile(values: list[float], share: float) -> float:

@@ -14,7 +14,6 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 
 import grpc
 import nats
@@ -31,11 +30,10 @@ from kamqor.notify.v1 import notify_pb2_grpc
 from kamqor.outbox import envelope
 from kamqor.protoconv import ts
 from kamqor.runtime import ServiceApp
-from kamqor.streams import ensure_stream
-from notify.app import create_app
 from notify.channels import Channels
 from notify.models import Notice
-from tests.support.services import bearer, channel_to, running_service
+from tests.notify.harness import running_notify
+from tests.support.services import bearer
 
 USERS = ("guardianship.irk", "police.irk", "education.ast", "police.ast", "registry.irk")
 # An ordinary working week: Tuesday 17 November 2026 (no holiday near it in KZ or RU).
@@ -56,26 +54,18 @@ class Stack:
 async def stack(postgres, nats_server, keycloak) -> AsyncIterator[Stack]:  # type: ignore[no-untyped-def]
     # The test drives no deliveries: the notices themselves are what is checked here.
     channels = Channels.model_validate({"poll_seconds": None})
-    # The producers' streams, as they declare them: this test publishes their events as a tool.
-    nc = await nats.connect(nats_server.admin_url)
-    try:
-        for producer in ("intake", "plans", "registry"):
-            await ensure_stream(nc.jetstream(), producer, replicas=1)
-    finally:
-        await nc.close()
     async with (
-        running_service(
-            partial(create_app, channels=channels),
-            name="notify",
-            postgres=postgres,
-            nats_server=nats_server,
-            keycloak=keycloak,
-        ) as notify,
-        channel_to(notify) as channel,
+        running_notify(
+            postgres,
+            nats_server,
+            keycloak,
+            channels=channels,
+            streams=("intake", "plans", "registry"),
+        ) as (notify, stub),
     ):
         yield Stack(
             notify=notify,
-            stub=notify_pb2_grpc.NotifyServiceStub(channel),
+            stub=stub,
             tokens={u: keycloak.token(u) for u in USERS},
             nats_url=nats_server.admin_url,
         )
@@ -274,23 +264,36 @@ async def test_ntf3_measure_sent_notifies_its_agency_due_by_pln6(stack: Stack) -
 # --- NTF-4: a closure decision → the family, in writing (PLN-11) --------------------------------
 
 
-async def test_ntf4_plan_closed_makes_no_notice_where_no_profile_sets_a_pln11_term(
-    stack: Stack,
-) -> None:
-    """PlanClosed is consumed (plans publishes it in a later issue); no profile has a PLN-11
-    term today, so no notice with an invented due time is created."""
+async def test_ntf4_a_closure_becomes_one_letter_to_the_family(stack: Stack) -> None:
+    """The closure decision goes to the family in writing (PLN-11), once however often the
+    event is delivered. No regulation sets its term: product practice gives it 3 working days,
+    from Tuesday 17 November 2026 to the end of Friday the 20th in Astana."""
     plan_id = str(uuid.uuid4())
     closed = PlanClosed(
         plan_id=plan_id,
         family_id="fam-ast-5",
         center_id="fc-ast-1",
         territory="kz-ast",
-        reason="goals_met",
+        reason="result_achieved",
         closed_at=ts(TUESDAY_AST),
     )
-    event_id = await publish(stack, "plans", "kamqor.plans.plan.closed", closed, f"plan/{plan_id}")
-    await processed(stack, "notify-plan-closed", event_id)
-    assert await notices_about(stack, f"plan/{plan_id}") == []
+    found = await once_redelivered(
+        stack,
+        producer="plans",
+        subject="kamqor.plans.plan.closed",
+        payload=closed,
+        entity=f"plan/{plan_id}",
+        durable="notify-plan-closed",
+        about=f"plan/{plan_id}",
+    )
+    [notice] = found
+    assert (notice.rule, notice.recipient_agency_type, notice.sender_agency) == (
+        "NTF-4",
+        "family",
+        "fc-ast-1",
+    )
+    assert notice.due_at == datetime.fromisoformat("2026-11-20T23:59:59.999999+05:00")
+    assert "result_achieved" in notice.text and plan_id in notice.text
 
 
 # --- NTF-5: a redirection → the competent organisation (INT-3) or identification (INT-7) -------

@@ -53,12 +53,23 @@ def participation_measure(**kw: Any) -> pb.MeasureDraft:
     return measure_draft(**values)
 
 
+def participants() -> list[pb.Participant]:
+    """The family and a psychologist drafted it together (PLN-3)."""
+    return [
+        pb.Participant(role=pb.PARTICIPANT_ROLE_FAMILY, name="Aigerim S. (mother)"),
+        pb.Participant(
+            role=pb.PARTICIPANT_ROLE_PSYCHOLOGIST, name="Dana K.", organisation="fc-ast-1"
+        ),
+    ]
+
+
 def plan_request(**kw: Any) -> pb.CreatePlanRequest:
     values: dict[str, Any] = {
         "idempotency_key": uuid.uuid4().hex,
         "case_id": str(uuid.uuid4()),
         "situation": pb.SITUATION_DLS,
         "measures": [measure_draft(), health_measure(), participation_measure()],
+        "participants": participants(),
     }
     values.update(kw)
     return pb.CreatePlanRequest(**values)

@@ -95,6 +95,9 @@ async def plans_on(  # type: ignore[no-untyped-def]
 
 async def approve(stub: Stub, tokens: dict[str, str]) -> pb.Plan:
     created = await stub.CreatePlan(plan_request(), metadata=bearer(tokens["caseworker.ast"]))
+    await stub.SubmitPlan(
+        pb.SubmitPlanRequest(plan_id=created.plan.id), metadata=bearer(tokens["caseworker.ast"])
+    )
     approved = await stub.ApprovePlan(
         pb.ApprovePlanRequest(plan_id=created.plan.id, decision="Center head's order 7"),
         metadata=bearer(tokens["head.ast"]),
@@ -157,8 +160,10 @@ async def test_pln6_the_decree_for_2028_replans_what_was_computed_provisionally(
     after = designation(got.plan)
     assert dt(after.due_at) == end_of(date(2028, 1, 6))
     assert after.calendar_version == "kz:2027.1+holidays:" + calendar_data.HOLIDAYS_VERSION
-    # One PLN-6 obligation per agency's measure (education, health) and the plan's PLN-1 term.
-    assert sorted(r.rule for r in replans) == ["PLN-1", "PLN-6", "PLN-6"]
+    # Per agency's measure (education, health) its sending, open until notify delivers the
+    # notice (PLN-5), and its designation (PLN-6); and the plan's PLN-1 term. The measures' own
+    # deadlines (PLN-7) are days the author chose, on no calendar: nothing to re-plan.
+    assert sorted(r.rule for r in replans) == ["PLN-1", "PLN-5", "PLN-5", "PLN-6", "PLN-6"]
     [moved] = [r for r in replans if r.obligation_id == before.id]
     assert (moved.old_due_at, moved.new_due_at) == (
         end_of(date(2028, 1, 5)),
@@ -176,4 +181,4 @@ async def test_pln6_the_decree_for_2028_replans_what_was_computed_provisionally(
     # A second start on the same data changes nothing more.
     with clock_at(datetime(2028, 1, 3, 10, 0, tzinfo=ASTANA)):
         async with plans_on(database, postgres, nats_server, keycloak) as (app, _):
-            assert len(await rows(app, ObligationReplan)) == 3
+            assert len(await rows(app, ObligationReplan)) == len(replans)

@@ -110,12 +110,13 @@ def test_pln4_no_sdp_plans_where_the_profile_has_no_approver_for_them() -> None:
     assert "PLN-4" in err.value.message
 
 
-def test_pln4_only_a_draft_with_measures_is_approved() -> None:
-    rules.check_approvable(rules.PlanState.DRAFT, 2)
+def test_pln4_only_a_submitted_plan_with_measures_is_approved() -> None:
+    rules.check_approvable(rules.PlanState.SUBMITTED, 2)
+    for state in (rules.PlanState.DRAFT, rules.PlanState.APPROVED):
+        with pytest.raises(Conflict):
+            rules.check_approvable(state, 2)
     with pytest.raises(Conflict):
-        rules.check_approvable(rules.PlanState.APPROVED, 2)
-    with pytest.raises(Conflict):
-        rules.check_approvable(rules.PlanState.DRAFT, 0)
+        rules.check_approvable(rules.PlanState.SUBMITTED, 0)
 
 
 def test_pln5_measures_of_other_agencies_are_sent_the_centers_own_are_not() -> None:

@@ -26,7 +26,6 @@ from kamqor.plans.v1 import plans_pb2 as pb
 from kamqor.plans.v1 import plans_pb2_grpc
 from kamqor.protoconv import dt
 from kamqor.runtime import ServiceApp
-from plans.app import create_app
 from plans.models import Plan
 from tests.plans.factories import (
     health_measure,
@@ -37,7 +36,7 @@ from tests.plans.factories import (
 )
 from tests.support import clock
 from tests.support.clock import ASTANA, IRKUTSK
-from tests.support.services import bearer, channel_to, running_service
+from tests.support.services import bearer, channel_to
 
 Stub = plans_pb2_grpc.PlansServiceStub
 # Wednesday 30 December 2026, 17:00 in Astana: the next working days in Kazakhstan are
@@ -68,22 +67,9 @@ USERS = (
 
 
 @pytest.fixture(scope="module")
-async def plans_app(postgres, nats_server, keycloak) -> AsyncIterator[ServiceApp]:  # type: ignore[no-untyped-def]
-    async with running_service(
-        create_app, name="plans", postgres=postgres, nats_server=nats_server, keycloak=keycloak
-    ) as app:
-        yield app
-
-
-@pytest.fixture(scope="module")
 async def stub(plans_app: ServiceApp) -> AsyncIterator[Stub]:
     async with channel_to(plans_app) as channel:
         yield plans_pb2_grpc.PlansServiceStub(channel)
-
-
-@pytest.fixture(scope="module")
-def tokens(keycloak) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    return {u: keycloak.token(u) for u in USERS}
 
 
 def details(err: grpc.aio.AioRpcError) -> tuple[str, list[str]]:
@@ -103,6 +89,9 @@ def details(err: grpc.aio.AioRpcError) -> tuple[str, list[str]]:
 
 async def approved_plan(stub: Stub, tokens: dict[str, str], **kw: object) -> pb.Plan:
     created = await stub.CreatePlan(plan_request(**kw), metadata=bearer(tokens["caseworker.ast"]))
+    await stub.SubmitPlan(
+        pb.SubmitPlanRequest(plan_id=created.plan.id), metadata=bearer(tokens["caseworker.ast"])
+    )
     approved = await stub.ApprovePlan(
         pb.ApprovePlanRequest(plan_id=created.plan.id, decision="Working group protocol 12"),
         metadata=bearer(tokens["head.ast"]),
@@ -213,8 +202,13 @@ async def test_pln4_pln5_pln6_approval_sends_measures_and_starts_designation_ter
         assert m.state == pb.MEASURE_STATE_SENT
         assert dt(m.sent_at) == approved_at
         rows = {o.rule: o for o in m.obligations}
-        assert rows["PLN-5"].state == "met" and rows["PLN-5"].on_time
+        # Sent now; met when notify delivers the measure's notice (tests/plans/test_routing.py).
+        assert rows["PLN-5"].state == "open"
         assert rows["PLN-5"].responsible_agency == "fc-ast-1"
+        assert dt(rows["PLN-5"].due_at) == end_of(date(2027, 1, 5), ASTANA)
+        # The measure's own deadline is the agency's obligation (PLN-7).
+        assert rows["PLN-7"].state == "open" and rows["PLN-7"].responsible_agency == agency
+        assert dt(rows["PLN-7"].due_at) == end_of(date.fromisoformat(m.deadline), ASTANA)
         assert rows["PLN-6"].state == "open"
         assert rows["PLN-6"].responsible_agency == agency
         assert dt(rows["PLN-6"].due_at) == end_of(date(2027, 1, 5), ASTANA)
@@ -234,6 +228,12 @@ async def test_pln4_pln5_pln6_approval_sends_measures_and_starts_designation_ter
 async def test_pln4_only_the_centers_head_approves_a_dls_plan(stub, tokens) -> None:  # type: ignore[no-untyped-def]
     created = await stub.CreatePlan(plan_request(), metadata=bearer(tokens["caseworker.ast"]))
     request = pb.ApprovePlanRequest(plan_id=created.plan.id, decision="protocol 1")
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stub.ApprovePlan(request, metadata=bearer(tokens["head.ast"]))
+    assert details(err.value)[0] == "plan-state"  # a draft is submitted first (PLN-4)
+    await stub.SubmitPlan(
+        pb.SubmitPlanRequest(plan_id=created.plan.id), metadata=bearer(tokens["caseworker.ast"])
+    )
     for user, code in (
         ("commission.ast", grpc.StatusCode.PERMISSION_DENIED),
         ("caseworker.ast", grpc.StatusCode.PERMISSION_DENIED),
@@ -475,6 +475,9 @@ def irk_plan(**kw: object) -> pb.CreatePlanRequest:
 
 async def approved_irk_plan(stub: Stub, irk_tokens: dict[str, str]) -> pb.Plan:
     draft = await stub.CreatePlan(irk_plan(), metadata=bearer(irk_tokens["caseworker.irk"]))
+    await stub.SubmitPlan(
+        pb.SubmitPlanRequest(plan_id=draft.plan.id), metadata=bearer(irk_tokens["caseworker.irk"])
+    )
     approved = await stub.ApprovePlan(
         pb.ApprovePlanRequest(plan_id=draft.plan.id, decision="KDN 14/2"),
         metadata=bearer(irk_tokens["commission.irk"]),
@@ -489,6 +492,10 @@ async def test_pln4_irkutsk_sdp_plan_is_approved_by_the_commission_pln1_by_level
     to the end of Tuesday 30 March 2027; the center head may not approve an SDP plan."""
     with clock_at(datetime(2026, 12, 30, 10, 0, tzinfo=IRKUTSK)):
         draft = await stub.CreatePlan(irk_plan(), metadata=bearer(irk_tokens["caseworker.irk"]))
+        await stub.SubmitPlan(
+            pb.SubmitPlanRequest(plan_id=draft.plan.id),
+            metadata=bearer(irk_tokens["caseworker.irk"]),
+        )
         request = pb.ApprovePlanRequest(plan_id=draft.plan.id, decision="KDN 14/2")
         with pytest.raises(grpc.aio.AioRpcError) as err:
             await stub.ApprovePlan(request, metadata=bearer(irk_tokens["head.irk"]))
@@ -557,7 +564,8 @@ async def test_pln5_pln6_irkutsk_sends_and_designates_with_no_legal_term(  # typ
     (measure,) = plan.measures
     assert (measure.state, measure.agency_id) == (pb.MEASURE_STATE_SENT, "edu-irk-1")
     assert dt(measure.sent_at) == dt(plan.approved_at)
-    assert list(measure.obligations) == []
+    # Only the measure's own deadline (PLN-7), which every profile has.
+    assert [o.rule for o in measure.obligations] == ["PLN-7"]
 
     school = bearer(irk_tokens["education.irk"])
     seen: set[str] = set()
@@ -579,7 +587,9 @@ async def test_pln5_pln6_irkutsk_sends_and_designates_with_no_legal_term(  # typ
         pb.MEASURE_STATE_ASSIGNED,
         "education.irk",
     )
-    assert list(resp.measure.obligations) == []
+    assert [(o.rule, o.responsible_person) for o in resp.measure.obligations] == [
+        ("PLN-7", "education.irk")
+    ]
 
     async with plans_app.wiring.uow() as session:
         terms = (
@@ -592,7 +602,7 @@ async def test_pln5_pln6_irkutsk_sends_and_designates_with_no_legal_term(  # typ
                 select(OutboxEvent).where(col(OutboxEvent.subject).like("kamqor.plans.measure.%"))
             )
         ).all()
-    assert terms == []
+    assert [t.rule for t in terms] == ["PLN-7"]
     mine = {e.subject for e in events if measure.id.encode() in e.body}
     assert {"kamqor.plans.measure.sent", "kamqor.plans.measure.assigned"} <= mine
 

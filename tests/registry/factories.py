@@ -245,3 +245,34 @@ def change_json(family_id: str) -> dict[str, Any]:
         "changed_on": today().isoformat(),
         "fields": [{"field": "responsible_body", "value": "Центр г. Ангарска"}],
     }
+
+
+def ended_quarter() -> str:
+    """The last quarter that has ended by the domain clock, e.g. `2026-Q3` (REG-7)."""
+    day = today()
+    number = (day.month - 1) // 3
+    return f"{day.year - 1}-Q4" if number == 0 else f"{day.year}-Q{number}"
+
+
+def inquiry_request(**kw: Any) -> pb.CreateInquiryRequest:
+    """A police request about a minor, for its lawful purpose (REG-8)."""
+    values: dict[str, Any] = {
+        "idempotency_key": uuid.uuid4().hex,
+        "purpose": "juvenile_prevention",
+        "reason": "individual preventive work with the minor",
+        "subject_full_name": "Иванов Пётр Сергеевич",
+        "subject_birth_date": years_ago(10).isoformat(),
+    }
+    values.update(kw)
+    return pb.CreateInquiryRequest(**values)
+
+
+def inquiry_json() -> dict[str, Any]:
+    """The same request as the gateway's `POST /v1/registry/inquiries` body."""
+    request = inquiry_request()
+    return {
+        "purpose": request.purpose,
+        "reason": request.reason,
+        "subject_full_name": request.subject_full_name,
+        "subject_birth_date": request.subject_birth_date,
+    }

@@ -41,7 +41,7 @@ from kamqor.intake.v1 import intake_pb2
 from kamqor.plans.v1 import plans_pb2
 from kamqor.registry.v1 import registry_pb2
 from kamqor.shelter.v1 import shelter_pb2
-from tests.plans.factories import in_days
+from tests.plans.factories import in_days, participants
 from tests.registry.factories import registration_request
 from tests.security.matrix_world import (
     HOME,
@@ -182,8 +182,12 @@ class Canaries:
                 case_id=str(uuid.uuid4()),
                 situation=plans_pb2.SITUATION_DLS,
                 measures=measures,
+                participants=participants(),
             )
             reply = await retrying(lambda: self.stub["plans"].CreatePlan(create, metadata=worker))
+            # Only a submitted plan is approved (PLN-4).
+            submit = plans_pb2.SubmitPlanRequest(plan_id=reply.plan.id)
+            await retrying(lambda: self.stub["plans"].SubmitPlan(submit, metadata=worker))
             approve = plans_pb2.ApprovePlanRequest(plan_id=reply.plan.id, decision="Canary")
             await retrying(lambda: self.stub["plans"].ApprovePlan(approve, metadata=head))
             self.records["measures"] += len(chunk)
@@ -290,6 +294,7 @@ class Canaries:
             ("GET", "/v1/notices", None, {"page_size": 200}),
             ("GET", "/v1/reminders", None, {"page_size": 200}),
             ("GET", "/v1/measures", None, {"page_size": 200}),
+            ("GET", "/v1/plans", None, {"page_size": 200}),
             (
                 "POST",
                 "/v1/registry/families:search",
@@ -297,6 +302,7 @@ class Canaries:
                 {},
             ),
             ("GET", "/v1/reports/deadlines", None, {"from": in_days(-60), "to": in_days(60)}),
+            ("GET", "/v1/reports/plans", None, {"from": in_days(-60), "to": in_days(60)}),
             *(
                 ("GET", "/v1/stays", None, {"shelter_id": s, "page_size": 200})
                 for s in self.shelters

@@ -8,6 +8,7 @@ same token. Every request is valid, so the answer says who may do it, not what i
 from __future__ import annotations
 
 import itertools
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,20 +19,29 @@ from google.protobuf.message import Message
 from kamqor.deadlines.v1 import deadlines_pb2
 from kamqor.intake.v1 import intake_pb2
 from kamqor.notify.v1 import notify_pb2
-from kamqor.plans.v1 import plans_pb2
+from kamqor.plans.v1 import agencies_pb2, monitoring_pb2, plans_pb2
 from kamqor.registry.v1 import registry_pb2
 from kamqor.shelter.v1 import shelter_pb2
 from tests.plans.factories import in_days, plan_request
 from tests.registry.factories import (
     change_json,
     change_request,
+    ended_quarter,
+    inquiry_json,
+    inquiry_request,
     registration_request,
     review_json,
     review_request,
     session_json,
     session_request,
 )
-from tests.security.matrix_world import SUFFIX, _deregistration, education_measure, irkutsk_day
+from tests.security.matrix_world import (
+    SUFFIX,
+    _deregistration,
+    education_measure,
+    irkutsk_day,
+    user,
+)
 from tests.support.factories import admit_request, appeal_request, years_ago
 
 SERVICES = ("intake", "plans", "registry", "shelter", "notify")
@@ -66,6 +76,10 @@ def _one(http: Http, service: str, method: str, request: Message) -> Call:
     return Call(http, (Rpc(service, method, request),))
 
 
+def _receipt_json() -> dict[str, str]:
+    return {"receipt_id": str(uuid.uuid4()), "notice_id": str(uuid.uuid4())}
+
+
 def _adult() -> dict[str, Any]:
     return {"full_name": "Matrix Check", "birth_date": years_ago(30)}
 
@@ -98,20 +112,74 @@ def _registration_json(home_day: str) -> dict[str, Any]:
     }
 
 
+def _education_json(territory: str) -> dict[str, Any]:
+    return {
+        "kind": "pedagogical",
+        "agency_id": f"edu-{SUFFIX[territory]}-1",
+        "agency_type": "education",
+        "title": "Tutoring twice a week",
+        "deadline": in_days(30),
+    }
+
+
 def _plan_json(territory: str) -> dict[str, Any]:
     return {
         "case_id": str(uuid.uuid4()),
         "situation": "dls",
-        "measures": [
-            {
-                "kind": "pedagogical",
-                "agency_id": f"edu-{SUFFIX[territory]}-1",
-                "agency_type": "education",
-                "title": "Tutoring twice a week",
-                "deadline": in_days(30),
-            }
-        ],
+        "measures": [_education_json(territory)],
+        # PLN-3: drafted with the family.
+        "participants": [{"role": "family", "name": "Matrix Maria (mother)"}],
     }
+
+
+def _teacher(territory: str) -> str:
+    return user("agency-assignee@education", territory).username
+
+
+def _plan_indicators(ids: dict[str, str], territory: str) -> Call:
+    # As the deadline report: about Astana; "other" asks for a territory not its own (403).
+    period = {"from": in_days(-30), "to": in_days(30), "territory": "kz-ast"}
+    return _one(
+        Http("GET", "/v1/reports/plans", params=period),
+        "plans",
+        "ReportPlanIndicators",
+        plans_pb2.ReportPlanIndicatorsRequest(**period),
+    )
+
+
+def _plan_act(path: str, request: Callable[[str], Message], body: Any = None) -> Builder:
+    """A POST to one of a plan's acts after drafting (issue 14), about the record's plan;
+    `body` is the JSON body, or what makes it at call time (a date of the domain clock). The
+    RPC is named by its request (`SubmitPlanRequest`: `SubmitPlan`)."""
+
+    def build(ids: dict[str, str], territory: str) -> Call:
+        rpc = request(ids["id"])
+        return _one(
+            Http("POST", f"/v1/plans/{ids['id']}/{path}", json=body() if callable(body) else body),
+            "plans",
+            rpc.DESCRIPTOR.name.removesuffix("Request"),
+            rpc,
+        )
+
+    return build
+
+
+def _reopen(ids: dict[str, str], territory: str) -> Call:
+    return _one(
+        Http(
+            "POST",
+            f"/v1/plans/{ids['id']}/reopen",
+            json={"reason": PURPOSE, "measures": [_education_json(territory)]},
+        ),
+        "plans",
+        "ReopenPlan",
+        plans_pb2.ReopenPlanRequest(
+            idempotency_key=uuid.uuid4().hex,
+            plan_id=ids["id"],
+            reason=PURPOSE,
+            measures=[education_measure(territory)],
+        ),
+    )
 
 
 # Each approval is of a year of its own (a year's mobile group is approved once, INT-4); the
@@ -259,6 +327,38 @@ def _deregistration_json(family_id: str) -> dict[str, Any]:
     }
 
 
+def _monitoring_create(ids: dict[str, str], territory: str) -> Call:
+    """The report of the record's quarter: a fresh one for each cell that writes it (one report
+    per center and quarter)."""
+    return _one(
+        Http(
+            "POST",
+            "/v1/monitoring-reports",
+            json={"quarter": ids["quarter"], "conclusion": PURPOSE},
+        ),
+        "monitoring",
+        "CreateMonitoringReport",
+        monitoring_pb2.CreateMonitoringReportRequest(
+            quarter=ids["quarter"], snapshot_json=_NO_FIGURES, conclusion=PURPOSE
+        ),
+    )
+
+
+_NO_FIGURES = '{"sections": {}}'
+
+
+def _monitoring_export(kind: str, form: monitoring_pb2.ExportFormat.ValueType) -> Builder:
+    def build(ids: dict[str, str], territory: str) -> Call:
+        return _one(
+            Http("GET", f"/v1/monitoring-reports/{ids['id']}/export.{kind}"),
+            "monitoring",
+            "ExportMonitoringReport",
+            monitoring_pb2.ExportMonitoringReportRequest(report_id=ids["id"], format=form),
+        )
+
+    return build
+
+
 ROUTES: dict[tuple[str, str], Builder] = {
     # --- intake ---
     ("post", "/v1/appeals"): _appeals_post,
@@ -371,6 +471,31 @@ ROUTES: dict[tuple[str, str], Builder] = {
         "RecordTriage",
         intake_pb2.RecordTriageRequest(
             appeal_id=ids["id"], kind=intake_pb2.TRIAGE_KIND_CONSULTATION, note=PURPOSE
+        ),
+    ),
+    ("post", "/v1/appeals/{appeal_id}/follow-ups"): lambda ids, t: _one(
+        Http(
+            "POST",
+            f"/v1/appeals/{ids['id']}/follow-ups",
+            json={"kind": "information", "text": PURPOSE},
+        ),
+        "intake",
+        "FollowUpAppeal",
+        intake_pb2.FollowUpAppealRequest(
+            appeal_id=ids["id"], kind=intake_pb2.FOLLOW_UP_KIND_INFORMATION, text=PURPOSE
+        ),
+    ),
+    ("get", "/v1/reports/intake"): lambda ids, t: _one(
+        # As the deadline report: about Astana; "other" asks for a territory not its own (403).
+        Http(
+            "GET",
+            "/v1/reports/intake",
+            params={"from": in_days(-30), "to": in_days(30), "territory": "kz-ast"},
+        ),
+        "intake",
+        "ReportIntakeIndicators",
+        intake_pb2.ReportIntakeIndicatorsRequest(
+            from_date=in_days(-30), to_date=in_days(30), territory="kz-ast"
         ),
     ),
     # --- shelter ---
@@ -500,6 +625,16 @@ ROUTES: dict[tuple[str, str], Builder] = {
         "GetLetter",
         notify_pb2.GetLetterRequest(notice_id=ids["id"]),
     ),
+    # Signed by an agency's system, not a bearer token (`notify.receipts`): a persona's token
+    # alone is refused as unauthenticated, by the gateway and by notify alike.
+    ("post", "/v1/notices/receipts"): lambda ids, t: _one(
+        Http("POST", "/v1/notices/receipts", json=_receipt_json()),
+        "notify",
+        "RecordReceipt",
+        notify_pb2.RecordReceiptRequest(
+            sender="kz-ast/police", body=json.dumps(_receipt_json()).encode()
+        ),
+    ),
     ("get", "/v1/reminders"): lambda ids, t: _one(
         Http("GET", "/v1/reminders"), "notify", "ListReminders", notify_pb2.ListRemindersRequest()
     ),
@@ -526,11 +661,12 @@ ROUTES: dict[tuple[str, str], Builder] = {
     ("get", "/v1/measures"): lambda ids, t: _one(
         Http("GET", "/v1/measures"), "plans", "ListMyMeasures", plans_pb2.ListMyMeasuresRequest()
     ),
+    # The assignee is one of the school's people in the directory (PLN-6, deploy/agencies).
     ("post", "/v1/measures/{measure_id}/assignee"): lambda ids, t: _one(
-        Http("POST", f"/v1/measures/{ids['id']}/assignee", json={"assignee": "teacher.matrix"}),
+        Http("POST", f"/v1/measures/{ids['id']}/assignee", json={"assignee": _teacher(t)}),
         "plans",
         "DesignateAssignee",
-        plans_pb2.DesignateAssigneeRequest(measure_id=ids["id"], assignee="teacher.matrix"),
+        plans_pb2.DesignateAssigneeRequest(measure_id=ids["id"], assignee=_teacher(t)),
     ),
     ("post", "/v1/measures/{measure_id}/report"): lambda ids, t: _one(
         Http("POST", f"/v1/measures/{ids['id']}/report", json={"report": "Lessons given"}),
@@ -558,6 +694,126 @@ ROUTES: dict[tuple[str, str], Builder] = {
             reason="No report",
             new_deadline=in_days(10),
         ),
+    ),
+    # --- a plan's life after drafting (issue 14) ---
+    ("get", "/v1/plans"): lambda ids, t: _one(
+        Http("GET", "/v1/plans"), "plans", "ListPlans", plans_pb2.ListPlansRequest()
+    ),
+    ("post", "/v1/plans/{plan_id}/submit"): _plan_act(
+        "submit", lambda i: plans_pb2.SubmitPlanRequest(plan_id=i)
+    ),
+    ("post", "/v1/plans/{plan_id}/reviews"): _plan_act(
+        "reviews",
+        lambda i: plans_pb2.OpenReviewRequest(plan_id=i, kind=plans_pb2.REVIEW_KIND_INTERIM),
+        {"kind": "interim"},
+    ),
+    ("post", "/v1/plans/{plan_id}/reviews/conclude"): _plan_act(
+        "reviews/conclude",
+        lambda i: plans_pb2.ConcludeReviewRequest(
+            plan_id=i, decision=plans_pb2.REVIEW_DECISION_CONTINUE, conclusion=PURPOSE
+        ),
+        {"decision": "continue", "conclusion": PURPOSE},
+    ),
+    # The level is kept: every cell records a change on the shared plan in force.
+    ("post", "/v1/plans/{plan_id}/level-changes"): _plan_act(
+        "level-changes",
+        lambda i: plans_pb2.ChangeSupportLevelRequest(
+            plan_id=i,
+            person="mother",
+            from_level=plans_pb2.SUPPORT_LEVEL_CRISIS,
+            to_level=plans_pb2.SUPPORT_LEVEL_BASIC,
+        ),
+        {"person": "mother", "from_level": "crisis", "to_level": "basic"},
+    ),
+    # The request is of today; the whole term becomes a year from approval (Yugra's limit).
+    ("post", "/v1/plans/{plan_id}/extend"): _plan_act(
+        "extend",
+        lambda i: plans_pb2.ExtendPlanRequest(
+            plan_id=i, request_received_on=in_days(0), months=12, decision=PURPOSE
+        ),
+        lambda: {"request_received_on": in_days(0), "months": 12, "decision": PURPOSE},
+    ),
+    ("post", "/v1/plans/{plan_id}/close"): _plan_act(
+        "close",
+        lambda i: plans_pb2.ClosePlanRequest(
+            plan_id=i, ground=plans_pb2.CLOSURE_GROUND_FAMILY_REFUSED, decision=PURPOSE
+        ),
+        {"ground": "family_refused", "decision": PURPOSE},
+    ),
+    ("post", "/v1/plans/{plan_id}/monitoring/end"): _plan_act(
+        "monitoring/end",
+        lambda i: plans_pb2.EndMonitoringRequest(plan_id=i, outcome=PURPOSE),
+        {"outcome": PURPOSE},
+    ),
+    ("post", "/v1/plans/{plan_id}/reopen"): _reopen,
+    ("get", "/v1/reports/plans"): _plan_indicators,
+    # --- the agency directory and measure routing (issue 14) ---
+    ("get", "/v1/agencies"): lambda ids, t: _one(
+        Http("GET", "/v1/agencies"), "agencies", "ListAgencies", agencies_pb2.ListAgenciesRequest()
+    ),
+    ("get", "/v1/agencies/{agency_id}"): lambda ids, t: _one(
+        Http("GET", f"/v1/agencies/{ids['id']}"),
+        "agencies",
+        "GetAgency",
+        agencies_pb2.GetAgencyRequest(agency_id=ids["id"]),
+    ),
+    ("post", "/v1/measures/{measure_id}/decline"): lambda ids, t: _one(
+        Http("POST", f"/v1/measures/{ids['id']}/decline", json={"reason": "no_capacity"}),
+        "routing",
+        "DeclineMeasure",
+        agencies_pb2.DeclineMeasureRequest(
+            measure_id=ids["id"], reason=agencies_pb2.DECLINE_REASON_NO_CAPACITY
+        ),
+    ),
+    # The school declined; the center takes the measure on itself (its social pedagogues).
+    ("post", "/v1/measures/{measure_id}/reroute"): lambda ids, t: _one(
+        Http(
+            "POST",
+            f"/v1/measures/{ids['id']}/reroute",
+            json={"agency_id": f"fc-{SUFFIX[t]}-1", "deadline": in_days(20)},
+        ),
+        "routing",
+        "RerouteMeasure",
+        agencies_pb2.RerouteMeasureRequest(
+            measure_id=ids["id"], agency_id=f"fc-{SUFFIX[t]}-1", deadline=in_days(20)
+        ),
+    ),
+    ("post", "/v1/plans/{plan_id}/measures"): lambda ids, t: _one(
+        Http(
+            "POST",
+            f"/v1/plans/{ids['id']}/measures",
+            json={"measure": _education_json(t), "reason": "Interim review"},
+        ),
+        "routing",
+        "AddMeasure",
+        agencies_pb2.AddMeasureRequest(
+            plan_id=ids["id"], measure=education_measure(t), reason="Interim review"
+        ),
+    ),
+    ("patch", "/v1/measures/{measure_id}"): lambda ids, t: _one(
+        Http(
+            "PATCH",
+            f"/v1/measures/{ids['id']}",
+            json={"title": "Tutoring three times a week", "reason": "Interim review"},
+        ),
+        "routing",
+        "AmendMeasure",
+        agencies_pb2.AmendMeasureRequest(
+            measure_id=ids["id"], title="Tutoring three times a week", reason="Interim review"
+        ),
+    ),
+    ("post", "/v1/measures/{measure_id}/cancel"): lambda ids, t: _one(
+        Http("POST", f"/v1/measures/{ids['id']}/cancel", json={"reason": "Interim review"}),
+        "routing",
+        "CancelMeasure",
+        agencies_pb2.CancelMeasureRequest(measure_id=ids["id"], reason="Interim review"),
+    ),
+    # The caller's own territory's aggregates: "other" reads Almaty's, its own.
+    ("get", "/v1/reports/measures"): lambda ids, t: _one(
+        Http("GET", "/v1/reports/measures", params={"from": in_days(-30), "to": in_days(30)}),
+        "routing",
+        "MeasureIndicators",
+        agencies_pb2.MeasureIndicatorsRequest(from_date=in_days(-30), to_date=in_days(30)),
     ),
     # --- the SDP data bank ---
     ("post", "/v1/registry/decisions"): lambda ids, t: _one(
@@ -639,18 +895,125 @@ ROUTES: dict[tuple[str, str], Builder] = {
         "GetFamily",
         registry_pb2.GetFamilyRequest(family_id=ids["id"], purpose=PURPOSE),
     ),
+    # --- the data bank's requests (REG-8) and quarterly reports (REG-7, MON-5) ---
+    ("post", "/v1/registry/inquiries"): lambda ids, t: _one(
+        Http("POST", "/v1/registry/inquiries", json=inquiry_json()),
+        "registry",
+        "CreateInquiry",
+        inquiry_request(),
+    ),
+    ("get", "/v1/registry/inquiries"): lambda ids, t: _one(
+        Http("GET", "/v1/registry/inquiries"),
+        "registry",
+        "ListOwnInquiries",
+        registry_pb2.ListOwnInquiriesRequest(),
+    ),
+    ("get", "/v1/registry/inquiries-to-answer"): lambda ids, t: _one(
+        Http("GET", "/v1/registry/inquiries-to-answer"),
+        "registry",
+        "ListInquiriesToAnswer",
+        registry_pb2.ListInquiriesToAnswerRequest(),
+    ),
+    ("get", "/v1/registry/inquiries/{inquiry_id}"): lambda ids, t: _one(
+        Http("GET", f"/v1/registry/inquiries/{ids['id']}"),
+        "registry",
+        "GetInquiry",
+        registry_pb2.GetInquiryRequest(inquiry_id=ids["id"]),
+    ),
+    ("post", "/v1/registry/inquiries/{inquiry_id}/answer"): lambda ids, t: _one(
+        Http("POST", f"/v1/registry/inquiries/{ids['id']}/answer"),
+        "registry",
+        "AnswerInquiry",
+        registry_pb2.AnswerInquiryRequest(inquiry_id=ids["id"]),
+    ),
+    ("post", "/v1/registry/quarterly-reports"): lambda ids, t: _one(
+        Http("POST", "/v1/registry/quarterly-reports", json={"quarter": ended_quarter()}),
+        "registry",
+        "SubmitOfficeReport",
+        registry_pb2.SubmitOfficeReportRequest(quarter=ended_quarter()),
+    ),
+    ("post", "/v1/registry/quarterly-summaries"): lambda ids, t: _one(
+        Http("POST", "/v1/registry/quarterly-summaries", json={"quarter": ids["quarter"]}),
+        "registry",
+        "SubmitMinistrySummary",
+        registry_pb2.SubmitMinistrySummaryRequest(quarter=ids["quarter"]),
+    ),
+    ("get", "/v1/registry/quarterly-reports"): lambda ids, t: _one(
+        Http("GET", "/v1/registry/quarterly-reports", params={"quarter": ended_quarter()}),
+        "registry",
+        "ListQuarterReports",
+        registry_pb2.ListQuarterReportsRequest(quarter=ended_quarter()),
+    ),
+    ("get", "/v1/registry/quarterly-reports/export"): lambda ids, t: _one(
+        Http(
+            "GET",
+            "/v1/registry/quarterly-reports/export",
+            params={"quarter": ended_quarter(), "format": "csv"},
+        ),
+        "registry",
+        "ExportQuarterReports",
+        registry_pb2.ExportQuarterReportsRequest(quarter=ended_quarter(), format="csv"),
+    ),
+    ("get", "/v1/reports/registry"): lambda ids, t: _one(
+        Http("GET", "/v1/reports/registry", params={"quarter": ended_quarter()}),
+        "registry",
+        "ReportRegistryIndicators",
+        registry_pb2.ReportRegistryIndicatorsRequest(quarter=ended_quarter()),
+    ),
+    # --- quarterly monitoring reports (MON-1) ---
+    ("post", "/v1/monitoring-reports"): _monitoring_create,
+    ("get", "/v1/monitoring-reports"): lambda ids, t: _one(
+        Http("GET", "/v1/monitoring-reports"),
+        "monitoring",
+        "ListMonitoringReports",
+        monitoring_pb2.ListMonitoringReportsRequest(),
+    ),
+    ("get", "/v1/monitoring-reports/{report_id}"): lambda ids, t: _one(
+        Http("GET", f"/v1/monitoring-reports/{ids['id']}"),
+        "monitoring",
+        "GetMonitoringReport",
+        monitoring_pb2.GetMonitoringReportRequest(report_id=ids["id"]),
+    ),
+    ("post", "/v1/monitoring-reports/{report_id}/revisions"): lambda ids, t: _one(
+        Http("POST", f"/v1/monitoring-reports/{ids['id']}/revisions", json={"conclusion": PURPOSE}),
+        "monitoring",
+        "ReviseMonitoringReport",
+        monitoring_pb2.ReviseMonitoringReportRequest(
+            report_id=ids["id"], snapshot_json=_NO_FIGURES, conclusion=PURPOSE
+        ),
+    ),
+    ("post", "/v1/monitoring-reports/{report_id}/sign"): lambda ids, t: _one(
+        Http("POST", f"/v1/monitoring-reports/{ids['id']}/sign", json={"version": 1}),
+        "monitoring",
+        "SignMonitoringReport",
+        monitoring_pb2.SignMonitoringReportRequest(report_id=ids["id"], version=1),
+    ),
+    ("get", "/v1/monitoring-reports/{report_id}/export.pdf"): _monitoring_export(
+        "pdf", monitoring_pb2.EXPORT_FORMAT_PDF
+    ),
+    ("get", "/v1/monitoring-reports/{report_id}/export.csv"): _monitoring_export(
+        "csv", monitoring_pb2.EXPORT_FORMAT_CSV
+    ),
 }
 
 # Routes whose success changes the record so that a second success is impossible: each cell
 # expected to succeed gets a fresh record (per channel).
 CONSUMING = frozenset(
     {
+        ("post", "/v1/monitoring-reports"),
         ("post", "/v1/stays/{stay_id}/discharge"),
         ("post", "/v1/stays/{stay_id}/extend"),
         ("post", "/v1/families/{family_id}/merges"),
         ("post", "/v1/family-merges/{merge_id}/undo"),
         ("post", "/v1/cases/{case_id}/close"),
         ("post", "/v1/plans/{plan_id}/approve"),
+        ("post", "/v1/plans/{plan_id}/submit"),
+        ("post", "/v1/plans/{plan_id}/reviews"),
+        ("post", "/v1/plans/{plan_id}/reviews/conclude"),
+        ("post", "/v1/plans/{plan_id}/extend"),
+        ("post", "/v1/plans/{plan_id}/close"),
+        ("post", "/v1/plans/{plan_id}/monitoring/end"),
+        ("post", "/v1/plans/{plan_id}/reopen"),
         ("post", "/v1/measures/{measure_id}/report"),
         ("post", "/v1/measures/{measure_id}/complete"),
         ("post", "/v1/registry/deregistrations"),
@@ -659,5 +1022,13 @@ CONSUMING = frozenset(
         ("post", "/v1/registry/decisions/{decision_id}/receive"),
         ("post", "/v1/registry/decisions/{decision_id}/enter"),
         ("post", "/v1/registry/decisions/{decision_id}/remove"),
+        ("post", "/v1/registry/inquiries/{inquiry_id}/answer"),
+        ("post", "/v1/monitoring-reports/{report_id}/sign"),
+        # A declined, re-routed or cancelled measure is not declined, re-routed or cancelled again.
+        ("post", "/v1/measures/{measure_id}/decline"),
+        ("post", "/v1/measures/{measure_id}/reroute"),
+        ("post", "/v1/measures/{measure_id}/cancel"),
+        # The same change twice changes nothing, which is refused (PLN-13).
+        ("patch", "/v1/measures/{measure_id}"),
     }
 )

@@ -1,7 +1,8 @@
 """Who calls, and what they call about, for the access matrix (`access_matrix.csv`).
 
 Personas: one realm user per persona (a realm role held alone, in an agency of a given type) and
-per territory: Astana and Irkutsk, where the records live, and Almaty, the other territory.
+per territory: Astana, Irkutsk and Yugra (the only profile that extends a plan, PLN-1), where the
+records live, and Almaty, the other territory.
 Records: made through the services' gRPC APIs by the people whose job it is, in the record's
 home territory; a cell that is expected to change its record (approve, discharge, report, ...)
 gets a fresh one of its own, every other cell of the route shares one.
@@ -22,13 +23,27 @@ import grpc
 
 from devstack.keycloak import KeycloakServer
 from devstack.tokens import a_password_token
+from kamqor.clock import clock_at, utcnow
 from kamqor.intake.v1 import intake_pb2, intake_pb2_grpc
 from kamqor.notify.v1 import notify_pb2, notify_pb2_grpc
-from kamqor.plans.v1 import plans_pb2, plans_pb2_grpc
+from kamqor.plans.v1 import (
+    agencies_pb2,
+    agencies_pb2_grpc,
+    monitoring_pb2,
+    monitoring_pb2_grpc,
+    plans_pb2,
+    plans_pb2_grpc,
+)
 from kamqor.registry.v1 import registry_pb2, registry_pb2_grpc
 from kamqor.shelter.v1 import shelter_pb2, shelter_pb2_grpc
-from tests.plans.factories import in_days, measure_draft, participation_measure
-from tests.registry.factories import change_request, registration_request, session_request
+from tests.plans.factories import in_days, measure_draft, participants, participation_measure
+from tests.registry.factories import (
+    change_request,
+    ended_quarter,
+    inquiry_request,
+    registration_request,
+    session_request,
+)
 from tests.registry.factories import today as irkutsk_today
 from tests.security.conftest import realm_admin
 from tests.support.factories import admit_request, appeal_request
@@ -38,8 +53,11 @@ PASSWORD = "matrix-check"
 HOME = "kz-ast"
 REGISTRY_HOME = "ru-irk"
 OTHER = "kz-ala"
-TERRITORIES = (HOME, OTHER, REGISTRY_HOME)
-SUFFIX = {"kz-ast": "ast", "kz-ala": "ala", "ru-irk": "irk"}
+EXTENSION_HOME = "ru-khm"
+TERRITORIES = (HOME, OTHER, REGISTRY_HOME, EXTENSION_HOME)
+SUFFIX = {"kz-ast": "ast", "kz-ala": "ala", "ru-irk": "irk", "ru-khm": "khm"}
+# A plan closed this long before the run is past PLN-12's minimum of monitoring (3 months).
+CLOSED_BEFORE = timedelta(days=125)
 # Tokens live 5 minutes (the realm's access token lifespan); fetch again well before.
 TOKEN_MAX_AGE = 180.0
 
@@ -153,6 +171,9 @@ def stubs(channels: dict[str, grpc.aio.Channel]) -> Stubs:
         "notify": notify_pb2_grpc.NotifyServiceStub(channels["notify"]),
         "plans": plans_pb2_grpc.PlansServiceStub(channels["plans"]),
         "registry": registry_pb2_grpc.RegistryServiceStub(channels["registry"]),
+        "monitoring": monitoring_pb2_grpc.MonitoringServiceStub(channels["plans"]),
+        "agencies": agencies_pb2_grpc.AgenciesServiceStub(channels["plans"]),
+        "routing": agencies_pb2_grpc.MeasureRoutingServiceStub(channels["plans"]),
     }
 
 
@@ -177,6 +198,14 @@ def _deregistration(family_id: str) -> registry_pb2.RecordDeregistrationRequest:
 
 # The years of the mobile groups made as records (`matrix_routes` approves from 1950 on).
 GROUP_YEARS = itertools.count(1930)
+# MON-1: one report per center and quarter, so each report the matrix writes is of a quarter
+# of its own, counted from the first one the service takes (2000-Q1).
+_MONITORING_QUARTERS = itertools.count(0)
+
+
+def next_quarter() -> str:
+    n = next(_MONITORING_QUARTERS)
+    return f"{2000 + n // 4}-Q{n % 4 + 1}"
 
 
 @dataclass
@@ -304,6 +333,7 @@ class Records:
         raise AssertionError("the SHL-3 letter to the police was not registered within 30 s")
 
     async def _plan(self, territory: str, **kw: Any) -> str:
+        """A draft, drafted with the family (PLN-3) by the territory's case worker."""
         measures = kw.pop("measures", None) or [
             education_measure(territory),
             participation_measure(),
@@ -313,34 +343,97 @@ class Records:
                 idempotency_key=uuid.uuid4().hex,
                 case_id=str(uuid.uuid4()),
                 measures=measures,
+                participants=participants(),
                 **kw,
             ),
             metadata=self._md("case-worker@family_center", territory),
         )
         return str(reply.plan.id)
 
-    async def dls_plan(self) -> dict[str, str]:
+    async def _submitted_plan(self, territory: str, **kw: Any) -> str:
+        """A draft its case worker submitted: only a submitted plan is approved (PLN-4)."""
+        plan_id = await self._plan(territory, **kw)
+        await self.stub["plans"].SubmitPlan(
+            plans_pb2.SubmitPlanRequest(plan_id=plan_id),
+            metadata=self._md("case-worker@family_center", territory),
+        )
+        return plan_id
+
+    async def draft_plan(self) -> dict[str, str]:
         return {"id": await self._plan(HOME, situation=plans_pb2.SITUATION_DLS)}
 
-    async def sdp_plan_irk(self) -> dict[str, str]:
-        plan_id = await self._plan(
+    async def dls_plan(self) -> dict[str, str]:
+        """Astana's submitted DLS plan, for its center head to approve."""
+        return {"id": await self._submitted_plan(HOME, situation=plans_pb2.SITUATION_DLS)}
+
+    async def _sdp_plan(self) -> str:
+        return await self._submitted_plan(
             REGISTRY_HOME,
             situation=plans_pb2.SITUATION_SDP,
             support_level=plans_pb2.SUPPORT_LEVEL_CRISIS,
             measures=[education_measure(REGISTRY_HOME)],
         )
-        return {"id": plan_id}
+
+    async def sdp_plan_irk(self) -> dict[str, str]:
+        """Irkutsk's submitted SDP plan, for its commission to approve."""
+        return {"id": await self._sdp_plan()}
 
     async def plan(self) -> dict[str, str]:
         return {"id": await self._approved_plan()}
 
     async def _approved_plan(self) -> str:
-        plan_id = await self._plan(HOME, situation=plans_pb2.SITUATION_DLS)
+        plan_id = await self._submitted_plan(HOME, situation=plans_pb2.SITUATION_DLS)
         await self.stub["plans"].ApprovePlan(
             plans_pb2.ApprovePlanRequest(plan_id=plan_id, decision="Matrix protocol"),
             metadata=self._md("center-head@family_center", HOME),
         )
         return plan_id
+
+    async def approved_sdp_plan(self) -> dict[str, str]:
+        """Irkutsk's SDP plan in force: its commission approved it and closes it (PLN-10)."""
+        plan_id = await self._sdp_plan()
+        await self.stub["plans"].ApprovePlan(
+            plans_pb2.ApprovePlanRequest(plan_id=plan_id, decision="Matrix protocol"),
+            metadata=self._md("commission-member@commission", REGISTRY_HOME),
+        )
+        return {"id": plan_id}
+
+    async def extensible_plan(self) -> dict[str, str]:
+        """Yugra's plan in force, approved by the working group (its center head) on an
+        application of today (PLN-4): the one kind of plan that is extended (PLN-1)."""
+        plan_id = await self._submitted_plan(
+            EXTENSION_HOME, situation=plans_pb2.SITUATION_DLS, applied_on=in_days(0)
+        )
+        await self.stub["plans"].ApprovePlan(
+            plans_pb2.ApprovePlanRequest(plan_id=plan_id, decision="Working group protocol"),
+            metadata=self._md("center-head@family_center", EXTENSION_HOME),
+        )
+        return {"id": plan_id}
+
+    async def reviewed_plan(self) -> dict[str, str]:
+        """Astana's plan in force under its interim review (PLN-13)."""
+        plan_id = await self._approved_plan()
+        await self.stub["plans"].OpenReview(
+            plans_pb2.OpenReviewRequest(plan_id=plan_id, kind=plans_pb2.REVIEW_KIND_INTERIM),
+            metadata=self._md("case-worker@family_center", HOME),
+        )
+        return {"id": plan_id}
+
+    async def monitored_plan(self) -> dict[str, str]:
+        """Astana's plan its center head closed `CLOSED_BEFORE` ago (the services read the
+        domain clock of this process): monitored since, past PLN-12's minimum, so it may end
+        or reopen now."""
+        with clock_at(utcnow() - CLOSED_BEFORE):
+            plan_id = await self._approved_plan()
+            await self.stub["plans"].ClosePlan(
+                plans_pb2.ClosePlanRequest(
+                    plan_id=plan_id,
+                    ground=plans_pb2.CLOSURE_GROUND_FAMILY_REFUSED,
+                    decision="Matrix protocol",
+                ),
+                metadata=self._md("center-head@family_center", HOME),
+            )
+        return {"id": plan_id}
 
     async def sent_measure(self) -> dict[str, str]:
         plan_id = await self._approved_plan()
@@ -369,6 +462,31 @@ class Records:
             metadata=self._md("agency-assignee@education", HOME),
         )
         return measure
+
+    # --- the agency directory and measure routing (issue 14) ---------------------------------
+    async def agency(self) -> dict[str, str]:
+        """Astana's school, as the directory lists it."""
+        return {"id": f"edu-{SUFFIX[HOME]}-1"}
+
+    async def declined_measure(self) -> dict[str, str]:
+        """A measure its school declined: the center re-routes it."""
+        measure = await self.sent_measure()
+        await self.stub["routing"].DeclineMeasure(
+            agencies_pb2.DeclineMeasureRequest(
+                measure_id=measure["id"], reason=agencies_pb2.DECLINE_REASON_NO_CAPACITY
+            ),
+            metadata=self._md("agency-coordinator@education", HOME),
+        )
+        return measure
+
+    async def reviewed_measure(self) -> dict[str, str]:
+        """The school's measure of a plan under review: it may be amended or cancelled."""
+        plan = await self.reviewed_plan()
+        reply = await self.stub["plans"].GetPlan(
+            plans_pb2.GetPlanRequest(plan_id=plan["id"]),
+            metadata=self._md("case-worker@family_center", HOME),
+        )
+        return {"id": next(m.id for m in reply.plan.measures if m.agency_type == "education")}
 
     # --- Irkutsk: the data bank ----------------------------------------------------------
     def _office(self) -> Any:
@@ -441,6 +559,44 @@ class Records:
         )
         return {"id": deregistration["family"]}
 
+    async def open_inquiry(self) -> dict[str, str]:
+        """A police request to Irkutsk's data bank, not yet answered (REG-8)."""
+        reply = await self.stub["registry"].CreateInquiry(
+            inquiry_request(), metadata=self._md("agency-coordinator@police", REGISTRY_HOME)
+        )
+        return {"id": reply.inquiry.id}
+
+    async def inquiry(self) -> dict[str, str]:
+        asked = await self.open_inquiry()
+        await self.stub["registry"].AnswerInquiry(
+            registry_pb2.AnswerInquiryRequest(inquiry_id=asked["id"]), metadata=self._office()
+        )
+        return asked
+
+    async def reported_quarter(self) -> dict[str, str]:
+        """The registry office's report of the last ended quarter is in (REG-7)."""
+        await self.stub["registry"].SubmitOfficeReport(
+            registry_pb2.SubmitOfficeReportRequest(quarter=ended_quarter()),
+            metadata=self._office(),
+        )
+        return {"quarter": ended_quarter()}
+
+    async def monitoring_quarter(self) -> dict[str, str]:
+        """An ended quarter no report of the matrix is of yet (MON-1: one per center and
+        quarter), so the cell that writes it succeeds."""
+        return {"quarter": next_quarter()}
+
+    async def monitoring_report(self) -> dict[str, str]:
+        """A center's quarterly report (MON-1), written by the territory's analyst: the center
+        head may sign it off (four eyes)."""
+        reply = await self.stub["monitoring"].CreateMonitoringReport(
+            monitoring_pb2.CreateMonitoringReportRequest(
+                quarter=next_quarter(), snapshot_json='{"sections": {}}', conclusion="Matrix."
+            ),
+            metadata=self._md("analyst@ministry", HOME),
+        )
+        return {"id": reply.report.id}
+
     # --- the records by their names in the table ------------------------------------------
     async def none(self) -> dict[str, str]:
         return {}
@@ -459,11 +615,19 @@ class Records:
             "notice": self.notice,
             "letter": self.letter,
             "plan": self.plan,
+            "draft-plan": self.draft_plan,
             "dls-plan": self.dls_plan,
             "sdp-plan": self.sdp_plan_irk,
+            "approved-sdp-plan": self.approved_sdp_plan,
+            "extensible-plan": self.extensible_plan,
+            "reviewed-plan": self.reviewed_plan,
+            "monitored-plan": self.monitored_plan,
             "sent-measure": self.sent_measure,
             "assigned-measure": self.assigned_measure,
             "reported-measure": self.reported_measure,
+            "agency": self.agency,
+            "declined-measure": self.declined_measure,
+            "reviewed-measure": self.reviewed_measure,
             "decision": self.decision,
             "received-registration": self.received_registration,
             "received-deregistration": self.received_deregistration,
@@ -471,6 +635,11 @@ class Records:
             "removed-family": self.removed_family,
             "session": self.commission_session,
             "change": self.reported_change,
+            "inquiry": self.inquiry,
+            "open-inquiry": self.open_inquiry,
+            "reported-quarter": self.reported_quarter,
+            "monitoring-report": self.monitoring_report,
+            "monitoring-quarter": self.monitoring_quarter,
         }[record]
 
     async def get(self, record: str) -> dict[str, str]:
@@ -486,11 +655,16 @@ class Records:
 # Where each record lives; the other territory is always Almaty.
 RECORD_HOME = {
     "sdp-plan": REGISTRY_HOME,
+    "approved-sdp-plan": REGISTRY_HOME,
+    "extensible-plan": EXTENSION_HOME,
     "decision": REGISTRY_HOME,
     "received-registration": REGISTRY_HOME,
     "received-deregistration": REGISTRY_HOME,
     "family": REGISTRY_HOME,
     "removed-family": REGISTRY_HOME,
+    "inquiry": REGISTRY_HOME,
+    "open-inquiry": REGISTRY_HOME,
+    "reported-quarter": REGISTRY_HOME,
 }
 
 

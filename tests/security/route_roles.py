@@ -24,12 +24,21 @@ from kamqor.deadlines.v1 import deadlines_pb2
 from kamqor.deadlines.v1.deadlines_pb2_grpc import DeadlinesServiceStub
 from kamqor.intake.v1 import intake_pb2, intake_pb2_grpc
 from kamqor.notify.v1 import notify_pb2, notify_pb2_grpc
-from kamqor.plans.v1 import plans_pb2, plans_pb2_grpc
+from kamqor.plans.v1 import (
+    agencies_pb2,
+    agencies_pb2_grpc,
+    monitoring_pb2,
+    monitoring_pb2_grpc,
+    plans_pb2,
+    plans_pb2_grpc,
+)
 from kamqor.registry.v1 import registry_pb2, registry_pb2_grpc
 from kamqor.shelter.v1 import shelter_pb2, shelter_pb2_grpc
 from tests.plans.factories import in_days, plan_request
 from tests.registry.factories import (
     change_request,
+    ended_quarter,
+    inquiry_request,
     registration_request,
     review_request,
     session_request,
@@ -122,9 +131,42 @@ def _at_center(service: str, method: str, request: Callable[[], Message]) -> Rou
     return Route(CENTER, (Call(service, STUBS[service], method, request),))
 
 
+def _directory(method: str, request: Callable[[], Message]) -> Route:
+    """The plans service's agency directory (a second gRPC service on its channel)."""
+    return Route(CENTER, (Call("plans", agencies_pb2_grpc.AgenciesServiceStub, method, request),))
+
+
+def _routing(method: str, request: Callable[[], Message]) -> Route:
+    stub = agencies_pb2_grpc.MeasureRoutingServiceStub
+    return Route(CENTER, (Call("plans", stub, method, request),))
+
+
+def _on_plan(method: str, **fields: Any) -> Route:
+    """One of a plan's acts after drafting (issue 14), on a plan that does not exist."""
+    request = getattr(plans_pb2, f"{method}Request")
+    return _at_center("plans", method, lambda: request(plan_id=_nowhere(), **fields))
+
+
 def _at_office(method: str, request: Callable[[], Message]) -> Route:
     return Route(REGISTRY_OFFICE, (Call("registry", STUBS["registry"], method, request),))
 
+
+def _monitoring(method: str, request: Callable[[], Message]) -> Route:
+    """The plans service's monitoring reports (MON-1, a second gRPC service on its channel)."""
+    stub = monitoring_pb2_grpc.MonitoringServiceStub
+    return Route(CENTER, (Call("plans", stub, method, request),))
+
+
+def _monitoring_report(**kw: Any) -> monitoring_pb2.CreateMonitoringReportRequest:
+    return monitoring_pb2.CreateMonitoringReportRequest(
+        quarter="2026-Q3", snapshot_json='{"sections": {}}', conclusion="roles check", **kw
+    )
+
+
+# The routes that take no bearer token: an agency's system signs the request instead (NTF-7,
+# `notify.receipts`). No role is listed on them; every role's token alone is refused as
+# unauthenticated (401 / UNAUTHENTICATED), by the gateway and by the service.
+SIGNED: frozenset[tuple[str, str]] = frozenset({("post", "/v1/notices/receipts")})
 
 ROUTES: dict[tuple[str, str], Route] = {
     # --- intake ---
@@ -174,6 +216,20 @@ ROUTES: dict[tuple[str, str], Route] = {
     ),
     ("get", "/v1/caseload"): _at_center(
         "intake", "GetCaseloadReport", intake_pb2.GetCaseloadReportRequest
+    ),
+    ("post", "/v1/appeals/{appeal_id}/follow-ups"): _at_center(
+        "intake",
+        "FollowUpAppeal",
+        lambda: intake_pb2.FollowUpAppealRequest(
+            appeal_id=_nowhere(), kind=intake_pb2.FOLLOW_UP_KIND_INFORMATION, text="roles check"
+        ),
+    ),
+    ("get", "/v1/reports/intake"): _at_center(
+        "intake",
+        "ReportIntakeIndicators",
+        lambda: intake_pb2.ReportIntakeIndicatorsRequest(
+            from_date="2026-01-01", to_date="2026-02-01"
+        ),
     ),
     ("post", "/v1/cases/{case_id}/assessments"): _at_center(
         "intake",
@@ -301,6 +357,11 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("get", "/v1/notices/{notice_id}/letter"): _at_center(
         "notify", "GetLetter", lambda: notify_pb2.GetLetterRequest(notice_id=_nowhere())
     ),
+    ("post", "/v1/notices/receipts"): _at_center(
+        "notify",
+        "RecordReceipt",
+        lambda: notify_pb2.RecordReceiptRequest(sender="kz-ast/police", body=b"{}"),
+    ),
     ("get", "/v1/reminders"): _at_center(
         "notify", "ListReminders", notify_pb2.ListRemindersRequest
     ),
@@ -355,6 +416,45 @@ ROUTES: dict[tuple[str, str], Route] = {
             new_deadline=in_days(10),
         ),
     ),
+    # --- a plan's life after drafting (issue 14) ---
+    ("get", "/v1/plans"): _at_center("plans", "ListPlans", plans_pb2.ListPlansRequest),
+    ("post", "/v1/plans/{plan_id}/submit"): _on_plan("SubmitPlan"),
+    ("post", "/v1/plans/{plan_id}/reviews"): _on_plan(
+        "OpenReview", kind=plans_pb2.REVIEW_KIND_INTERIM
+    ),
+    ("post", "/v1/plans/{plan_id}/reviews/conclude"): _on_plan(
+        "ConcludeReview", decision=plans_pb2.REVIEW_DECISION_CONTINUE, conclusion="roles check"
+    ),
+    ("post", "/v1/plans/{plan_id}/level-changes"): _on_plan(
+        "ChangeSupportLevel",
+        person="mother",
+        from_level=plans_pb2.SUPPORT_LEVEL_CRISIS,
+        to_level=plans_pb2.SUPPORT_LEVEL_BASIC,
+    ),
+    ("post", "/v1/plans/{plan_id}/extend"): _on_plan(
+        "ExtendPlan", request_received_on="2026-01-05", months=12, decision="roles check"
+    ),
+    ("post", "/v1/plans/{plan_id}/close"): _on_plan(
+        "ClosePlan", ground=plans_pb2.CLOSURE_GROUND_FAMILY_REFUSED, decision="roles check"
+    ),
+    ("post", "/v1/plans/{plan_id}/monitoring/end"): _on_plan(
+        "EndMonitoring", outcome="roles check"
+    ),
+    ("post", "/v1/plans/{plan_id}/reopen"): _at_center(
+        "plans",
+        "ReopenPlan",
+        lambda: plans_pb2.ReopenPlanRequest(
+            idempotency_key=uuid.uuid4().hex,
+            plan_id=_nowhere(),
+            reason="roles check",
+            measures=plan_request().measures[:1],
+        ),
+    ),
+    ("get", "/v1/reports/plans"): _at_center(
+        "plans",
+        "ReportPlanIndicators",
+        lambda: plans_pb2.ReportPlanIndicatorsRequest(**{"from": "2026-01-01", "to": "2026-02-01"}),
+    ),
     # --- the SDP data bank ---
     ("post", "/v1/registry/decisions"): _at_office(
         "RecordRegistrationDecision", registration_request
@@ -395,5 +495,107 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("get", "/v1/registry/families/{family_id}"): _at_office(
         "GetFamily",
         lambda: registry_pb2.GetFamilyRequest(family_id=_nowhere(), purpose="roles check"),
+    ),
+    # --- the data bank's requests (REG-8) and quarterly reports (REG-7, MON-5) ---
+    ("post", "/v1/registry/inquiries"): _at_office("CreateInquiry", inquiry_request),
+    ("get", "/v1/registry/inquiries"): _at_office(
+        "ListOwnInquiries", registry_pb2.ListOwnInquiriesRequest
+    ),
+    ("get", "/v1/registry/inquiries-to-answer"): _at_office(
+        "ListInquiriesToAnswer", registry_pb2.ListInquiriesToAnswerRequest
+    ),
+    ("get", "/v1/registry/inquiries/{inquiry_id}"): _at_office(
+        "GetInquiry", lambda: registry_pb2.GetInquiryRequest(inquiry_id=_nowhere())
+    ),
+    ("post", "/v1/registry/inquiries/{inquiry_id}/answer"): _at_office(
+        "AnswerInquiry", lambda: registry_pb2.AnswerInquiryRequest(inquiry_id=_nowhere())
+    ),
+    ("post", "/v1/registry/quarterly-reports"): _at_office(
+        "SubmitOfficeReport",
+        lambda: registry_pb2.SubmitOfficeReportRequest(quarter=ended_quarter()),
+    ),
+    ("post", "/v1/registry/quarterly-summaries"): _at_office(
+        "SubmitMinistrySummary",
+        lambda: registry_pb2.SubmitMinistrySummaryRequest(quarter=ended_quarter()),
+    ),
+    ("get", "/v1/registry/quarterly-reports"): _at_office(
+        "ListQuarterReports",
+        lambda: registry_pb2.ListQuarterReportsRequest(quarter=ended_quarter()),
+    ),
+    ("get", "/v1/registry/quarterly-reports/export"): _at_office(
+        "ExportQuarterReports",
+        lambda: registry_pb2.ExportQuarterReportsRequest(quarter=ended_quarter(), format="csv"),
+    ),
+    ("get", "/v1/reports/registry"): _at_office(
+        "ReportRegistryIndicators",
+        lambda: registry_pb2.ReportRegistryIndicatorsRequest(quarter=ended_quarter()),
+    ),
+    # --- the agency directory and measure routing (plans, issue 14) ---
+    ("get", "/v1/agencies"): _directory("ListAgencies", agencies_pb2.ListAgenciesRequest),
+    ("get", "/v1/agencies/{agency_id}"): _directory(
+        "GetAgency", lambda: agencies_pb2.GetAgencyRequest(agency_id="edu-ast-1")
+    ),
+    ("post", "/v1/measures/{measure_id}/decline"): _routing(
+        "DeclineMeasure",
+        lambda: agencies_pb2.DeclineMeasureRequest(
+            measure_id=_nowhere(), reason=agencies_pb2.DECLINE_REASON_NO_CAPACITY
+        ),
+    ),
+    ("post", "/v1/measures/{measure_id}/reroute"): _routing(
+        "RerouteMeasure",
+        lambda: agencies_pb2.RerouteMeasureRequest(
+            measure_id=_nowhere(), agency_id="hlt-ast-1", deadline=in_days(10)
+        ),
+    ),
+    ("post", "/v1/plans/{plan_id}/measures"): _routing(
+        "AddMeasure",
+        lambda: agencies_pb2.AddMeasureRequest(
+            plan_id=_nowhere(), measure=plan_request().measures[0], reason="review"
+        ),
+    ),
+    ("patch", "/v1/measures/{measure_id}"): _routing(
+        "AmendMeasure",
+        lambda: agencies_pb2.AmendMeasureRequest(
+            measure_id=_nowhere(), deadline=in_days(20), reason="review"
+        ),
+    ),
+    ("post", "/v1/measures/{measure_id}/cancel"): _routing(
+        "CancelMeasure",
+        lambda: agencies_pb2.CancelMeasureRequest(measure_id=_nowhere(), reason="review"),
+    ),
+    ("get", "/v1/reports/measures"): _routing(
+        "MeasureIndicators",
+        lambda: agencies_pb2.MeasureIndicatorsRequest(from_date=in_days(-30), to_date=in_days(1)),
+    ),
+    # --- quarterly monitoring reports (MON-1) ---
+    ("post", "/v1/monitoring-reports"): _monitoring("CreateMonitoringReport", _monitoring_report),
+    ("get", "/v1/monitoring-reports"): _monitoring(
+        "ListMonitoringReports", monitoring_pb2.ListMonitoringReportsRequest
+    ),
+    ("get", "/v1/monitoring-reports/{report_id}"): _monitoring(
+        "GetMonitoringReport",
+        lambda: monitoring_pb2.GetMonitoringReportRequest(report_id=_nowhere()),
+    ),
+    ("post", "/v1/monitoring-reports/{report_id}/revisions"): _monitoring(
+        "ReviseMonitoringReport",
+        lambda: monitoring_pb2.ReviseMonitoringReportRequest(
+            report_id=_nowhere(), snapshot_json='{"sections": {}}', conclusion="roles check"
+        ),
+    ),
+    ("post", "/v1/monitoring-reports/{report_id}/sign"): _monitoring(
+        "SignMonitoringReport",
+        lambda: monitoring_pb2.SignMonitoringReportRequest(report_id=_nowhere(), version=1),
+    ),
+    ("get", "/v1/monitoring-reports/{report_id}/export.pdf"): _monitoring(
+        "ExportMonitoringReport",
+        lambda: monitoring_pb2.ExportMonitoringReportRequest(
+            report_id=_nowhere(), format=monitoring_pb2.EXPORT_FORMAT_PDF
+        ),
+    ),
+    ("get", "/v1/monitoring-reports/{report_id}/export.csv"): _monitoring(
+        "ExportMonitoringReport",
+        lambda: monitoring_pb2.ExportMonitoringReportRequest(
+            report_id=_nowhere(), format=monitoring_pb2.EXPORT_FORMAT_CSV
+        ),
     ),
 }

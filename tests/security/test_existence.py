@@ -30,7 +30,7 @@ from gateway.settings import GatewaySettings
 from kamqor.clock import utcnow
 from kamqor.profiles import get_profile
 from tests.e2e.harness import Suite
-from tests.registry.factories import change_json, session_json
+from tests.registry.factories import change_json, inquiry_json, session_json
 from tests.security.conftest import PASSWORD, create_user
 from tests.support.factories import years_ago
 
@@ -172,6 +172,13 @@ PROBES: tuple[Probe, ...] = (
         ("caseworker.ala",),
         body=lambda _i: {"kind": "consultation", "note": "Existence check."},
     ),
+    Probe(
+        "post",
+        "/v1/appeals/{appeal_id}/follow-ups",
+        "appeal",
+        ("caseworker.ala", "head.ala"),
+        body=lambda _i: {"kind": "information", "text": "Existence check."},
+    ),
     Probe("get", "/v1/families/{family_id}", "intake_family", ("caseworker.ala", "intake.ala")),
     Probe(
         "post",
@@ -189,6 +196,67 @@ PROBES: tuple[Probe, ...] = (
         "plan",
         ("commission.ala", "head.ala"),
         body=lambda _i: {"decision": "Protocol 1"},
+    ),
+    Probe("post", "/v1/plans/{plan_id}/submit", "plan", ("caseworker.ala",)),
+    Probe(
+        "post",
+        "/v1/plans/{plan_id}/reviews",
+        "plan",
+        ("caseworker.ala", "head.ala"),
+        body=lambda _i: {"kind": "interim"},
+    ),
+    Probe(
+        "post",
+        "/v1/plans/{plan_id}/reviews/conclude",
+        "plan",
+        ("caseworker.ala", "head.ala"),
+        body=lambda _i: {"decision": "continue", "conclusion": "Existence check."},
+    ),
+    Probe(
+        "post",
+        "/v1/plans/{plan_id}/level-changes",
+        "plan",
+        ("caseworker.ala", "head.ala"),
+        body=lambda _i: {"person": "mother", "from_level": "crisis", "to_level": "basic"},
+    ),
+    Probe(
+        "post",
+        "/v1/plans/{plan_id}/extend",
+        "plan",
+        ("commission.ala", "head.ala"),
+        body=lambda _i: {"request_received_on": _future(0), "months": 12, "decision": "P-2"},
+    ),
+    Probe(
+        "post",
+        "/v1/plans/{plan_id}/close",
+        "plan",
+        ("commission.ala", "head.ala"),
+        body=lambda _i: {"ground": "family_refused", "decision": "P-3"},
+    ),
+    Probe(
+        "post",
+        "/v1/plans/{plan_id}/monitoring/end",
+        "plan",
+        ("caseworker.ala", "head.ala"),
+        body=lambda _i: {"outcome": "Existence check."},
+    ),
+    Probe(
+        "post",
+        "/v1/plans/{plan_id}/reopen",
+        "plan",
+        ("caseworker.ala",),
+        body=lambda _i: {
+            "reason": "Existence check.",
+            "measures": [
+                {
+                    "kind": "pedagogical",
+                    "agency_id": "edu-ala-1",
+                    "agency_type": "education",
+                    "title": "Tutoring",
+                    "deadline": _future(30),
+                }
+            ],
+        },
     ),
     Probe(
         "post",
@@ -217,6 +285,52 @@ PROBES: tuple[Probe, ...] = (
         "measure",
         ("caseworker.ala",),
         body=lambda _i: {"mode": "rework", "reason": "No report", "new_deadline": _future(10)},
+    ),
+    # --- the agency directory and measure routing (issue 14) ---
+    Probe("get", "/v1/agencies/{agency_id}", "agency", ("caseworker.ala", "education.ala")),
+    Probe(
+        "post",
+        "/v1/measures/{measure_id}/decline",
+        "measure",
+        ("education.ala",),
+        body=lambda _i: {"reason": "no_capacity"},
+    ),
+    Probe(
+        "post",
+        "/v1/measures/{measure_id}/reroute",
+        "measure",
+        ("caseworker.ala",),
+        body=lambda _i: {"agency_id": "edu-ala-1", "deadline": _future(10)},
+    ),
+    Probe(
+        "post",
+        "/v1/plans/{plan_id}/measures",
+        "plan",
+        ("caseworker.ala",),
+        body=lambda _i: {
+            "measure": {
+                "kind": "pedagogical",
+                "agency_id": "edu-ala-1",
+                "agency_type": "education",
+                "title": "Existence check",
+                "deadline": _future(20),
+            },
+            "reason": "Existence check",
+        },
+    ),
+    Probe(
+        "patch",
+        "/v1/measures/{measure_id}",
+        "measure",
+        ("caseworker.ala",),
+        body=lambda _i: {"title": "Existence check", "reason": "Existence check"},
+    ),
+    Probe(
+        "post",
+        "/v1/measures/{measure_id}/cancel",
+        "measure",
+        ("caseworker.ala",),
+        body=lambda _i: {"reason": "Existence check"},
     ),
     *(
         Probe(
@@ -258,6 +372,42 @@ PROBES: tuple[Probe, ...] = (
             },
             "grounds": "existence check",
         },
+    ),
+    # Information requests (REG-8): only their own agency ever reads one.
+    Probe("get", "/v1/registry/inquiries/{inquiry_id}", "inquiry", (FOREIGN_OFFICE,)),
+    Probe("post", "/v1/registry/inquiries/{inquiry_id}/answer", "inquiry", (FOREIGN_OFFICE,)),
+    # Quarterly monitoring reports (MON-1): a territory's analysts and center head only.
+    Probe(
+        "get",
+        "/v1/monitoring-reports/{report_id}",
+        "monitoring_report",
+        ("analyst.ala", "head.ala"),
+    ),
+    Probe(
+        "post",
+        "/v1/monitoring-reports/{report_id}/revisions",
+        "monitoring_report",
+        ("analyst.ala", "head.ala"),
+        body=lambda _i: {"conclusion": "Existence check."},
+    ),
+    Probe(
+        "post",
+        "/v1/monitoring-reports/{report_id}/sign",
+        "monitoring_report",
+        ("head.ala",),
+        body=lambda _i: {"version": 1},
+    ),
+    Probe(
+        "get",
+        "/v1/monitoring-reports/{report_id}/export.pdf",
+        "monitoring_report",
+        ("analyst.ala",),
+    ),
+    Probe(
+        "get",
+        "/v1/monitoring-reports/{report_id}/export.csv",
+        "monitoring_report",
+        ("analyst.ala",),
     ),
 )
 # A family id that names no record anywhere, for the merge probe's body.
@@ -357,16 +507,24 @@ async def _records(suite: Suite) -> Ids:
         "title": "Tutoring",
         "deadline": _future(30),
     }
-    plan = {"case_id": str(uuid.uuid4()), "situation": "dls", "measures": [measure]}
+    plan = {
+        "case_id": str(uuid.uuid4()),
+        "situation": "dls",
+        "measures": [measure],
+        "participants": [{"role": "family", "name": "Existence Check (mother)"}],
+    }
     async with suite.client("caseworker.ast") as caseworker:
         draft = await _ok(await caseworker.post("/v1/plans", json=plan))
         approved = await _ok(await caseworker.post("/v1/plans", json=plan))
+        # Only a submitted plan is approved (PLN-4).
+        await _ok(await caseworker.post(f"/v1/plans/{approved['id']}/submit"))
     async with suite.client("head.ast") as head:
         approved = await _ok(
             await head.post(f"/v1/plans/{approved['id']}/approve", json={"decision": "P-1"})
         )
     ids["plan"] = draft["id"]  # a draft: approving it needs the center head (kz, DLS)
     ids["measure"] = approved["measures"][0]["id"]
+    ids["agency"] = "edu-ast-1"  # the directory's Astana school (deploy/agencies/demo.yaml)
     async with suite.client("police.ast") as police:
         for _ in range(200):
             page = await _ok(await police.get("/v1/notices"))
@@ -420,7 +578,25 @@ async def _records(suite: Suite) -> Ids:
             await caseworker.post("/v1/registry/changes", json=change_json(other["family"]["id"]))
         )
     ids["change"] = change["id"]
+    async with suite.client("police.irk") as police:
+        inquiry = await _ok(await police.post("/v1/registry/inquiries", json=inquiry_json()))
+    ids["inquiry"] = inquiry["id"]
+    async with suite.client("analyst.ast") as analyst:
+        report = await _ok(
+            await analyst.post(
+                "/v1/monitoring-reports",
+                json={"quarter": _ended_quarter(), "conclusion": "Existence check."},
+            )
+        )
+    ids["monitoring_report"] = report["id"]
     return ids
+
+
+def _ended_quarter() -> str:
+    """The quarter before the one the domain clock is in (MON-1 reports only ended ones)."""
+    today = utcnow().astimezone(KZ.zone).date()
+    number = (today.month - 1) // 3
+    return f"{today.year - 1}-Q4" if number == 0 else f"{today.year}-Q{number}"
 
 
 def _comparable(response: httpx.Response) -> tuple[int, Any]:

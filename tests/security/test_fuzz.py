@@ -44,6 +44,9 @@ pytestmark = [
 ]
 
 CALLS = int(os.environ.get("KAMQOR_FUZZ_CALLS", "2000"))
+# Comma-separated path prefixes (`/v1/monitoring-reports,/v1/notices`): only those operations, to
+# reproduce a failure quickly; every operation by default. The budget is split over those only.
+PATHS = tuple(p for p in os.environ.get("KAMQOR_FUZZ_PATHS", "").split(",") if p)
 CONFORMANCE = [
     status_code_conformance,
     content_type_conformance,
@@ -111,6 +114,8 @@ def fuzz(document: dict[str, Any], base_url: str, people: Callers, budget: int) 
     # `Authorization` (it would turn a call into a 401 before it reaches anything).
     schema.config.generation.update(with_security_parameters=False)
     operations = [result.ok() for result in schema.get_all_operations()]
+    if PATHS:
+        operations = [o for o in operations if o.path.startswith(PATHS)]
     figures = Figures()
     everyone = sorted(people.names)
     session = requests.Session()
@@ -181,7 +186,8 @@ async def test_fuzzing_every_operation_with_every_role(
         for line in [*lines[:20], *figures.unauthenticated]:
             print("  " + line)  # noqa: T201
     assert figures.calls >= min(CALLS, 500) // 2, "the run made too few calls to mean anything"
-    assert set(figures.by_caller) == set(people.names), "every role called"
+    if not PATHS:  # a few operations need not reach every role
+        assert set(figures.by_caller) == set(people.names), "every role called"
     assert figures.server_errors == []
     assert figures.violations == []
     assert figures.invalid_accepted == []

@@ -29,7 +29,7 @@ from gateway.app import create_app
 from gateway.routes import ROUTERS
 from gateway.settings import GatewaySettings
 from tests.e2e.harness import Suite, running_suite
-from tests.security.route_roles import CONTEXTS, ROUTES, Context
+from tests.security.route_roles import CONTEXTS, ROUTES, SIGNED, Context
 from tests.support.services import bearer, channel_to
 
 pytestmark = pytest.mark.e2e
@@ -146,6 +146,8 @@ async def test_documented_roles_are_what_the_gateway_and_the_services_admit(
         }
         for method, path, listed in documented(document):
             route, table = app_routes[method, path], ROUTES[method, path]
+            if (method, path) in SIGNED:
+                continue  # no role admits: `test_signed_routes_take_no_bearer_token`
             for role in roles:
                 token = suite.token(username(role, table.context))
                 admitted = role in listed
@@ -174,3 +176,62 @@ async def test_documented_roles_are_what_the_gateway_and_the_services_admit(
                             f"(listed: {admitted})"
                         )
     assert mismatches == [], "\n".join(mismatches)
+
+
+def test_the_signed_routes_are_the_routes_without_a_bearer_scheme(
+    document: dict[str, Any],
+) -> None:
+    """A route whose document names no security scheme is a signed one, and lists no role."""
+    unsecured = {
+        (method, path)
+        for method, path, _ in documented(document)
+        if document["paths"][path][method].get("security") == []
+    }
+    assert unsecured == SIGNED
+    assert all(not listed for m, p, listed in documented(document) if (m, p) in SIGNED)
+
+
+async def test_signed_routes_take_no_bearer_token(suite: Suite, gateway: FastAPI) -> None:
+    """Every role's token alone, without the signature, is 401 at the gateway and
+    UNAUTHENTICATED at the service; so is no token at all."""
+    app_routes = {
+        (method.lower(), route.path_format): route
+        for router in ROUTERS.values()
+        for route in router.routes
+        if isinstance(route, APIRoute)
+        for method in route.methods or ()
+    }
+    wrong: list[str] = []
+    async with AsyncExitStack() as stack:
+        channels = {
+            name: await stack.enter_async_context(channel_to(app))
+            for name, app in suite.apps.items()
+        }
+        for method, path in sorted(SIGNED):
+            route, table = app_routes[method, path], ROUTES[method, path]
+            async with suite.client() as http:
+                resp = await http.request(**_gateway_request(route, method))
+                if resp.status_code != 401:
+                    wrong.append(
+                        f"gateway {method.upper()} {path} without a token: {resp.status_code}"
+                    )
+            for role in realm_roles():
+                token = suite.token(username(role, table.context))
+                async with suite.client() as http:
+                    resp = await http.request(
+                        **_gateway_request(route, method),
+                        headers={"Authorization": f"Bearer {token}"},
+                    )
+                if resp.status_code != 401:
+                    wrong.append(f"gateway {method.upper()} {path} {role}: {resp.status_code}")
+                for call in table.calls:
+                    try:
+                        await call(channels[call.service], bearer(token))
+                        code = grpc.StatusCode.OK
+                    except grpc.aio.AioRpcError as err:
+                        code = err.code()
+                    if code != grpc.StatusCode.UNAUTHENTICATED:
+                        wrong.append(
+                            f"{call.service} for {method.upper()} {path} {role}: {code.name}"
+                        )
+    assert wrong == [], "\n".join(wrong)

@@ -161,6 +161,10 @@ async def test_shl4_support_in_an_approved_plan_goes_to_the_agencies_at_once(  #
         draft = await plans.CreatePlan(
             plan_request(case_id=case_id), metadata=bearer(tokens["caseworker.ast"])
         )
+        await plans.SubmitPlan(
+            plans_pb2.SubmitPlanRequest(plan_id=draft.plan.id),
+            metadata=bearer(tokens["caseworker.ast"]),
+        )
         await plans.ApprovePlan(
             plans_pb2.ApprovePlanRequest(plan_id=draft.plan.id, decision="Protocol 4"),
             metadata=bearer(tokens["head.ast"]),
@@ -199,7 +203,9 @@ async def test_shl4_support_in_an_approved_plan_goes_to_the_agencies_at_once(  #
                 select(OutboxEvent).where(OutboxEvent.subject == "kamqor.plans.measure.sent")
             )
         ).all()
-    assert rules == {"PLN-5", "PLN-6"}
+    # Sent like every other measure: its sending (met when notify delivers the notice), the
+    # designation of a responsible person, and its own deadline (PLN-5, PLN-6, PLN-7).
+    assert rules == {"PLN-5", "PLN-6", "PLN-7"}
     assert any(Envelope.FromString(e.body).subject == f"measure/{added.id}" for e in sent), (
         "no MeasureSent event for the new measure"
     )

@@ -9,6 +9,7 @@ from kamqor.clock import utcnow
 
 ASTANA = ZoneInfo("Asia/Almaty")
 IRKUTSK = ZoneInfo("Asia/Irkutsk")
+YEKATERINBURG = ZoneInfo("Asia/Yekaterinburg")
 
 
 def today(zone: ZoneInfo = ASTANA) -> date:

@@ -9,7 +9,9 @@ from console.pages import (
     deadlines,
     home,
     journal,
+    monitoring,
     notices,
+    plans,
     report_shelter,
     shelter,
     shelter_refusals,
@@ -24,4 +26,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     agency.router,
     deadlines.router,
     report_shelter.router,
+    plans.router,
+    monitoring.router,
 )

@@ -19,7 +19,9 @@ from console.templating import render
 from kamqor.clock import utcnow
 
 READERS = ("hotline-operator", "intake-operator", "case-worker", "center-head")
-REGISTRARS = ("hotline-operator", "intake-operator")
+# As the API's registrars: case workers register what they receive (Yugra's application,
+# Bashkortostan's signal card).
+REGISTRARS = ("hotline-operator", "intake-operator", "case-worker")
 CHANNELS = {
     "hotline_111": N_("Hotline 111"),
     "in_person": N_("In person"),

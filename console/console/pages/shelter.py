@@ -50,9 +50,8 @@ router = APIRouter(prefix="/shelter", dependencies=[require(*READERS)])
 
 
 async def _shelters(user: User) -> list[Json]:
+    # `free` comes from the API: held and out-of-service beds are not free either (SHL-6).
     shelters: list[Json] = (await user.api.get("/v1/shelters"))["items"]
-    for s in shelters:
-        s["free"] = max(0, int(s["capacity"]) - int(s["occupied"]))
     return shelters
 
 

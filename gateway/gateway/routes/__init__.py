@@ -8,14 +8,28 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from gateway.routes import intake, notify, plans, registry, reminders, reports, shelter
+from gateway.routes import (
+    agencies,
+    intake,
+    monitoring,
+    notify,
+    plan_lifecycle,
+    plans,
+    registry,
+    reminders,
+    reports,
+    shelter,
+)
 
 ROUTERS: dict[str, APIRouter] = {
     intake.SERVICE: intake.router,
     shelter.SERVICE: shelter.router,
     notify.SERVICE: notify.router,
     plans.SERVICE: plans.router,
+    agencies.NAME: agencies.router,
+    plan_lifecycle.NAME: plan_lifecycle.router,
     registry.SERVICE: registry.router,
     reminders.NAME: reminders.router,
     reports.NAME: reports.router,
+    monitoring.NAME: monitoring.router,
 }

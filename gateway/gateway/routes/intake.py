@@ -13,7 +13,8 @@ from gateway.bodies import JSONRoute
 from gateway.grpc_clients import Clients, GrpcClients
 from gateway.openapi import responses
 from gateway.routes.params import IdempotencyKey, PageSize, PageToken, created
-from gateway.schemas.common import IsoDate
+from gateway.routes.reports import check_period
+from gateway.schemas.common import IsoDate, Line
 from gateway.schemas.intake import (
     APPEAL_ORDERS,
     CHANNELS,
@@ -33,6 +34,10 @@ from gateway.schemas.intake import (
     FamilyMergeResult,
     FamilyRecord,
     HomeVisitIn,
+    IntakeIndicators,
+    JournalFollowUp,
+    JournalFollowUpIn,
+    JournalFollowUpResult,
     MobileGroup,
     MobileGroupIn,
     TriageIn,
@@ -41,7 +46,7 @@ from kamqor.intake.v1 import intake_pb2 as pb
 from kamqor.intake.v1 import intake_pb2_grpc
 
 SERVICE = "intake"
-REGISTRARS = ("hotline-operator", "intake-operator")
+REGISTRARS = ("hotline-operator", "intake-operator", "case-worker")
 READERS = ("hotline-operator", "intake-operator", "case-worker", "center-head")
 MERGERS = ("intake-operator", "center-head")
 CLOSERS = ("case-worker", "center-head")
@@ -51,6 +56,8 @@ ASSESSORS = ("case-worker", "center-head")
 ASSIGNERS = ("center-head",)
 VISITORS = ("case-worker", "center-head")
 CASELOAD_READERS = ("center-head", "analyst")
+FOLLOWERS = READERS
+INDICATOR_READERS = ("analyst", "center-head")
 APPEALS = "/v1/appeals"
 
 router = APIRouter(
@@ -136,6 +143,13 @@ async def list_appeals(
         AppealOrder,
         Query(description="`newest_first`, `oldest_first`, or by `journal_number`."),
     ] = "newest_first",
+    family_id: Annotated[
+        UUID | None,
+        Query(description="Only appeals about this family, the records merged into it included."),
+    ] = None,
+    case_id: Annotated[
+        UUID | None, Query(description="Only appeals that opened or joined this case.")
+    ] = None,
 ) -> AppealPage:
     """The journal of the caller's territory: every given filter applies, to all pages; days are
     the territory's local days. A `page_token` continues the order it was issued under (another
@@ -147,6 +161,8 @@ async def list_appeals(
         registered_from=registered_from.isoformat() if registered_from else "",
         registered_to=registered_to.isoformat() if registered_to else "",
         order=APPEAL_ORDERS.to_proto(order),
+        family_id=str(family_id) if family_id else "",
+        case_id=str(case_id) if case_id else "",
     )
     if threat_to_life is not None:
         request.threat_to_life = threat_to_life
@@ -396,3 +412,72 @@ async def record_home_visit(
         **clients.options(principal),
     )
     return Case.from_proto(reply.case)
+
+
+@router.post(
+    "/appeals/{appeal_id}/follow-ups",
+    operation_id="followUpAppeal",
+    tags=["appeals"],
+    status_code=201,
+    summary="Write a later journal entry about an appeal: information or a correction",
+    dependencies=[require_roles(*FOLLOWERS)],
+    responses=created("JournalFollowUpResult") | responses(404, 422),
+)
+async def follow_up_appeal(
+    appeal_id: UUID,
+    body: JournalFollowUpIn,
+    principal: CurrentPrincipal,
+    clients: GrpcClients,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> JournalFollowUpResult:
+    """INT-2: the journal is a legal register, so an entry is never edited: further
+    information, or a correction of its `summary` or `channel` with the reason, is a new entry
+    numbered in the center's journal, referring to the appeal, with who and when; the appeal
+    keeps what was registered and shows both (`follow_ups`, `*_in_force`). A retry with the
+    same `Idempotency-Key` writes nothing twice."""
+    reply = await _stub(clients).FollowUpAppeal(
+        body.to_proto(appeal_id, idempotency_key), **clients.options(principal)
+    )
+    response.headers["Location"] = f"{APPEALS}/{appeal_id}"
+    return JournalFollowUpResult(
+        follow_up=JournalFollowUp.from_proto(reply.follow_up),
+        appeal=Appeal.from_proto(reply.appeal),
+    )
+
+
+@router.get(
+    "/reports/intake",
+    operation_id="getIntakeIndicators",
+    tags=["reports"],
+    summary="Families accepted for support and level changes of a period (MON-2)",
+    dependencies=[require_roles(*INDICATOR_READERS)],
+    responses=responses(422),
+)
+async def intake_indicators(
+    principal: CurrentPrincipal,
+    clients: GrpcClients,
+    from_: Annotated[IsoDate, Query(alias="from", description="First day (inclusive).")],
+    to: Annotated[
+        IsoDate, Query(description="Day after the period (exclusive), at most 366 days on.")
+    ],
+    territory: Annotated[
+        Line | None, Query(max_length=50, description="The caller's own (the default).")
+    ] = None,
+) -> IntakeIndicators:
+    """MON-2, first half. A family is **accepted for support** on the local day its case gets
+    its first assessment after which support follows (INT-5: a DLS on the person's consent, an
+    SDP on the commission's resolution); a refusal, a risk of DLS or no DLS accepts nobody, and
+    a later assessment does not accept the same case again. Counted by the channel of the
+    appeal that opened the case (as corrected in the journal), the situation and the family's
+    support level at acceptance (its members' most intensive, INT-6); with the persons accepted
+    per level and the level changes later assessments recorded (worse: to a more intensive
+    level). Aggregates only: no person or family is named."""
+    check_period(from_, to)
+    reply = await _stub(clients).ReportIntakeIndicators(
+        pb.ReportIntakeIndicatorsRequest(
+            from_date=from_.isoformat(), to_date=to.isoformat(), territory=territory or ""
+        ),
+        **clients.options(principal),
+    )
+    return IntakeIndicators.from_proto(reply, from_=from_, to=to)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+import grpc
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
 
 from gateway.auth import CurrentPrincipal, require_roles
 from gateway.bodies import JSONRoute
@@ -21,6 +22,8 @@ from gateway.schemas.notify import (
     Notice,
     NoticeOrder,
     NoticePage,
+    NoticeReceipt,
+    NoticeReceiptIn,
     NoticeState,
 )
 from kamqor.notify.v1 import notify_pb2 as pb
@@ -86,6 +89,113 @@ async def list_notices(
     )
     reply = await _stub(clients).ListNotices(request, **clients.options(principal))
     return NoticePage.from_proto(reply)
+
+
+# --- signed receipts from the recipient agencies' systems (NTF-7) ----------------------------
+#
+# The one /v1 route without a bearer token: the agency's system signs the raw body with its
+# channel's webhook secret, as our webhooks are signed (`notify.signing`, `notify.receipts`). The
+# gateway holds no secret, so it only refuses a call without the three headers (401, before
+# the body is read) and forwards the headers and the raw body to notify, which verifies the
+# signature and the timestamp before anything else; notify's 401 keeps its own challenge here.
+
+SENDER_HEADER = "X-Kamqor-Sender"
+TIMESTAMP_HEADER = "X-Kamqor-Timestamp"
+SIGNATURE_HEADER = "X-Kamqor-Signature"
+SIGNATURE_CHALLENGE = {
+    "WWW-Authenticate": f'KamqorSignature headers="{SENDER_HEADER} {TIMESTAMP_HEADER} '
+    f'{SIGNATURE_HEADER}"'
+}
+# The route's own 401 (it replaces the router's bearer-token one): what refuses a receipt, and the
+# challenge naming the scheme and its headers, as the answers carry it.
+SIGNATURE_REFUSED: dict[int | str, dict[str, Any]] = {
+    401: {
+        **responses(401)[401],
+        "description": "A signature header is missing, the signature does not verify with the "
+        "sender's webhook secret, or the timestamp is more than 300 s from now",
+        "headers": {
+            "WWW-Authenticate": {
+                "description": "`KamqorSignature` and the headers a signed receipt needs.",
+                "required": True,
+                "schema": {"type": "string"},
+            }
+        },
+    }
+}
+
+
+class Signed:
+    """The receipt's signature headers, as sent; 401 when one is missing."""
+
+    def __init__(self, sender: str, timestamp: str, signature: str) -> None:
+        self.sender, self.timestamp, self.signature = sender, timestamp, signature
+
+
+async def signed_headers(
+    sender: Annotated[
+        str | None,
+        Header(
+            alias=SENDER_HEADER,
+            description="The channels-file entry whose webhook secret signed the receipt: "
+            "the agency's id, or `<territory>/<agency_type>`.",
+        ),
+    ] = None,
+    timestamp: Annotated[
+        str | None,
+        Header(alias=TIMESTAMP_HEADER, description="Unix seconds when it was signed."),
+    ] = None,
+    signature: Annotated[
+        str | None,
+        Header(
+            alias=SIGNATURE_HEADER,
+            description="`sha256=` and the hex HMAC-SHA256 of `<timestamp>.<raw body>`.",
+        ),
+    ] = None,
+) -> Signed:
+    if not (sender and timestamp and signature):
+        raise HTTPException(
+            401,
+            f"a signed receipt needs {SENDER_HEADER}, {TIMESTAMP_HEADER} and {SIGNATURE_HEADER}",
+            headers=SIGNATURE_CHALLENGE,
+        )
+    return Signed(sender, timestamp, signature)
+
+
+@router.post(
+    "/receipts",
+    operation_id="recordNoticeReceipt",
+    summary="A signed receipt from a recipient agency's system",
+    responses=SIGNATURE_REFUSED | responses(404, 409, 422),
+    openapi_extra={"security": []},
+)
+async def record_receipt(
+    receipt: NoticeReceiptIn,
+    request: Request,
+    clients: GrpcClients,
+    signed: Annotated[Signed, Depends(signed_headers)],
+) -> NoticeReceipt:
+    """Records the acknowledgement of a notice by the system of the agency it is addressed to
+    (NTF-7). No bearer token: the HMAC-SHA256 signature over `<timestamp>.<raw body>` with the
+    sender's webhook secret authenticates the call (401 when it is missing, does not verify,
+    or the timestamp is more than 300 s from now). A notice not addressed to the sender is a
+    404 like a missing one; a `receipt_id` already used for another notice a 409; the same
+    receipt again returns what it recorded and changes nothing."""
+    del receipt  # validated here; the service reads the raw body, which is what was signed
+    try:
+        reply = await _stub(clients).RecordReceipt(
+            pb.RecordReceiptRequest(
+                sender=signed.sender,
+                timestamp=signed.timestamp,
+                signature=signed.signature,
+                body=await request.body(),
+            ),
+            timeout=clients.timeout,
+        )
+    except grpc.aio.AioRpcError as exc:
+        if exc.code() == grpc.StatusCode.UNAUTHENTICATED:
+            raise HTTPException(401, exc.details() or "", headers=SIGNATURE_CHALLENGE) from None
+        raise
+    return NoticeReceipt.from_proto(reply)
 
 
 @router.get(

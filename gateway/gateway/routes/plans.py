@@ -106,7 +106,9 @@ async def approve_plan(
     agency (PLN-5), which designates a responsible person (PLN-6): within 2 working days where
     the profile sets those terms (Kazakhstan), with no legal term elsewhere."""
     reply = await _stub(clients).ApprovePlan(
-        pb.ApprovePlanRequest(plan_id=str(plan_id), decision=body.decision),
+        pb.ApprovePlanRequest(
+            plan_id=str(plan_id), decision=body.decision, term_months=body.term_months or 0
+        ),
         **clients.options(principal),
     )
     return Plan.from_proto(reply.plan)

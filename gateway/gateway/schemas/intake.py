@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Annotated, Literal, cast
 from uuid import UUID
 
-from pydantic import BaseModel, Field, StrictBool, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 from typing_extensions import TypeAliasType
 
 from gateway.schemas.common import (
@@ -136,6 +136,95 @@ class TriageAction(BaseModel):
             note=msg.note,
             immediate_measures=msg.immediate_measures,
             mobile_group_id=msg.mobile_group_id or None,
+        )
+
+
+FollowUpKind = TypeAliasType("FollowUpKind", Literal["information", "correction"])
+FOLLOW_UP_KINDS = EnumMap[pb.FollowUpKind.ValueType, FollowUpKind](
+    pb.FollowUpKind, "FOLLOW_UP_KIND_"
+)
+CorrectedField = TypeAliasType("CorrectedField", Literal["summary", "channel"])
+CORRECTED_FIELDS = EnumMap[pb.CorrectedField.ValueType, CorrectedField](
+    pb.CorrectedField, "CORRECTED_FIELD_"
+)
+
+
+class JournalFollowUpIn(BaseModel):
+    """A later journal entry about an appeal (INT-2): further information, or a correction of
+    its summary or channel saying why. The corrected entry is never rewritten."""
+
+    model_config = input_config(
+        {"kind": "information", "text": "The school confirms the child missed two weeks."},
+        {
+            "kind": "correction",
+            "corrected_field": "channel",
+            "channel": "hotline_111",
+            "reason": "The call came through the hotline, not by phone to the center.",
+        },
+    )
+
+    kind: FollowUpKind
+    text: FreeText = Field(
+        default="",
+        max_length=4000,
+        description="Information: the new information; a summary correction: the corrected "
+        "summary.",
+    )
+    corrected_field: CorrectedField | None = Field(
+        default=None, description="A correction: what it corrects."
+    )
+    channel: Channel | None = Field(
+        default=None, description="A channel correction: the right one."
+    )
+    reason: FreeText = Field(
+        default="", max_length=1000, description="A correction: why (required)."
+    )
+
+    def to_proto(self, appeal_id: UUID, idempotency_key: str | None) -> pb.FollowUpAppealRequest:
+        return pb.FollowUpAppealRequest(
+            idempotency_key=idempotency_key or "",
+            appeal_id=str(appeal_id),
+            kind=FOLLOW_UP_KINDS.to_proto(self.kind),
+            text=self.text,
+            corrected_field=(
+                CORRECTED_FIELDS.to_proto(self.corrected_field)
+                if self.corrected_field
+                else pb.CORRECTED_FIELD_UNSPECIFIED
+            ),
+            channel=CHANNELS.to_proto(self.channel) if self.channel else pb.CHANNEL_UNSPECIFIED,
+            reason=self.reason,
+        )
+
+
+class JournalFollowUp(BaseModel):
+    """A later journal entry about an appeal, numbered in the center's journal; never edited."""
+
+    id: UUID
+    journal_number: str = Field(examples=["fc-ast-1/2026/000043"])
+    kind: FollowUpKind
+    appeal_id: UUID = Field(description="The entry it refers to.")
+    text: str
+    corrected_field: CorrectedField | None
+    channel: Channel | None
+    reason: str
+    recorded_at: datetime
+    recorded_by: str
+
+    @classmethod
+    def from_proto(cls, msg: pb.JournalFollowUp) -> JournalFollowUp:
+        return cls(
+            id=msg.id,
+            journal_number=msg.journal_number,
+            kind=FOLLOW_UP_KINDS.from_proto(msg.kind),
+            appeal_id=msg.appeal_id,
+            text=msg.text,
+            corrected_field=(
+                CORRECTED_FIELDS.from_proto(msg.corrected_field) if msg.corrected_field else None
+            ),
+            channel=CHANNELS.from_proto(msg.channel) if msg.channel else None,
+            reason=msg.reason,
+            recorded_at=at(msg, "recorded_at"),
+            recorded_by=msg.recorded_by,
         )
 
 
@@ -283,6 +372,14 @@ class Appeal(BaseModel):
     case_id: UUID | None = Field(description="The case the appeal opened or joined.")
     opened_case: bool = Field(description="Whether this appeal opened its case.")
     triage: list[TriageAction] = Field(description="Triage actions since, oldest first.")
+    follow_ups: list[JournalFollowUp] = Field(
+        description="Later journal entries about this one (information, corrections), oldest "
+        "first; `summary` and `channel` stay as registered."
+    )
+    summary_in_force: str = Field(description="The latest correction's summary, else `summary`.")
+    channel_in_force: Channel = Field(
+        description="The latest correction's channel, else `channel`."
+    )
 
     @classmethod
     def from_proto(cls, msg: pb.Appeal) -> Appeal:
@@ -325,6 +422,9 @@ class Appeal(BaseModel):
             case_id=msg.case_id or None,
             opened_case=msg.opened_case,
             triage=[TriageAction.from_proto(t) for t in msg.triage],
+            follow_ups=[JournalFollowUp.from_proto(f) for f in msg.follow_ups],
+            summary_in_force=msg.summary_in_force or msg.summary,
+            channel_in_force=CHANNELS.from_proto(msg.channel_in_force or msg.channel),
         )
 
 
@@ -764,4 +864,108 @@ class CaseloadReport(BaseModel):
                 )
                 for r in msg.rows
             ]
+        )
+
+
+class JournalFollowUpResult(BaseModel):
+    """The entry written and the appeal with all its follow-ups."""
+
+    follow_up: JournalFollowUp
+    appeal: Appeal
+
+
+LevelDirection = TypeAliasType("LevelDirection", Literal["worse", "better"])
+LEVEL_DIRECTIONS = EnumMap[pb.LevelDirection.ValueType, LevelDirection](
+    pb.LevelDirection, "LEVEL_DIRECTION_"
+)
+
+
+class AcceptedFamilies(BaseModel):
+    """Families accepted for support with one channel, situation and level (MON-2)."""
+
+    channel: Channel | None = Field(description="Of the appeal that opened the case.")
+    outcome: Outcome = Field(description="`dls` or `sdp`.")
+    level: str | None = Field(
+        description="The family's level at acceptance (its members' most intensive); null "
+        "where the profile sets none."
+    )
+    families: int
+
+
+class PersonsAtLevel(BaseModel):
+    """Persons accepted for support at one level (INT-6)."""
+
+    level: str
+    persons: int
+
+
+class IntakeLevelChange(BaseModel):
+    """Support-level changes from one level to another recorded by the period's assessments."""
+
+    from_level: str
+    to_level: str
+    direction: LevelDirection | None = Field(
+        description="`worse`: to a more intensive level; `better`: away from it."
+    )
+    persons: int
+    families: int
+
+
+class IntakeIndicators(BaseModel):
+    """MON-2, first half, over `[from, to)` in one territory; aggregates only."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: date = Field(alias="from", description="First day of the period (inclusive).")
+    to: date = Field(description="Day after the period (exclusive).")
+    territory: str = Field(examples=["kz-ast"])
+    as_of: datetime
+    families_accepted: int = Field(description="Distinct families accepted in the period.")
+    accepted: list[AcceptedFamilies] = Field(description="By channel, situation and level.")
+    by_outcome: dict[str, int] = Field(description="Families accepted per situation.")
+    by_channel: dict[str, int] = Field(description="Families accepted per channel.")
+    persons_accepted: list[PersonsAtLevel]
+    level_changes: list[IntakeLevelChange]
+
+    @classmethod
+    def from_proto(
+        cls, msg: pb.ReportIntakeIndicatorsResponse, *, from_: date, to: date
+    ) -> IntakeIndicators:
+        accepted = [
+            AcceptedFamilies(
+                channel=CHANNELS.from_proto(r.channel) if r.channel else None,
+                outcome=OUTCOMES.from_proto(r.outcome),
+                level=r.level or None,
+                families=r.families,
+            )
+            for r in msg.accepted
+        ]
+        by_outcome: dict[str, int] = {}
+        by_channel: dict[str, int] = {}
+        for row in accepted:
+            by_outcome[row.outcome] = by_outcome.get(row.outcome, 0) + row.families
+            channel = row.channel or "unknown"
+            by_channel[channel] = by_channel.get(channel, 0) + row.families
+        return cls(
+            from_=from_,
+            to=to,
+            territory=msg.territory,
+            as_of=at(msg, "as_of"),
+            families_accepted=msg.families_accepted,
+            accepted=accepted,
+            by_outcome=by_outcome,
+            by_channel=by_channel,
+            persons_accepted=[
+                PersonsAtLevel(level=r.level, persons=r.persons) for r in msg.persons_accepted
+            ],
+            level_changes=[
+                IntakeLevelChange(
+                    from_level=c.from_level,
+                    to_level=c.to_level,
+                    direction=LEVEL_DIRECTIONS.from_proto(c.direction) if c.direction else None,
+                    persons=c.persons,
+                    families=c.families,
+                )
+                for c in msg.level_changes
+            ],
         )

@@ -9,7 +9,14 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 from typing_extensions import TypeAliasType
 
-from gateway.schemas.common import NEXT_PAGE_TOKEN_DESCRIPTION, EnumMap, at, page_token_out, when
+from gateway.schemas.common import (
+    NEXT_PAGE_TOKEN_DESCRIPTION,
+    EnumMap,
+    at,
+    input_config,
+    page_token_out,
+    when,
+)
 from kamqor.notify.v1 import notify_pb2 as pb
 
 NoticeState = TypeAliasType("NoticeState", Literal["pending", "acknowledged"])
@@ -24,6 +31,12 @@ class Notice(BaseModel):
     id: UUID
     rule: str = Field(examples=["SHL-3"], description="The rule that requires the notice.")
     recipient_agency_type: str = Field(examples=["police"])
+    recipient_agency: str | None = Field(
+        default=None,
+        examples=["edu-ast-1"],
+        description="The one agency the notice is addressed to (NTF-3 measures, PLN-4 copies); "
+        "none when it goes to every agency of `recipient_agency_type` in the territory.",
+    )
     territory: str
     subject: str = Field(examples=["stay/01963b9e-8a4f-7c2d-9b1e-3f4a5b6c7d8e"])
     text: str
@@ -46,6 +59,7 @@ class Notice(BaseModel):
             id=msg.id,
             rule=msg.rule,
             recipient_agency_type=msg.recipient_agency_type,
+            recipient_agency=msg.recipient_agency or None,
             territory=msg.territory,
             subject=msg.subject,
             text=msg.text,
@@ -133,3 +147,41 @@ class DeliveryList(BaseModel):
     """The deliveries of one notice, one per channel."""
 
     items: list[Delivery]
+
+
+class NoticeReceiptIn(BaseModel):
+    """A receipt a recipient agency's system posts for a notice addressed to it (NTF-7), signed
+    over the raw body as our webhooks are (`X-Kamqor-Signature`)."""
+
+    model_config = input_config(
+        {
+            "receipt_id": "5b0e3f5c-2d7c-4f0e-9d0a-9a3c1b2e4f60",
+            "notice_id": "01963b9e-8a4f-7c2d-9b1e-3f4a5b6c7d8e",
+        }
+    )
+
+    receipt_id: UUID = Field(
+        description="The sender's own id of this receipt: recorded once; the same receipt "
+        "again changes nothing, the same id for another notice is a 409."
+    )
+    notice_id: UUID
+
+
+class NoticeReceipt(BaseModel):
+    """What a receipt recorded: the notice's acknowledgement (NTF-7)."""
+
+    receipt_id: UUID
+    notice_id: UUID
+    acknowledged_at: datetime
+    first: bool = Field(
+        description="False when this receipt had been recorded before (a retry or a replay)."
+    )
+
+    @classmethod
+    def from_proto(cls, msg: pb.RecordReceiptResponse) -> NoticeReceipt:
+        return cls(
+            receipt_id=msg.receipt_id,
+            notice_id=msg.notice_id,
+            acknowledged_at=at(msg, "acknowledged_at"),
+            first=msg.first,
+        )

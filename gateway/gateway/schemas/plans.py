@@ -22,11 +22,22 @@ from gateway.schemas.common import (
     parse_date,
     when,
 )
+from gateway.schemas.plan_lifecycle import (
+    PLAN_STATES,
+    SUPPORT_LEVELS,
+    Closure,
+    Participant,
+    ParticipantIn,
+    PlanAct,
+    PlanState,
+    Review,
+    Situation,
+    SupportLevel,
+    SupportLevelChange,
+)
+from gateway.schemas.routing import AgencyContact, DeclineReason, MeasureChange
 from kamqor.plans.v1 import plans_pb2 as pb
 
-Situation = TypeAliasType("Situation", Literal["dls", "sdp"])
-SupportLevel = TypeAliasType("SupportLevel", Literal["adaptation", "basic", "crisis", "emergency"])
-PlanState = TypeAliasType("PlanState", Literal["draft", "approved"])
 MeasureKind = TypeAliasType(
     "MeasureKind",
     Literal[
@@ -41,7 +52,10 @@ MeasureKind = TypeAliasType(
     ],
 )
 MeasureState = TypeAliasType(
-    "MeasureState", Literal["draft", "sent", "assigned", "reported", "returned", "completed"]
+    "MeasureState",
+    Literal[
+        "draft", "sent", "assigned", "reported", "returned", "completed", "declined", "cancelled"
+    ],
 )
 ReturnMode = TypeAliasType("ReturnMode", Literal["rework", "repeat"])
 AgencyType = TypeAliasType(
@@ -65,8 +79,6 @@ AgencyType = TypeAliasType(
     ],
 )
 SITUATIONS = EnumMap[pb.Situation.ValueType, Situation](pb.Situation, "SITUATION_")
-SUPPORT_LEVELS = EnumMap[pb.SupportLevel.ValueType, SupportLevel](pb.SupportLevel, "SUPPORT_LEVEL_")
-PLAN_STATES = EnumMap[pb.PlanState.ValueType, PlanState](pb.PlanState, "PLAN_STATE_")
 MEASURE_KINDS = EnumMap[pb.MeasureKind.ValueType, MeasureKind](pb.MeasureKind, "MEASURE_KIND_")
 MEASURE_STATES = EnumMap[pb.MeasureState.ValueType, MeasureState](pb.MeasureState, "MEASURE_STATE_")
 MeasureOrder = TypeAliasType("MeasureOrder", Literal["deadline", "latest_sent"])
@@ -160,6 +172,16 @@ class PlanIn(BaseModel):
         "plan term from it (Irkutsk).",
     )
     measures: list[MeasureDraftIn] = Field(min_length=1, max_length=100)
+    participants: list[ParticipantIn] = Field(
+        min_length=1,
+        max_length=30,
+        description="Who drafted it with the family (PLN-3): at least one family member.",
+    )
+    applied_on: IsoDate | None = Field(
+        default=None,
+        description="The person's application; required where approval is due 10 working "
+        "days after it (PLN-4, Yugra).",
+    )
 
     def to_proto(self, idempotency_key: str | None) -> pb.CreatePlanRequest:
         return pb.CreatePlanRequest(
@@ -170,6 +192,43 @@ class PlanIn(BaseModel):
             if self.support_level
             else pb.SUPPORT_LEVEL_UNSPECIFIED,
             measures=[m.to_proto() for m in self.measures],
+            participants=[p.to_proto() for p in self.participants],
+            applied_on=self.applied_on.isoformat() if self.applied_on else "",
+        )
+
+
+class ReopenIn(BaseModel):
+    """The revised plan that resumes support when monitoring finds the situation worse
+    (PLN-12)."""
+
+    model_config = input_config(
+        {
+            "reason": "The father's drinking resumed; the children missed school",
+            "measures": [
+                {
+                    "kind": "psychological",
+                    "agency_id": "hlt-ast-1",
+                    "agency_type": "health",
+                    "title": "Addiction counselling",
+                    "deadline": "2027-06-30",
+                }
+            ],
+        }
+    )
+
+    reason: FreeText = Field(min_length=1, max_length=4000)
+    measures: list[MeasureDraftIn] = Field(min_length=1, max_length=100)
+    support_level: SupportLevel | None = None
+
+    def to_proto(self, plan_id: UUID, idempotency_key: str | None) -> pb.ReopenPlanRequest:
+        return pb.ReopenPlanRequest(
+            idempotency_key=idempotency_key or "",
+            plan_id=str(plan_id),
+            reason=self.reason,
+            measures=[m.to_proto() for m in self.measures],
+            support_level=SUPPORT_LEVELS.to_proto(self.support_level)
+            if self.support_level
+            else pb.SUPPORT_LEVEL_UNSPECIFIED,
         )
 
 
@@ -178,6 +237,13 @@ class ApprovalIn(BaseModel):
 
     decision: Line = Field(
         min_length=1, max_length=200, description="The approving body's decision (PLN-4)."
+    )
+    term_months: int | None = Field(
+        default=None,
+        ge=1,
+        le=60,
+        description="The plan's term in months where the approving body sets it (PLN-1, "
+        "Bashkortostan: the commission, required there); left out elsewhere.",
     )
 
 
@@ -248,6 +314,13 @@ class Measure(BaseModel):
     returns: int
     completed_on: date | None
     obligations: list[Obligation]
+    agency_name: str | None = Field(description="The responsible organisation (seed 003 4.2).")
+    agency_contact: AgencyContact | None
+    decline_reason: DeclineReason | None = Field(description="Set while `declined`.")
+    decline_comment: str | None
+    changes: list[MeasureChange] = Field(
+        description="Every routing and amendment, oldest first (PLN-13)."
+    )
 
     @classmethod
     def from_proto(cls, msg: pb.Measure) -> Measure:
@@ -276,6 +349,13 @@ class Measure(BaseModel):
             returns=msg.returns,
             completed_on=parse_date(msg.completed_on),
             obligations=[Obligation.from_proto(o) for o in msg.obligations],
+            agency_name=msg.agency_name or None,
+            agency_contact=AgencyContact.from_proto(msg.agency_contact)
+            if msg.HasField("agency_contact")
+            else None,
+            decline_reason=msg.decline_reason or None,
+            decline_comment=msg.decline_comment or None,
+            changes=[MeasureChange.from_proto(c) for c in msg.changes],
         )
 
 
@@ -296,6 +376,20 @@ class Plan(BaseModel):
     approval_decision: str | None
     term_ends_at: datetime = Field(description="The latest end of the plan (PLN-1).")
     measures: list[Measure]
+    family_id: UUID | None = Field(description="The case's family, once intake announced it.")
+    applied_on: date | None
+    submitted_by: str | None
+    submitted_at: datetime | None
+    participants: list[Participant] = Field(description="Who drafted it with the family (PLN-3).")
+    reviews: list[Review] = Field(description="Interim and final reviews (PLN-13).")
+    level_changes: list[SupportLevelChange] = Field(description="Support-level changes (PLN-14).")
+    closure: Closure | None = Field(description="The closure and the monitoring after it.")
+    revises_plan_id: UUID | None
+    revised_by_plan_id: UUID | None
+    history: list[PlanAct] = Field(description="Every act of the plan's life, oldest first.")
+    obligations: list[Obligation] = Field(
+        description="The plan's own terms (PLN-1, PLN-4, PLN-12, PLN-13)."
+    )
 
     @classmethod
     def from_proto(cls, msg: pb.Plan) -> Plan:
@@ -316,6 +410,18 @@ class Plan(BaseModel):
             approval_decision=msg.approval_decision or None,
             term_ends_at=at(msg, "term_ends_at"),
             measures=[Measure.from_proto(m) for m in msg.measures],
+            family_id=msg.family_id or None,
+            applied_on=parse_date(msg.applied_on),
+            submitted_by=msg.submitted_by or None,
+            submitted_at=when(msg, "submitted_at"),
+            participants=[Participant.from_proto(p) for p in msg.participants],
+            reviews=[Review.from_proto(r) for r in msg.reviews],
+            level_changes=[SupportLevelChange.from_proto(c) for c in msg.level_changes],
+            closure=Closure.from_proto(msg.closure) if msg.HasField("closure") else None,
+            revises_plan_id=msg.revises_plan_id or None,
+            revised_by_plan_id=msg.revised_by_plan_id or None,
+            history=[PlanAct.from_proto(a) for a in msg.history],
+            obligations=[Obligation.from_proto(o) for o in msg.obligations],
         )
 
 

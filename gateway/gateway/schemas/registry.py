@@ -820,3 +820,211 @@ class OfficeInbox(BaseModel):
             next_page_token=page_token_out(msg.next_page_token),
             changes=[Change.from_proto(c) for c in msg.changes],
         )
+
+
+# --- information requests (REG-8) and quarterly reports (REG-7, MON-5) --------------------------
+
+InquiryPurpose = TypeAliasType(
+    "InquiryPurpose",
+    Literal[
+        "juvenile_prevention",
+        "child_rights_protection",
+        "education_support",
+        "medical_care",
+        "social_support",
+        "employment_assistance",
+    ],
+)
+InquiryState = TypeAliasType("InquiryState", Literal["open", "answered"])
+ReportLevel = TypeAliasType("ReportLevel", Literal["office", "ministry"])
+ExportFormat = TypeAliasType("ExportFormat", Literal["csv", "pdf"])
+INQUIRY_STATES = EnumMap[pb.InquiryState.ValueType, InquiryState](pb.InquiryState, "INQUIRY_STATE_")
+REPORT_LEVELS = EnumMap[pb.ReportLevel.ValueType, ReportLevel](pb.ReportLevel, "REPORT_LEVEL_")
+QUARTER_PATTERN = r"^\d{4}-Q[1-4]$"
+
+
+class InquiryIn(BaseModel):
+    """A prevention body's request for information about a person (REG-8). The purpose must be
+    one of the lawful purposes of the caller's body type (police: `juvenile_prevention`;
+    guardianship: `child_rights_protection`; education: `education_support`; health:
+    `medical_care`; social services and family centers: `social_support`; employment:
+    `employment_assistance`), or a 422 naming `purpose`."""
+
+    model_config = input_config(
+        {
+            "purpose": "juvenile_prevention",
+            "reason": "individual preventive work with the minor",
+            "subject_full_name": "Ivanov Pyotr Sergeevich",
+            "subject_birth_date": "2016-02-11",
+        }
+    )
+
+    purpose: InquiryPurpose
+    reason: FreeText = Field(min_length=1, max_length=500)
+    subject_full_name: Line = Field(min_length=1, max_length=200)
+    subject_birth_date: BirthDate
+
+    def to_proto(self, idempotency_key: str | None) -> pb.CreateInquiryRequest:
+        return pb.CreateInquiryRequest(
+            idempotency_key=idempotency_key or "",
+            purpose=self.purpose,
+            reason=self.reason,
+            subject_full_name=self.subject_full_name,
+            subject_birth_date=self.subject_birth_date.isoformat(),
+        )
+
+
+class InquiryFamily(BaseModel):
+    """A family on record as the answer discloses it: only the purpose's fields are filled."""
+
+    members: list[Person]
+    responsible_body: str | None
+    grounds: str | None
+
+
+class InquiryAnswer(BaseModel):
+    on_record: bool = Field(description="Whether the person is a member of a family on record.")
+    fields: list[str] = Field(description="The fields the purpose allows (REG-8).")
+    families: list[InquiryFamily]
+
+    @classmethod
+    def from_proto(cls, msg: pb.InquiryAnswer) -> InquiryAnswer:
+        return cls(
+            on_record=msg.on_record,
+            fields=list(msg.fields),
+            families=[
+                InquiryFamily(
+                    members=[Person.from_proto(m) for m in f.members],
+                    responsible_body=f.responsible_body or None,
+                    grounds=f.grounds or None,
+                )
+                for f in msg.families
+            ],
+        )
+
+
+class Inquiry(BaseModel):
+    """An information request (REG-8) with its clock; the person asked about and the answer
+    only in the requester's own read of it."""
+
+    id: UUID
+    territory: str
+    requester_agency: str
+    requester_agency_type: str
+    purpose: str
+    reason: str
+    state: InquiryState
+    received_at: datetime
+    office_id: str | None
+    answered_at: datetime | None
+    obligations: list[Obligation]
+    subject_full_name: str | None = None
+    subject_birth_date: date | None = None
+    answer: InquiryAnswer | None = None
+
+    @classmethod
+    def from_proto(cls, msg: pb.Inquiry) -> Inquiry:
+        return cls(
+            id=msg.id,
+            territory=msg.territory,
+            requester_agency=msg.requester_agency,
+            requester_agency_type=msg.requester_agency_type,
+            purpose=msg.purpose,
+            reason=msg.reason,
+            state=INQUIRY_STATES.from_proto(msg.state),
+            received_at=at(msg, "received_at"),
+            office_id=msg.office_id or None,
+            answered_at=when(msg, "answered_at"),
+            obligations=[Obligation.from_proto(o) for o in msg.obligations],
+            subject_full_name=msg.subject_full_name or None,
+            subject_birth_date=parse_date(msg.subject_birth_date),
+            answer=InquiryAnswer.from_proto(msg.answer) if msg.HasField("answer") else None,
+        )
+
+
+class InquiryPage(BaseModel):
+    """Requests without the person asked about or the answer (read one for those)."""
+
+    items: list[Inquiry]
+    next_page_token: str | None = Field(description=NEXT_PAGE_TOKEN_DESCRIPTION)
+
+    @classmethod
+    def from_proto(
+        cls, msg: pb.ListInquiriesToAnswerResponse | pb.ListOwnInquiriesResponse
+    ) -> InquiryPage:
+        return cls(
+            items=[Inquiry.from_proto(i) for i in msg.inquiries],
+            next_page_token=page_token_out(msg.next_page_token),
+        )
+
+
+class QuarterIn(BaseModel):
+    """A quarter that has ended; one not yet ended is a 422 naming `quarter` (REG-7)."""
+
+    model_config = input_config({"quarter": "2026-Q4"})
+
+    quarter: Line = Field(pattern=QUARTER_PATTERN, examples=["2026-Q4"])
+
+
+class QuarterReport(BaseModel):
+    """A submitted quarterly report (REG-7): counts only, as of the quarter's end."""
+
+    id: UUID
+    territory: str
+    quarter: str
+    level: ReportLevel
+    agency: str
+    families_on_record: int
+    minors_on_record: int
+    families_registered: int = Field(description="Entered during the quarter.")
+    families_deregistered: int = Field(description="Removed during the quarter.")
+    office_reports: int = Field(description="For the ministry's summary: offices summed.")
+    as_of: datetime = Field(description="The quarter's end, local midnight.")
+    submitted_by: str
+    submitted_at: datetime
+    obligations: list[Obligation]
+
+    @classmethod
+    def from_proto(cls, msg: pb.QuarterReport) -> QuarterReport:
+        return cls(
+            id=msg.id,
+            territory=msg.territory,
+            quarter=msg.quarter,
+            level=REPORT_LEVELS.from_proto(msg.level),
+            agency=msg.agency,
+            families_on_record=msg.families_on_record,
+            minors_on_record=msg.minors_on_record,
+            families_registered=msg.families_registered,
+            families_deregistered=msg.families_deregistered,
+            office_reports=msg.office_reports,
+            as_of=at(msg, "as_of"),
+            submitted_by=msg.submitted_by,
+            submitted_at=at(msg, "submitted_at"),
+            obligations=[Obligation.from_proto(o) for o in msg.obligations],
+        )
+
+
+class QuarterReportList(BaseModel):
+    """The offices' reports of the quarter, then the ministry's summary."""
+
+    items: list[QuarterReport]
+
+
+class RegistryIndicators(BaseModel):
+    """MON-5: families and minors on record at the quarter's end (REG-7). Counts only."""
+
+    territory: str
+    quarter: str
+    as_of: datetime
+    families_on_record: int
+    minors_on_record: int
+
+    @classmethod
+    def from_proto(cls, msg: pb.ReportRegistryIndicatorsResponse) -> RegistryIndicators:
+        return cls(
+            territory=msg.territory,
+            quarter=msg.quarter,
+            as_of=at(msg, "as_of"),
+            families_on_record=msg.families_on_record,
+            minors_on_record=msg.minors_on_record,
+        )

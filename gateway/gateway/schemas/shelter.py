@@ -83,6 +83,12 @@ class Shelter(BaseModel):
     name: str
     capacity: int
     occupied: int = Field(description="Beds taken by active stays.")
+    held: int = Field(description="Beds held for an expected arrival (until the hold lapses).")
+    out_of_service: int = Field(description="Beds out of service.")
+    free: int = Field(
+        description="Beds an admission can take now: capacity less the occupied, the held and "
+        "those out of service (SHL-6)."
+    )
     address: str
     contact: str
 
@@ -95,6 +101,9 @@ class Shelter(BaseModel):
             name=msg.name,
             capacity=msg.capacity,
             occupied=msg.occupied,
+            held=msg.held,
+            out_of_service=msg.out_of_service,
+            free=msg.free,
             address=msg.address,
             contact=msg.contact,
         )

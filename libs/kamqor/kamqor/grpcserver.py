@@ -90,11 +90,20 @@ def status_for(exc: DomainError) -> tuple[grpc.StatusCode, str, tuple[tuple[str,
 class KitInterceptor(grpc.aio.ServerInterceptor):
     """Verifies the bearer token, makes the principal current, refuses text with control
     characters in any string field of the request (`kamqor.inputs`), maps domain errors to
-    status. `free_text` names the string fields (full names) that may keep line breaks."""
+    status. `free_text` names the string fields (full names) that may keep line breaks.
+    `signed_methods` (full method names) take no bearer token: they authenticate the caller
+    themselves, by a signature over the request, and run with no current principal."""
 
-    def __init__(self, verifier: TokenVerifier, *, free_text: Collection[str] = ()) -> None:
+    def __init__(
+        self,
+        verifier: TokenVerifier,
+        *,
+        free_text: Collection[str] = (),
+        signed_methods: Collection[str] = (),
+    ) -> None:
         self._verifier = verifier
         self._free_text = frozenset(free_text)
+        self._signed = frozenset(signed_methods)
 
     async def intercept_service(
         self,
@@ -114,14 +123,18 @@ class KitInterceptor(grpc.aio.ServerInterceptor):
             auth = str(metadata.get("authorization", ""))
             scheme, _, token = auth.partition(" ")
             try:
-                if scheme.lower() != "bearer" or not token:
-                    raise Unauthenticated("a bearer token is required")
-                try:
-                    principal = await self._verifier.verify(token)
-                except KeySetUnavailable:
-                    raise Unavailable("the identity provider's keys cannot be fetched") from None
-                except AuthError as exc:
-                    raise Unauthenticated(exc.reason) from None
+                principal: Principal | None = None
+                if method not in self._signed:
+                    if scheme.lower() != "bearer" or not token:
+                        raise Unauthenticated("a bearer token is required")
+                    try:
+                        principal = await self._verifier.verify(token)
+                    except KeySetUnavailable:
+                        raise Unavailable(
+                            "the identity provider's keys cannot be fetched"
+                        ) from None
+                    except AuthError as exc:
+                        raise Unauthenticated(exc.reason) from None
                 fault = message_text_fault(request, free_text=self._free_text)
                 if fault is not None:
                     raise Invalid(*fault)
@@ -266,12 +279,13 @@ def build_server(
     tracer_provider: TracerProvider,
     service_names: Sequence[str],
     free_text: Collection[str] = (),
+    signed_methods: Collection[str] = (),
 ) -> tuple[grpc.aio.Server, health.aio.HealthServicer]:
     """A server with tracing outermost, then the kit interceptor; health starts NOT_SERVING."""
     server = grpc.aio.server(
         interceptors=[
             aio_server_interceptor(tracer_provider=tracer_provider),  # type: ignore[no-untyped-call]
-            KitInterceptor(verifier, free_text=free_text),
+            KitInterceptor(verifier, free_text=free_text, signed_methods=signed_methods),
         ],
         options=[
             ("grpc.so_reuseport", 0),

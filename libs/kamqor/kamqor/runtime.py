@@ -75,6 +75,9 @@ class ServiceSpec:
     # String fields of the service's requests that may keep line breaks and tabs (prose such as
     # a summary); every other string field is one line (`kamqor.inputs`).
     free_text: Sequence[FieldDescriptor] = ()
+    # Full method names ("/pkg.Service/Method") that authenticate the caller themselves (a
+    # signature over the request) and so take no bearer token (`grpcserver.KitInterceptor`).
+    signed_methods: Sequence[str] = ()
 
 
 class ServiceApp:
@@ -138,6 +141,7 @@ class ServiceApp:
             tracer_provider=self.tracer_provider,
             service_names=self.service_names,
             free_text=[f.full_name for f in spec.free_text],
+            signed_methods=spec.signed_methods,
         )
         spec.add_servicers(server, wiring)
         deadlines_pb2_grpc.add_DeadlinesServiceServicer_to_server(

@@ -60,6 +60,7 @@ async def assess_case(
         sdp_level=profile.sdp_support_level,
         contract_required=profile.support_contract_required,
         members=frozenset(m.id for m in members),
+        profile=profile.name,
     )
     now = now or utcnow()
     row = CaseAssessment(

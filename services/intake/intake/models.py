@@ -97,6 +97,9 @@ class JournalFilter:
     threat_to_life: bool | None = None
     registered_since: datetime | None = None
     registered_until: datetime | None = None
+    # The family's records (merges followed) whose appeals are wanted.
+    family_ids: tuple[str, ...] | None = None
+    case_id: str | None = None
 
 
 def sort_key(order: str) -> paging.Column:
@@ -127,6 +130,20 @@ async def page(
         query = query.where(col(Appeal.registered_at) >= where.registered_since)
     if where.registered_until is not None:
         query = query.where(col(Appeal.registered_at) < where.registered_until)
+    if where.family_ids is not None:
+        query = query.where(
+            col(Appeal.id).in_(
+                select(AppealFamily.appeal_id).where(
+                    col(AppealFamily.family_id).in_(where.family_ids)
+                )
+            )
+        )
+    if where.case_id is not None:
+        query = query.where(
+            col(Appeal.id).in_(
+                select(CaseAppeal.appeal_id).where(CaseAppeal.case_id == where.case_id)
+            )
+        )
     key, row_id = sort_key(order), col(Appeal.id)
     if cursor is not None:
         query = query.where(paging.after(key, row_id, cursor, descending=descending))
@@ -570,3 +587,82 @@ async def home_visits_of(session: AsyncSession, case_id: str) -> list[HomeVisit]
         .order_by(col(HomeVisit.visited_on), col(HomeVisit.id))
     )
     return list((await session.exec(query)).all())
+
+
+class JournalFollowUp(SQLModel, table=True):
+    """A later journal entry about an appeal (migration 0013, append-only): information, or a
+    correction of its summary or channel with the reason. Numbered from the center's journal
+    sequence, so the register stays one series without gaps (INT-2)."""
+
+    __tablename__ = "journal_follow_ups"
+    __table_args__ = (UniqueConstraint("center_id", "year", "sequence"),)
+
+    id: str = Field(primary_key=True)
+    appeal_id: str = Field(foreign_key="appeals.id")
+    journal_number: str = Field(max_length=120, unique=True)
+    center_id: str = Field(max_length=100)
+    year: int
+    sequence: int
+    kind: str = Field(max_length=20)
+    text: str = Field(default="", max_length=4000)
+    corrected_field: str = Field(default="", max_length=20)
+    channel: str = Field(default="", max_length=30)
+    reason: str = Field(default="", max_length=1000)
+    recorded_at: datetime = Field(sa_type=UTCDateTime)
+    recorded_by: str = Field(max_length=100)
+
+
+async def follow_ups_of(
+    session: AsyncSession, appeal_ids: list[str]
+) -> dict[str, list[JournalFollowUp]]:
+    """Each appeal's later entries in the journal's own order (year, then number)."""
+    out: dict[str, list[JournalFollowUp]] = {a: [] for a in appeal_ids}
+    if not appeal_ids:
+        return out
+    query = (
+        select(JournalFollowUp)
+        .where(col(JournalFollowUp.appeal_id).in_(appeal_ids))
+        .order_by(col(JournalFollowUp.year), col(JournalFollowUp.sequence))
+    )
+    for row in (await session.exec(query)).all():
+        out[row.appeal_id].append(row)
+    return out
+
+
+async def families_and_cases_of(
+    session: AsyncSession, appeal_ids: list[str]
+) -> tuple[dict[str, AppealFamily], dict[str, str], dict[str, CaseAppeal]]:
+    """For a page of the journal, in three statements whatever its size: each appeal's family
+    link, the family each linked record now belongs to (merges followed), each appeal's case."""
+    if not appeal_ids:
+        return {}, {}, {}
+    links = {
+        row.appeal_id: row
+        for row in (
+            await session.exec(
+                select(AppealFamily).where(col(AppealFamily.appeal_id).in_(appeal_ids))
+            )
+        ).all()
+    }
+    roots: dict[str, str] = {}
+    if links:
+        conn = await session.connection()
+        rows = await conn.execute(
+            text(
+                "WITH RECURSIVE up(start, id, merged_into) AS ("
+                "SELECT f.id, f.id, f.merged_into FROM family_records f "
+                "WHERE f.id = ANY(CAST(:ids AS varchar[])) UNION "
+                "SELECT up.start, f.id, f.merged_into FROM family_records f "
+                "JOIN up ON f.id = up.merged_into) "
+                "SELECT start, id FROM up WHERE merged_into IS NULL"
+            ),
+            {"ids": sorted({link.family_id for link in links.values()})},
+        )
+        roots = {start: root for start, root in rows.all()}
+    joined = {
+        row.appeal_id: row
+        for row in (
+            await session.exec(select(CaseAppeal).where(col(CaseAppeal.appeal_id).in_(appeal_ids)))
+        ).all()
+    }
+    return links, roots, joined

@@ -14,7 +14,10 @@ MAX_PERSONS = 30
 MAX_NAME = 200
 MAX_DOCUMENTS = 10
 MAX_DOCUMENT_NUMBER = 40
-REGISTRARS = ("hotline-operator", "intake-operator")
+# The center's case workers register what they receive themselves: Yugra's application for
+# social services is filed with the organisation's specialist (seed 003 p. 4.1), Bashkortostan's
+# signal card is drawn up by the specialist who detects the family (seed 004, stage 1).
+REGISTRARS = ("hotline-operator", "intake-operator", "case-worker")
 READERS = ("hotline-operator", "intake-operator", "case-worker", "center-head")
 
 
@@ -414,12 +417,14 @@ def check_assessment(
     sdp_level: str | None,
     contract_required: bool,
     members: frozenset[str],
+    profile: str = "",
 ) -> AssessmentIn:
     """INT-5: support is voluntary: a DLS proceeds on consent (and a support contract where the
     profile requires one), a refusal is recorded; an SDP proceeds on the commission's resolution.
     INT-6: where the profile has support levels, each person supported gets one with the signs
     found, from the profile's catalogue (`catalogue`: level -> signs); an SDP family is at the
-    level the profile fixes (`sdp_level`). `members`: the family's member ids."""
+    level the profile fixes (`sdp_level`). `members`: the family's member ids; `profile`: the
+    profile's name, which a refusal of what it does not set names."""
     contract = assessment.support_contract.strip()
     resolution = assessment.resolution.strip()
     notes = assessment.notes.strip()
@@ -447,7 +452,11 @@ def check_assessment(
     )
     if not proceeds(checked) or not catalogue:
         if assessment.levels:
-            why = "no support follows" if catalogue else "the profile sets no support levels"
+            why = (
+                "no support follows"
+                if catalogue
+                else f"the {profile or 'territory'} profile sets no support levels"
+            )
             raise Invalid("levels", f"none here: {why} (INT-6)")
         return checked
     if not assessment.levels:
@@ -477,8 +486,11 @@ def check_assessment(
 
 ASSIGNERS = ("center-head",)
 CASELOAD_READERS = ("center-head", "analyst")
-# The most intensive level of a family's members decides its case's level.
-LEVEL_ORDER = ("emergency", "crisis", "basic", "adaptation")
+# Support levels, the most intensive first. The most intensive level of a family's members
+# decides its case's level; a move toward the front is a worsening (MON-2). Adaptation comes
+# before basic: the Irkutsk indicators count adaptation -> basic as an improvement (seed 002,
+# indicators 2.3-2.4).
+LEVEL_ORDER = ("emergency", "crisis", "adaptation", "basic")
 
 
 def case_level(levels: list[str]) -> str:
@@ -520,3 +532,99 @@ def check_home_visit(visited_on: date, findings: str, *, opened_on: date, today:
     if len(findings) > MAX_TRIAGE_TEXT:
         raise Invalid("findings", f"at most {MAX_TRIAGE_TEXT} characters")
     return findings
+
+
+# --- MON-2: acceptance for support and level changes ----------------------------------------------
+
+
+class Direction(StrEnum):
+    WORSE = "worse"
+    BETTER = "better"
+
+
+def level_direction(before: str, after: str) -> Direction | None:
+    """A person's level change: toward a more intensive level is a worsening (MON-2, the four
+    directions of PLN-14); None when the level did not change or either is not ranked."""
+    if before == after or before not in LEVEL_ORDER or after not in LEVEL_ORDER:
+        return None
+    worse = LEVEL_ORDER.index(after) < LEVEL_ORDER.index(before)
+    return Direction.WORSE if worse else Direction.BETTER
+
+
+# --- journal follow-ups (INT-2) -------------------------------------------------------------------
+
+FOLLOWERS = READERS
+MAX_REASON = 1000
+
+
+class FollowUpKind(StrEnum):
+    INFORMATION = "information"
+    CORRECTION = "correction"
+
+
+class CorrectedField(StrEnum):
+    SUMMARY = "summary"
+    CHANNEL = "channel"
+
+
+@dataclass(frozen=True)
+class FollowUpIn:
+    kind: FollowUpKind
+    text: str = ""
+    corrected_field: CorrectedField | None = None
+    channel: Channel | None = None
+    reason: str = ""
+
+
+def check_follow_up(entry: FollowUpIn, *, summary: str, channel: str) -> FollowUpIn:
+    """A later entry about an appeal (INT-2). Information carries the text and corrects
+    nothing; a correction names the field, its new value (other than the value in force,
+    `summary` and `channel`) and why, and never rewrites the entry it corrects."""
+    text = entry.text.strip()
+    reason = entry.reason.strip()
+    if len(text) > MAX_SUMMARY:
+        raise Invalid("text", f"at most {MAX_SUMMARY} characters")
+    if len(reason) > MAX_REASON:
+        raise Invalid("reason", f"at most {MAX_REASON} characters")
+    if entry.kind == FollowUpKind.INFORMATION:
+        if not text:
+            raise Invalid("text", "is required: the new information")
+        if entry.corrected_field is not None or entry.channel is not None or reason:
+            raise Invalid("kind", "information corrects nothing; write a correction instead")
+        return FollowUpIn(kind=entry.kind, text=text)
+    if entry.corrected_field is None:
+        raise Invalid("corrected_field", f"must be one of {[f.value for f in CorrectedField]}")
+    if not reason:
+        raise Invalid("reason", "is required: why the entry is corrected")
+    if entry.corrected_field == CorrectedField.SUMMARY:
+        if not text:
+            raise Invalid("text", "is required: the corrected summary")
+        if entry.channel is not None:
+            raise Invalid("channel", "only with corrected_field channel")
+        if text == summary:
+            raise Invalid("text", "is the summary in force already")
+        return FollowUpIn(
+            kind=entry.kind, text=text, corrected_field=entry.corrected_field, reason=reason
+        )
+    if entry.channel is None:
+        raise Invalid("channel", "is required: the right channel")
+    if text:
+        raise Invalid("text", "only with corrected_field summary")
+    if entry.channel == channel:
+        raise Invalid("channel", "is the channel in force already")
+    return FollowUpIn(
+        kind=entry.kind, corrected_field=entry.corrected_field, channel=entry.channel, reason=reason
+    )
+
+
+def in_force(
+    summary: str, channel: str, corrections: list[tuple[str, str, str]]
+) -> tuple[str, str]:
+    """The summary and channel in force after `corrections` (field, text, channel), oldest
+    first: the latest correction of each, else the original."""
+    for field, text, corrected_channel in corrections:
+        if field == CorrectedField.SUMMARY:
+            summary = text
+        elif field == CorrectedField.CHANNEL:
+            channel = corrected_channel
+    return summary, channel

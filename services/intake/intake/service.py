@@ -36,6 +36,7 @@ class AppealView:
     likely: list[families.Likely] = field(default_factory=list)
     case: cases.Joined | None = None
     triage: list[models.TriageAction] = field(default_factory=list)
+    follow_ups: list[models.JournalFollowUp] = field(default_factory=list)
 
 
 def _journal_of(principal: Principal) -> str:
@@ -201,6 +202,7 @@ async def get_appeal(
         family=await families.of_appeal(session, appeal.id, [p.id for p in persons]),
         case=await cases.of_appeal(session, appeal.id),
         triage=await models.triage_of(session, appeal.id),
+        follow_ups=(await models.follow_ups_of(session, [appeal.id]))[appeal.id],
     )
 
 
@@ -227,9 +229,14 @@ class JournalQuery:
     registered_from: date | None = None
     registered_to: date | None = None
     order: AppealOrder = AppealOrder.NEWEST_FIRST
+    # Only the appeals about this family (its merged records included) / of this case.
+    family_id: str = ""
+    case_id: str = ""
 
 
-def _journal_filter(query: JournalQuery, territory: str) -> models.JournalFilter:
+async def _journal_filter(
+    session: AsyncSession, query: JournalQuery, territory: str
+) -> models.JournalFilter:
     first, last = query.registered_from, query.registered_to
     if first and last and last < first:
         raise Invalid("registered_to", "must not be before registered_from")
@@ -238,11 +245,19 @@ def _journal_filter(query: JournalQuery, territory: str) -> models.JournalFilter
     def midnight(day: date) -> datetime:
         return datetime.combine(day, time.min, tzinfo=zone)
 
+    family_ids = None
+    if query.family_id:
+        # The family as it is now and every record merged into it: a merged record's appeals
+        # are the family's (an unknown or foreign family simply has none here).
+        root = await models.family_root(session, parse_id(query.family_id, field="family_id"))
+        family_ids = tuple(await models.merged_into_tree(session, root.id)) if root else ("",)
     return models.JournalFilter(
         channel=query.channel.value if query.channel else None,
         threat_to_life=query.threat_to_life,
         registered_since=midnight(first) if first else None,
         registered_until=midnight(last + timedelta(days=1)) if last else None,
+        family_ids=family_ids,
+        case_id=parse_id(query.case_id, field="case_id") if query.case_id else None,
     )
 
 
@@ -264,7 +279,7 @@ async def list_appeals(
     rows = await models.page(
         session,
         territory=principal.territory,
-        where=_journal_filter(query, principal.territory),
+        where=await _journal_filter(session, query, principal.territory),
         order=column,
         descending=descending,
         cursor=cursor,
@@ -282,5 +297,33 @@ async def list_appeals(
         entities=[f"appeal/{appeal.id}" for appeal in rows],
         purpose="list",
     )
-    views = [AppealView(a, persons[a.id], duties[f"appeal/{a.id}"]) for a in rows]
+    links, roots, joined = await models.families_and_cases_of(session, ids)
+    follow_ups = await models.follow_ups_of(session, ids)
+
+    def family(appeal_id: str) -> families.AppealFamilyView | None:
+        link = links.get(appeal_id)
+        if link is None:
+            return None  # registered before families were kept
+        return families.AppealFamilyView(
+            family_id=roots.get(link.family_id, link.family_id),
+            matched_by=link.matched_by,
+            members={},
+            documents={},
+        )
+
+    views = [
+        AppealView(
+            a,
+            persons[a.id],
+            duties[f"appeal/{a.id}"],
+            family=family(a.id),
+            case=(
+                cases.Joined(case_id=joined[a.id].case_id, opened=joined[a.id].opened_case)
+                if a.id in joined
+                else None
+            ),
+            follow_ups=follow_ups[a.id],
+        )
+        for a in rows
+    ]
     return views, next_token

@@ -10,6 +10,8 @@ from intake import (
     assessments,
     cases,
     families,
+    indicators,
+    journal,
     mobile_groups,
     models,
     rules,
@@ -36,6 +38,8 @@ FREE_TEXT = (
     pb.RecordTriageRequest.DESCRIPTOR.fields_by_name["immediate_measures"],
     pb.AssessCaseRequest.DESCRIPTOR.fields_by_name["notes"],
     pb.RecordHomeVisitRequest.DESCRIPTOR.fields_by_name["findings"],
+    pb.FollowUpAppealRequest.DESCRIPTOR.fields_by_name["text"],
+    pb.FollowUpAppealRequest.DESCRIPTOR.fields_by_name["reason"],
 )
 
 _CHANNELS = {
@@ -142,11 +146,70 @@ def _journal_query(request: pb.ListAppealsRequest) -> service.JournalQuery:
         ),
         registered_to=parse_date(request.registered_to, field="registered_to", required=False),
         order=order,
+        family_id=request.family_id.strip(),
+        case_id=request.case_id.strip(),
+    )
+
+
+_FOLLOW_UP_KINDS = {
+    pb.FOLLOW_UP_KIND_INFORMATION: rules.FollowUpKind.INFORMATION,
+    pb.FOLLOW_UP_KIND_CORRECTION: rules.FollowUpKind.CORRECTION,
+}
+_FOLLOW_UP_KIND_PB = {v: k for k, v in _FOLLOW_UP_KINDS.items()}
+_CORRECTED_FIELDS = {
+    pb.CORRECTED_FIELD_SUMMARY: rules.CorrectedField.SUMMARY,
+    pb.CORRECTED_FIELD_CHANNEL: rules.CorrectedField.CHANNEL,
+}
+_CORRECTED_FIELD_PB = {v: k for k, v in _CORRECTED_FIELDS.items()}
+
+
+def _follow_up_pb(f: models.JournalFollowUp) -> pb.JournalFollowUp:
+    return pb.JournalFollowUp(
+        id=f.id,
+        journal_number=f.journal_number,
+        kind=_FOLLOW_UP_KIND_PB[rules.FollowUpKind(f.kind)],
+        appeal_id=f.appeal_id,
+        text=f.text,
+        corrected_field=(
+            _CORRECTED_FIELD_PB[rules.CorrectedField(f.corrected_field)]
+            if f.corrected_field
+            else pb.CORRECTED_FIELD_UNSPECIFIED
+        ),
+        channel=_CHANNEL_PB[rules.Channel(f.channel)] if f.channel else pb.CHANNEL_UNSPECIFIED,
+        reason=f.reason,
+        recorded_at=ts(f.recorded_at),
+        recorded_by=f.recorded_by,
+    )
+
+
+def _follow_up_in(request: pb.FollowUpAppealRequest) -> rules.FollowUpIn:
+    kind = _FOLLOW_UP_KINDS.get(request.kind)
+    if kind is None:
+        raise Invalid("kind", f"must be one of {[k.value for k in rules.FollowUpKind]}")
+    corrected = None
+    if request.corrected_field != pb.CORRECTED_FIELD_UNSPECIFIED:
+        corrected = _CORRECTED_FIELDS.get(request.corrected_field)
+        if corrected is None:
+            raise Invalid(
+                "corrected_field", f"must be one of {[f.value for f in rules.CorrectedField]}"
+            )
+    channel = None
+    if request.channel != pb.CHANNEL_UNSPECIFIED:
+        channel = _CHANNELS.get(request.channel)
+        if channel is None:
+            raise Invalid("channel", f"must be one of {sorted(c.value for c in rules.Channel)}")
+    return rules.FollowUpIn(
+        kind=kind,
+        text=request.text,
+        corrected_field=corrected,
+        channel=channel,
+        reason=request.reason,
     )
 
 
 def _appeal_pb(view: service.AppealView) -> pb.Appeal:
     a = view.appeal
+    summary_in_force, channel_in_force = journal.in_force(a, view.follow_ups)
     return pb.Appeal(
         id=a.id,
         journal_number=a.journal_number,
@@ -177,6 +240,9 @@ def _appeal_pb(view: service.AppealView) -> pb.Appeal:
         case_id=view.case.case_id if view.case else "",
         opened_case=view.case.opened if view.case else False,
         triage=[_triage_pb(t) for t in view.triage],
+        follow_ups=[_follow_up_pb(f) for f in view.follow_ups],
+        summary_in_force=summary_in_force,
+        channel_in_force=_CHANNEL_PB[rules.Channel(channel_in_force)],
     )
 
 
@@ -568,3 +634,74 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
                 session, principal=principal, case_id=case_id, audit_read=False
             )
         return pb.RecordHomeVisitResponse(case=_case_pb(view))
+
+    async def FollowUpAppeal(
+        self, request: pb.FollowUpAppealRequest, context: Ctx
+    ) -> pb.FollowUpAppealResponse:
+        entry = _follow_up_in(request)
+        principal = current_principal()
+        async with self._w.transaction() as session:
+            appeal_id, follow_up_id = await journal.follow_up(
+                session,
+                principal=principal,
+                appeal_id=request.appeal_id,
+                entry=entry,
+                idempotency_key=request.idempotency_key,
+                request_digest=idempotency.request_digest(request),
+            )
+            view = await service.get_appeal(
+                session, principal=principal, appeal_id=appeal_id, audit_read=False
+            )
+        written = next(f for f in view.follow_ups if f.id == follow_up_id)
+        return pb.FollowUpAppealResponse(appeal=_appeal_pb(view), follow_up=_follow_up_pb(written))
+
+    async def ReportIntakeIndicators(
+        self, request: pb.ReportIntakeIndicatorsRequest, context: Ctx
+    ) -> pb.ReportIntakeIndicatorsResponse:
+        async with self._w.transaction() as session:
+            found = await indicators.report(
+                session,
+                principal=current_principal(),
+                from_date=request.from_date,
+                to_date=request.to_date,
+                territory=request.territory,
+            )
+        return pb.ReportIntakeIndicatorsResponse(
+            territory=found.territory,
+            period_start=ts(found.start),
+            period_end=ts(found.end),
+            as_of=ts(found.as_of),
+            families_accepted=found.families_accepted,
+            accepted=[
+                pb.AcceptedRow(
+                    channel=_CHANNEL_PB[rules.Channel(channel)]
+                    if channel
+                    else pb.CHANNEL_UNSPECIFIED,
+                    outcome=_OUTCOME_PB[rules.Outcome(outcome)],
+                    level=level,
+                    families=n,
+                )
+                for (channel, outcome, level), n in found.accepted.items()
+            ],
+            persons_accepted=[
+                pb.LevelPersons(level=level, persons=n)
+                for level, n in found.persons_accepted.items()
+            ],
+            level_changes=[
+                pb.LevelChangeRow(
+                    from_level=c.before,
+                    to_level=c.after,
+                    direction=_DIRECTION_PB[c.direction],
+                    persons=c.persons,
+                    families=c.families,
+                )
+                for c in found.level_changes
+            ],
+        )
+
+
+_DIRECTION_PB = {
+    None: pb.LEVEL_DIRECTION_UNSPECIFIED,
+    rules.Direction.WORSE: pb.LEVEL_DIRECTION_WORSE,
+    rules.Direction.BETTER: pb.LEVEL_DIRECTION_BETTER,
+}

@@ -26,17 +26,25 @@ class NotifySettings(ServiceSettings):
     notify_channels_file: Path | None = None
 
 
-def _add_servicers(server: grpc.aio.Server, wiring: Wiring) -> None:
-    notify_pb2_grpc.add_NotifyServiceServicer_to_server(NotifyServicer(wiring), server)
+SERVICE_NAME = notify_pb2.DESCRIPTOR.services_by_name["NotifyService"].full_name
+# Authenticated by the agency's signature, not a bearer token (`notify.receipts`).
+SIGNED_METHODS = (f"/{SERVICE_NAME}/RecordReceipt",)
 
 
 def spec(channels: Channels | None = None) -> ServiceSpec:
     configured = channels or Channels()
+
+    def add_servicers(server: grpc.aio.Server, wiring: Wiring) -> None:
+        notify_pb2_grpc.add_NotifyServiceServicer_to_server(
+            NotifyServicer(wiring, configured), server
+        )
+
     return ServiceSpec(
         name=sweeper.SERVICE,
         migrations_dir=MIGRATIONS,
-        service_names=[notify_pb2.DESCRIPTOR.services_by_name["NotifyService"].full_name],
-        add_servicers=_add_servicers,
+        service_names=[SERVICE_NAME],
+        add_servicers=add_servicers,
+        signed_methods=SIGNED_METHODS,
         sweeper=sweeper.build(configured),
         subscriptions=lambda wiring: consumers.subscriptions(wiring, configured),
     )

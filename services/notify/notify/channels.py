@@ -1,7 +1,8 @@
 """Which channels deliver a recipient agency's notices: configuration, not code (NTF-7).
 
 The file (`KAMQOR_NOTIFY_CHANNELS_FILE`, YAML) maps `<territory>/<agency_type>` (or
-`*/<agency_type>` for every territory) to a list of channels:
+`*/<agency_type>` for every territory), or one agency's id (`edu-ast-1`: its own system, for
+the notices addressed to it by id, NTF-3 and PLN-4), to a list of channels:
 
     smtp: {host: 127.0.0.1, port: 25, sender: notices@kamqor.example}
     agencies:
@@ -10,6 +11,12 @@ The file (`KAMQOR_NOTIFY_CHANNELS_FILE`, YAML) maps `<territory>/<agency_type>` 
         - {kind: email, to: "duty@police.example"}
       "*/guardianship":
         - {kind: letter}
+      edu-ast-1:
+        - {kind: webhook, url: "https://edu.example/kamqor", secret: "..."}
+
+A notice addressed to an agency by id takes that agency's entry, else its type's. The entry's
+key is also who signs the receipts that entry's systems post back (`notify.receipts`): the
+webhook's secret authenticates them.
 
 An unknown `kind`, a missing URL or a short secret stops start-up, naming the entry. Where the
 profile requires notices in writing (`shelter.notice_in_writing`), a letter is always added.
@@ -64,34 +71,50 @@ class Channels(_Strict):
     # sweep (tests drive it with their own clock).
     poll_seconds: float | None = Field(default=1.0, gt=0)
     agencies: dict[
-        Annotated[str, Field(pattern=r"^(\*|[a-z]{2}(-[a-z]{2,3})?)/[a-z][a-z_-]*$")],
+        Annotated[
+            str,
+            Field(pattern=r"^((\*|[a-z]{2}(-[a-z]{2,3})?)/[a-z][a-z_-]*|[a-z][a-z0-9_-]*)$"),
+        ],
         list[ChannelConfig],
     ] = {}
 
+    def key_for(self, *, territory: str, agency_type: str, agency: str = "") -> str | None:
+        """The entry a recipient's notices go through: the agency's own, else its type's in
+        its territory, else its type's catch-all; None when nothing is configured."""
+        for key in (agency, f"{territory}/{agency_type}", f"*/{agency_type}"):
+            if key and self.agencies.get(key):
+                return key
+        return None
+
     def for_recipient(
-        self, *, territory: str, agency_type: str, in_writing: bool
+        self, *, territory: str, agency_type: str, in_writing: bool, agency: str = ""
     ) -> list[ChannelConfig]:
-        """The recipient's channels, its territory's entry before the catch-all; a letter when
-        nothing is configured or the profile requires writing."""
-        found = list(
-            self.agencies.get(f"{territory}/{agency_type}")
-            or self.agencies.get(f"*/{agency_type}")
-            or []
-        )
+        """The recipient's channels (`key_for`); a letter when nothing is configured or the
+        profile requires writing."""
+        key = self.key_for(territory=territory, agency_type=agency_type, agency=agency)
+        found = list(self.agencies[key]) if key else []
         if (in_writing or not found) and not any(isinstance(c, Letter) for c in found):
             found.append(Letter(kind="letter"))
         return found
 
     def find(
-        self, *, territory: str, agency_type: str, kind: str, target: str
+        self, *, territory: str, agency_type: str, kind: str, target: str, agency: str = ""
     ) -> ChannelConfig | None:
         """The configured channel a delivery was created for; None once it was removed."""
         for channel in self.for_recipient(
-            territory=territory, agency_type=agency_type, in_writing=False
+            territory=territory, agency_type=agency_type, in_writing=False, agency=agency
         ):
             if channel.kind == kind and target_of(channel) == target:
                 return channel
         return None
+
+    def receipt_secrets(self, sender: str) -> list[str]:
+        """The webhook secrets of entry `sender`: what may sign its systems' receipts."""
+        return [
+            c.secret.get_secret_value()
+            for c in self.agencies.get(sender, [])
+            if isinstance(c, Webhook)
+        ]
 
 
 def target_of(channel: ChannelConfig) -> str:

@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from kamqor.events.v1.envelope_pb2 import Envelope
 from kamqor.events.v1.intake_pb2 import AppealRedirected, AppealRegistered
 from kamqor.events.v1.obligations_pb2 import ObligationDue
-from kamqor.events.v1.plans_pb2 import MeasureSent, PlanClosed
+from kamqor.events.v1.plans_pb2 import MeasureSent, PlanApproved, PlanClosed
 from kamqor.events.v1.registry_pb2 import DecisionSent
 from kamqor.events.v1.shelter_pb2 import StayAdmitted
 from kamqor.inbox import Subscription
@@ -56,6 +56,14 @@ async def on_measure_sent(
     )
 
 
+async def on_plan_approved(
+    session: AsyncSession, envelope: Envelope, payload: Any, *, channels: Channels
+) -> None:
+    await service.create_plan_copies(
+        session, event_id=envelope.id, approved=payload, channels=channels
+    )
+
+
 async def on_plan_closed(
     session: AsyncSession, envelope: Envelope, payload: Any, *, channels: Channels
 ) -> None:
@@ -81,8 +89,9 @@ async def on_decision_sent(
 
 
 def rule_subscriptions(channels: Channels) -> list[Subscription]:
-    """The triggers of NTF-2 … NTF-6; each notice is staged with its event id in the inbox, so
-    a redelivered event creates nothing twice. (NTF-1 is the admission above.)"""
+    """The triggers of NTF-2 … NTF-6 and of PLN-4's copies; each notice is staged with its
+    event id in the inbox, so a redelivered event creates nothing twice. (NTF-1 is the
+    admission above.)"""
     triggers: list[tuple[str, str, str, type[Any], Any]] = [
         # NTF-2: an appeal on a threat to a child's life or health (INT-4 with minors).
         (
@@ -93,6 +102,14 @@ def rule_subscriptions(channels: Channels) -> list[Subscription]:
             on_appeal_registered,
         ),
         ("notify-measure-sent", "plans", "kamqor.plans.measure.sent", MeasureSent, on_measure_sent),
+        # PLN-4: a copy of the approved plan to every responsible organisation.
+        (
+            "notify-plan-approved",
+            "plans",
+            "kamqor.plans.plan.approved",
+            PlanApproved,
+            on_plan_approved,
+        ),
         # NTF-4: plans publishes the closure in a later issue; the consumer waits for it.
         ("notify-plan-closed", "plans", "kamqor.plans.plan.closed", PlanClosed, on_plan_closed),
         (

@@ -1,32 +1,16 @@
 """The printable written notice: a PDF letter with its registration number (SHL-3 "in
-writing", NTF-7). Rendered with ReportLab in DejaVu Sans, embedded, so Cyrillic and the Kazakh
-letters (ә ғ қ ң ө ұ and the others) print as written."""
+writing", NTF-7), printed by the kit's `pdf` (DejaVu Sans embedded: Cyrillic and Kazakh letters
+print as written)."""
 
 from __future__ import annotations
 
 import io
 from datetime import datetime
-from pathlib import Path
-from xml.sax.saxutils import escape
 
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
+from reportlab.platypus import Spacer
 
-FONT_NAME = "DejaVuSans"
-FONT_PATH = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
-
-
-def _font() -> str:
-    if FONT_NAME not in pdfmetrics.getRegisteredFontNames():
-        if not FONT_PATH.exists():
-            # Without the font the letter would print Kazakh names as boxes: refuse instead.
-            raise RuntimeError(f"letter font missing: {FONT_PATH} (fonts-dejavu-core)")
-        pdfmetrics.registerFont(TTFont(FONT_NAME, str(FONT_PATH)))
-    return FONT_NAME
+from kamqor import pdf
 
 
 def registration_number(*, territory: str, year: int, sequence: int) -> str:
@@ -45,27 +29,16 @@ def render(
     due_at: datetime,
     text: str,
 ) -> bytes:
-    font = _font()
-    body = ParagraphStyle("body", fontName=font, fontSize=11, leading=15)
-    head = ParagraphStyle("head", parent=body, fontSize=14, leading=19)
+    style = pdf.styles()
     out = io.BytesIO()
-    doc = SimpleDocTemplate(
-        out,
-        pagesize=A4,
-        leftMargin=20 * mm,
-        rightMargin=20 * mm,
-        topMargin=20 * mm,
-        bottomMargin=20 * mm,
-        title=f"Notice {registration}",
-        author=sender,
-    )
+    doc = pdf.document(out, title=f"Notice {registration}", author=sender)
     story = [
-        Paragraph(escape(f"Уведомление / Хабарлама / Notice No. {registration}"), head),
-        Paragraph(escape(f"Registered {registered_at.isoformat(timespec='minutes')}"), body),
-        Paragraph(escape(f"Rule: {rule}; due by {due_at.isoformat(timespec='minutes')}"), body),
-        Paragraph(escape(f"From: {sender}; to: {recipient} ({territory})"), body),
+        pdf.line(f"Уведомление / Хабарлама / Notice No. {registration}", style.head),
+        pdf.line(f"Registered {registered_at.isoformat(timespec='minutes')}", style.body),
+        pdf.line(f"Rule: {rule}; due by {due_at.isoformat(timespec='minutes')}", style.body),
+        pdf.line(f"From: {sender}; to: {recipient} ({territory})", style.body),
         Spacer(1, 6 * mm),
-        *(Paragraph(escape(line), body) for line in text.splitlines() if line.strip()),
+        *pdf.paragraphs(text, style.body),
     ]
     doc.build(story)
     return out.getvalue()

@@ -32,11 +32,21 @@ from notify.rules import (
 class Notice(SQLModel, table=True):
     __tablename__ = "notices"
     # One notice per cause and recipient, whatever the redeliveries (NTF-7: never doubled).
-    __table_args__ = (UniqueConstraint("source_event_id", "recipient_agency_type"),)
+    __table_args__ = (
+        UniqueConstraint(
+            "source_event_id",
+            "recipient_agency_type",
+            "recipient_agency",
+            name="uq_notices_event_recipient",
+        ),
+    )
 
     id: str = Field(primary_key=True)
     rule: str = Field(max_length=50)
     recipient_agency_type: str = Field(max_length=50)
+    # One agency by its id (NTF-3, PLN-4): only its staff see and acknowledge the notice; ''
+    # addresses every agency of the type in the territory (police, guardianship: SHL-3).
+    recipient_agency: str = Field(default="", max_length=100)
     territory: str = Field(max_length=50)
     sender_agency: str = Field(max_length=100)
     subject: str = Field(max_length=200)
@@ -94,6 +104,20 @@ class DeliveryAttempt(SQLModel, table=True):
     detail: str = Field(max_length=500)
 
 
+class Receipt(SQLModel, table=True):
+    """A signed receipt an agency's system posted for a notice (NTF-7); its id is the system's
+    own, recorded once, so a replayed or retried receipt changes nothing."""
+
+    __tablename__ = "receipts"
+
+    id: str = Field(primary_key=True, max_length=64)
+    notice_id: str = Field(foreign_key="notices.id", index=True, max_length=64)
+    # The channels-file key whose secret signed it (`notify.channels`).
+    sender: str = Field(max_length=120)
+    signed_at: datetime = Field(sa_type=UTCDateTime)
+    received_at: datetime = Field(sa_type=UTCDateTime)
+
+
 class Letter(SQLModel, table=True):
     """A registered written notice: its number and the PDF as sent (SHL-3 in writing)."""
 
@@ -122,8 +146,14 @@ async def visible_to(
     if principal.has_any(*RECIPIENT_ROLES):
         conditions.append(
             and_(
-                col(Notice.recipient_agency_type) == principal.agency_type,
                 col(Notice.territory) == principal.territory,
+                or_(
+                    col(Notice.recipient_agency) == principal.agency,
+                    and_(
+                        col(Notice.recipient_agency) == "",
+                        col(Notice.recipient_agency_type) == principal.agency_type,
+                    ),
+                ),
             )
         )
     if principal.has_any(*SENDER_ROLES):

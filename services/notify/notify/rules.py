@@ -67,6 +67,8 @@ class NoticeDraft:
     recipient_agency_type: str
     text: str
     content: dict[str, object] | None = None
+    # One agency by its id (NTF-3, PLN-4); '' for every agency of the type in the territory.
+    recipient_agency: str = ""
 
 
 def admission_notices(
@@ -161,13 +163,16 @@ def needs_escalation(state: str) -> bool:
     return NoticeState(state) != NoticeState.ACKNOWLEDGED
 
 
-def addressed_to(principal: Principal, *, recipient_agency_type: str, territory: str) -> bool:
-    """A notice is seen by the receiving agency of its territory (need to know, REG-9)."""
-    return (
-        principal.has_any(*RECIPIENT_ROLES)
-        and principal.agency_type == recipient_agency_type
-        and principal.territory == territory
-    )
+def addressed_to(
+    principal: Principal, *, recipient_agency_type: str, territory: str, recipient_agency: str = ""
+) -> bool:
+    """A notice is seen by the receiving agency of its territory (need to know, REG-9): the one
+    agency it names (NTF-3, PLN-4), or every agency of its type when it names none (SHL-3)."""
+    if not principal.has_any(*RECIPIENT_ROLES) or principal.territory != territory:
+        return False
+    if recipient_agency:
+        return principal.agency == recipient_agency
+    return principal.agency_type == recipient_agency_type
 
 
 def sent_by(principal: Principal, *, sender_agency: str, rule: str = "") -> bool:
@@ -291,6 +296,8 @@ VIOLATION_TERM = "NTF-2"
 # measure; that is what the notice asks of it.
 MEASURE_TERM = "PLN-6"
 CLOSURE_TERM = "PLN-11"
+# No regulation sets a term for the closure letter (DOMAIN.md PLN-11); see create_closure_notice.
+CLOSURE_PRACTICE_WORKING_DAYS = 3
 REDIRECTION_TERMS = ("INT-3/redirect", "INT-7")
 DECISION_ENTER_TERMS = {"registration": "REG-4/enter", "deregistration": "REG-6/enter"}
 FAMILY = "family"
@@ -396,7 +403,12 @@ def measure_notice(
         subject=f"measure/{measure_id}",
         arose_at=sent_at,
         sender_agency=center_id,
-        draft=NoticeDraft(recipient_agency_type=agency_type, text=text, content=content),
+        draft=NoticeDraft(
+            recipient_agency_type=agency_type,
+            recipient_agency=agency_id,
+            text=text,
+            content=content,
+        ),
     )
 
 
@@ -519,3 +531,94 @@ def decision_notice(
         sender_agency=commission_id,
         draft=NoticeDraft(recipient_agency_type=REGISTRY_OFFICE, text=text, content=content),
     )
+
+
+# --- PLN-4: a copy of the approved plan to every responsible organisation ---------------------
+
+COPY_RULE = "PLN-4"
+# The copy goes out with the measures, so where the profile binds the measures' sending (PLN-5,
+# kz) that term is the copy's. Elsewhere the law names no term for it (DOMAIN.md PLN-4, Yugra):
+# product practice gives it one working day, like the draft's PLN-4/draft, so it still has a
+# due time and escalates (NTF-7), but no legal obligation is opened for it.
+COPY_TERM = "PLN-5"
+COPY_PRACTICE_WORKING_DAYS = 1
+# PlanApproved names the responsible organisations by id, not by type: the copy is addressed to
+# the organisation itself.
+RESPONSIBLE_ORGANISATION = "organisation"
+
+
+def plan_copy_notices(
+    *,
+    plan_id: str,
+    center_id: str,
+    situation: str,
+    approved_at: datetime,
+    term_ends_at: datetime | None,
+    measures: int,
+    agency_ids: list[str] | tuple[str, ...],
+    zone: ZoneInfo,
+    family_id: str = "",
+) -> list[RuleNotice]:
+    """PLN-4: one copy of the approved plan to each responsible organisation, once each (an
+    organisation named twice gets one copy), and one to the family in writing (a letter, like
+    the NTF-4 closure letter) unless its family is still unknown (the case not yet announced).
+    A copy says which plan, since when and until when, and whom to ask; the family's case stays
+    with the center (REG-9)."""
+    approved = f"plan {plan_id} was approved {_local(approved_at, zone)} by center {center_id}"
+    runs = (
+        f"Measures in the plan: {measures}; the plan runs until "
+        f"{_local(term_ends_at, zone) if term_ends_at else NOT_GIVEN}."
+    )
+    facts: dict[str, object] = {
+        "plan_id": plan_id,
+        "approved_at": approved_at.isoformat(),
+        "term_ends_at": term_ends_at.isoformat() if term_ends_at else None,
+        "measures": measures,
+    }
+    drafts = [
+        NoticeDraft(
+            recipient_agency_type=RESPONSIBLE_ORGANISATION,
+            recipient_agency=agency_id,
+            text="\n".join(
+                [
+                    f"Copy under {COPY_RULE}: {approved}; {agency_id} is responsible for "
+                    "measures in it.",
+                    runs,
+                    f"Contact center {center_id} for the details.",
+                ]
+            ),
+            content={
+                **facts,
+                "center_id": center_id,
+                "situation": situation,
+                "agency_id": agency_id,
+            },
+        )
+        for agency_id in dict.fromkeys(a for a in agency_ids if a)
+    ]
+    if family_id:
+        drafts.append(
+            NoticeDraft(
+                recipient_agency_type=FAMILY,
+                text="\n".join(
+                    [
+                        f"Written copy under {COPY_RULE}: your family's {approved}.",
+                        runs,
+                        f"Center {center_id} answers any question.",
+                    ]
+                ),
+                content={**facts, "family_id": family_id},
+            )
+        )
+    return [
+        RuleNotice(
+            rule=COPY_RULE,
+            term=COPY_TERM,
+            subject=f"plan/{plan_id}",
+            arose_at=approved_at,
+            sender_agency=center_id,
+            draft=draft,
+            in_writing=draft.recipient_agency_type == FAMILY,
+        )
+        for draft in drafts
+    ]

@@ -28,7 +28,7 @@ from kamqor.events.v1.notify_pb2 import (
     NoticeDelivered,
 )
 from kamqor.events.v1.obligations_pb2 import ObligationDue
-from kamqor.events.v1.plans_pb2 import MeasureSent, PlanClosed
+from kamqor.events.v1.plans_pb2 import MeasureSent, PlanApproved, PlanClosed
 from kamqor.events.v1.registry_pb2 import DecisionSent
 from kamqor.events.v1.shelter_pb2 import StayAdmitted
 from kamqor.ids import new_id, parse_id
@@ -161,33 +161,37 @@ def _stage_notice(
     event_id: str,
     channels: Sequence[ChannelConfig],
     term: str = "",
+    due_at: datetime | None = None,
 ) -> Notice:
     """One notice with its obligation (due time from the profile's `term`, the rule itself by
     default), its deliveries and its `NoticeCreated` event, all staged in the caller's
-    transaction."""
+    transaction. With `due_at` (a notice the law gives no term, PLN-4 copies) no obligation is
+    opened: the notice still has its due time and escalates by it (NTF-7)."""
     notice_id = new_id()
     now = utcnow()
-    obligation = obligations.open_obligation(
-        session,
-        rule=term or rule,
-        subject=f"notice/{notice_id}",
-        territory=territory,
-        arose_at=arose_at,
-        responsible_agency=sender_agency,
-    )
+    if due_at is None:
+        due_at = obligations.open_obligation(
+            session,
+            rule=term or rule,
+            subject=f"notice/{notice_id}",
+            territory=territory,
+            arose_at=arose_at,
+            responsible_agency=sender_agency,
+        ).due_at
     lead = get_profile(territory_of(territory).profile).current.data.notices.escalate_before
     notice = Notice(
         id=notice_id,
         rule=rule,
         recipient_agency_type=draft.recipient_agency_type,
+        recipient_agency=draft.recipient_agency,
         territory=territory,
         sender_agency=sender_agency,
         subject=subject,
         text=draft.text,
         content=draft.content,
         created_at=now,
-        due_at=obligation.due_at,
-        escalate_at=rules.escalate_at(created_at=now, due_at=obligation.due_at, lead=lead),
+        due_at=due_at,
+        escalate_at=rules.escalate_at(created_at=now, due_at=due_at, lead=lead),
         source_event_id=event_id,
     )
     db.stage(session, notice)  # Core inserts at the end of the event's (or batch's) unit
@@ -214,6 +218,7 @@ def _stage_notice(
             recipient_agency_type=notice.recipient_agency_type,
             territory=notice.territory,
             due_at=ts(notice.due_at),
+            recipient_agency=notice.recipient_agency,
         ),
     )
     return notice
@@ -226,18 +231,21 @@ async def create_rule_notice(
     territory: str,
     notice: rules.RuleNotice | None,
     channels: Channels | None = None,
+    due_at: datetime | None = None,
 ) -> Notice | None:
     """The notice a rule requires (NTF-2 … NTF-6), due by the term the territory's profile sets
-    for it; none when the event calls for none or the profile has no such term. The caller's
-    inbox records the event id, so a redelivered event creates nothing twice."""
+    for it; none when the event calls for none or the profile has no such term. With `due_at`
+    (a notice the law gives no term) it is due then, with no obligation. The caller's inbox
+    records the event id, so a redelivered event creates nothing twice."""
     if notice is None:
         return None
-    if not get_profile(territory_of(territory).profile).has_rule(notice.term):
+    if due_at is None and not get_profile(territory_of(territory).profile).has_rule(notice.term):
         return None
     return _stage_notice(
         session,
         rule=notice.rule,
         term=notice.term,
+        due_at=due_at,
         draft=notice.draft,
         territory=territory,
         sender_agency=notice.sender_agency,
@@ -247,6 +255,7 @@ async def create_rule_notice(
         channels=(channels or Channels()).for_recipient(
             territory=territory,
             agency_type=notice.draft.recipient_agency_type,
+            agency=notice.draft.recipient_agency,
             in_writing=notice.in_writing,
         ),
     )
@@ -299,6 +308,47 @@ async def create_measure_notice(
     )
 
 
+async def create_plan_copies(
+    session: AsyncSession, *, event_id: str, approved: PlanApproved, channels: Channels
+) -> list[Notice]:
+    """PLN-4: a copy of the approved plan to each responsible organisation, by id, on that
+    organisation's channels, and one to the family in writing when the event names it; once per
+    event (the inbox records it, and the notices' unique key holds one per event and recipient)."""
+    approved_at = dt(approved.approved_at)
+    profile = get_profile(territory_of(approved.territory).profile)
+    copies = rules.plan_copy_notices(
+        plan_id=approved.plan_id,
+        center_id=approved.center_id,
+        situation=approved.situation,
+        approved_at=approved_at,
+        term_ends_at=dt(approved.term_ends_at) if approved.HasField("term_ends_at") else None,
+        measures=approved.measures,
+        agency_ids=list(approved.agency_ids),
+        zone=profile.zone,
+        family_id=approved.family_id,
+    )
+    legal = profile.has_rule(rules.COPY_TERM)
+    practice = (
+        None
+        if legal
+        else profile.at(approved_at)
+        .deadline(rules.COPY_RULE, "working_days", rules.COPY_PRACTICE_WORKING_DAYS, approved_at)
+        .due_at
+    )
+    created = [
+        await create_rule_notice(
+            session,
+            event_id=event_id,
+            territory=approved.territory,
+            notice=copy,
+            channels=channels,
+            due_at=practice,
+        )
+        for copy in copies
+    ]
+    return [n for n in created if n is not None]
+
+
 async def create_closure_notice(
     session: AsyncSession, *, event_id: str, closed: PlanClosed, channels: Channels
 ) -> Notice | None:
@@ -311,8 +361,24 @@ async def create_closure_notice(
         closed_at=dt(closed.closed_at),
         zone=_zone(closed.territory),
     )
+    closed_at = dt(closed.closed_at)
+    # PLN-11 names no term: product practice gives the letter a few working days, so it has a
+    # due time and escalates (NTF-7), with no legal obligation.
+    practice = (
+        get_profile(territory_of(closed.territory).profile)
+        .at(closed_at)
+        .deadline(
+            rules.CLOSURE_TERM, "working_days", rules.CLOSURE_PRACTICE_WORKING_DAYS, closed_at
+        )
+        .due_at
+    )
     return await create_rule_notice(
-        session, event_id=event_id, territory=closed.territory, notice=notice, channels=channels
+        session,
+        event_id=event_id,
+        territory=closed.territory,
+        notice=notice,
+        channels=channels,
+        due_at=practice,
     )
 
 
@@ -424,6 +490,7 @@ async def _visible_notice(session: AsyncSession, *, principal: Principal, notice
             principal,
             recipient_agency_type=notice.recipient_agency_type,
             territory=notice.territory,
+            recipient_agency=notice.recipient_agency,
         )
         or rules.sent_by(principal, sender_agency=notice.sender_agency, rule=notice.rule)
     ):
@@ -440,34 +507,51 @@ async def acknowledge_notice(
     require_role(principal, *rules.RECIPIENT_ROLES)
     notice = await _visible_notice(session, principal=principal, notice_id=notice_id)
     if not rules.addressed_to(
-        principal, recipient_agency_type=notice.recipient_agency_type, territory=notice.territory
+        principal,
+        recipient_agency_type=notice.recipient_agency_type,
+        territory=notice.territory,
+        recipient_agency=notice.recipient_agency,
     ):
         # Another agency type of the territory, or the sender: it is not theirs to acknowledge.
         raise NotFound("notice not found")
     if notice.state == rules.NoticeState.ACKNOWLEDGED:
         return notice
-    now = now or utcnow()
+    mark_acknowledged(
+        session, notice, agency=principal.agency, by=principal.subject, now=now or utcnow()
+    )
+    audit.record(
+        session,
+        principal=principal,
+        action="update",
+        entity=f"notice/{notice.id}",
+        purpose="NTF-7 ack",
+    )
+    return notice
+
+
+def mark_acknowledged(
+    session: AsyncSession, notice: Notice, *, agency: str, by: str, now: datetime
+) -> None:
+    """Record the recipient's acknowledgement (NTF-7) and publish it; the caller checked that
+    `agency` is the recipient and that the notice is not acknowledged yet."""
     notice.state = rules.NoticeState.ACKNOWLEDGED
     notice.acknowledged_at = now
-    notice.acknowledged_by_agency = principal.agency
-    notice.acknowledged_by = principal.subject
+    notice.acknowledged_by_agency = agency
+    notice.acknowledged_by = by
     session.add(notice)
-    entity = f"notice/{notice.id}"
     outbox.append(
         session,
         source=SOURCE,
         subject="kamqor.notify.notice.acknowledged",
-        entity=entity,
+        entity=f"notice/{notice.id}",
         payload=NoticeAcknowledged(
             notice_id=notice.id,
             rule=notice.rule,
-            acknowledged_by_agency=principal.agency,
+            acknowledged_by_agency=agency,
             acknowledged_at=ts(now),
             on_time=rules.acknowledged_on_time(now, notice.due_at),
         ),
     )
-    audit.record(session, principal=principal, action="update", entity=entity, purpose="NTF-7 ack")
-    return notice
 
 
 async def record_obligation_due(
@@ -547,6 +631,7 @@ class DeliveryJob:
     notice_id: str
     territory: str
     recipient_agency_type: str
+    recipient_agency: str
     subject: str
     text: str
     payload: dict[str, Any]
@@ -560,6 +645,7 @@ def _payload(notice: Notice) -> dict[str, Any]:
         "notice_id": notice.id,
         "rule": notice.rule,
         "recipient_agency_type": notice.recipient_agency_type,
+        "recipient_agency": notice.recipient_agency,
         "territory": notice.territory,
         "sender_agency": notice.sender_agency,
         "subject": notice.subject,
@@ -608,6 +694,7 @@ async def claim_deliveries(
                 notice_id=notice.id,
                 territory=notice.territory,
                 recipient_agency_type=notice.recipient_agency_type,
+                recipient_agency=notice.recipient_agency,
                 subject=f"Kamqor notice {notice.rule} {notice.id}",
                 text=notice.text,
                 payload=_payload(notice),
@@ -625,7 +712,7 @@ def letter_of(job: DeliveryJob, *, now: datetime) -> bytes:
         registered_at=now,
         rule=payload["rule"],
         sender=payload["sender_agency"],
-        recipient=payload["recipient_agency_type"],
+        recipient=payload["recipient_agency"] or payload["recipient_agency_type"],
         territory=payload["territory"],
         due_at=datetime.fromisoformat(payload["due_at"]),
         text=job.text,
@@ -738,7 +825,7 @@ async def escalate_due(session: AsyncSession, *, now: datetime, limit: int = 200
             recipient_role=rules.HEAD_AUDIENCE,
             text=(
                 f"Escalation under NTF-7 before the due time: notice {notice.id} ({notice.rule}) "
-                f"to {notice.recipient_agency_type} is "
+                f"to {_recipient(notice)} is "
                 f"{'not delivered' if undelivered else 'not acknowledged'}; due by "
                 f"{_local(notice)}."
             ),
@@ -768,7 +855,7 @@ async def escalate_due(session: AsyncSession, *, now: datetime, limit: int = 200
             recipient_role=rules.AGENCY_AUDIENCE,
             text=(
                 f"Reminder under NTF-7: notice {notice.id} ({notice.rule}) was delivered to "
-                f"{notice.recipient_agency_type} but is not acknowledged yet."
+                f"{_recipient(notice)} but is not acknowledged yet."
             ),
             now=now,
         )
@@ -776,6 +863,11 @@ async def escalate_due(session: AsyncSession, *, now: datetime, limit: int = 200
         session.add(notice)
         count += 1
     return count
+
+
+def _recipient(notice: Notice) -> str:
+    """The agency a notice names, else its type (no personal data)."""
+    return notice.recipient_agency or notice.recipient_agency_type
 
 
 def _local(notice: Notice) -> str:

@@ -12,7 +12,8 @@ from kamqor.notify.v1 import notify_pb2 as pb
 from kamqor.notify.v1 import notify_pb2_grpc
 from kamqor.protoconv import page_size, ts
 from kamqor.runtime import Wiring
-from notify import indicators, rules, service
+from notify import indicators, receipts, rules, service
+from notify.channels import Channels
 from notify.models import Delivery, DeliveryAttempt, Notice, Reminder
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
@@ -56,6 +57,7 @@ def _notice_pb(n: Notice) -> pb.Notice:
         delivered_at=ts(n.delivered_at),
         sender_agency=n.sender_agency,
         escalated_at=ts(n.escalated_at),
+        recipient_agency=n.recipient_agency,
     )
 
 
@@ -94,8 +96,29 @@ def _reminder_pb(r: Reminder) -> pb.Reminder:
 
 
 class NotifyServicer(notify_pb2_grpc.NotifyServiceServicer):
-    def __init__(self, wiring: Wiring) -> None:
+    def __init__(self, wiring: Wiring, channels: Channels | None = None) -> None:
         self._w = wiring
+        self._channels = channels or Channels()
+
+    async def RecordReceipt(
+        self, request: pb.RecordReceiptRequest, context: Ctx
+    ) -> pb.RecordReceiptResponse:
+        # No principal: the signature authenticates the call (`notify.receipts`).
+        async with self._w.transaction() as session:
+            recorded = await receipts.record_receipt(
+                session,
+                channels=self._channels,
+                sender=request.sender,
+                timestamp=request.timestamp,
+                signature=request.signature,
+                body=request.body,
+            )
+        return pb.RecordReceiptResponse(
+            receipt_id=recorded.receipt.id,
+            notice_id=recorded.notice.id,
+            acknowledged_at=ts(recorded.notice.acknowledged_at),
+            first=recorded.first,
+        )
 
     async def ListNotices(
         self, request: pb.ListNoticesRequest, context: Ctx

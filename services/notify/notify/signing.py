@@ -5,6 +5,9 @@ Headers of every webhook delivery:
 - `X-Kamqor-Signature`: `sha256=<hex HMAC-SHA256(secret, timestamp + "." + body)>`;
 - `Idempotency-Key`: the delivery's id, the same on every retry, so a receiver applies it once.
 A receiver refuses a bad signature or a timestamp older than `TOLERANCE`, which stops replays.
+
+The agencies' systems sign the receipts they post back the same way, and name the
+channels-file entry whose secret they sign with in `X-Kamqor-Sender` (`notify.receipts`).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import hmac
 TIMESTAMP_HEADER = "X-Kamqor-Timestamp"
 SIGNATURE_HEADER = "X-Kamqor-Signature"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+SENDER_HEADER = "X-Kamqor-Sender"
 TOLERANCE_SECONDS = 300
 
 

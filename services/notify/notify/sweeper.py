@@ -99,6 +99,7 @@ class NotifySweeper(Sweeper):
         channel = self._channels.find(
             territory=job.territory,
             agency_type=job.recipient_agency_type,
+            agency=job.recipient_agency,
             kind=job.channel,
             target=job.target,
         )

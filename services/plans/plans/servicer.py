@@ -16,12 +16,24 @@ from kamqor.plans.v1 import plans_pb2 as pb
 from kamqor.plans.v1 import plans_pb2_grpc
 from kamqor.protoconv import parse_date, ts
 from kamqor.runtime import Wiring
-from plans import rules, service
+from plans import agencies_pb, rules, service
+from plans.servicer_lifecycle import (
+    LEVEL_PB,
+    LEVELS,
+    LifecycleRpcs,
+    lifecycle_fields,
+    participants_in,
+)
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
 
 # Prose that may keep line breaks and tabs; every other string field is one line (kamqor.inputs).
 FREE_TEXT = (
+    pb.ConcludeReviewRequest.DESCRIPTOR.fields_by_name["conclusion"],
+    pb.ClosePlanRequest.DESCRIPTOR.fields_by_name["explanation"],
+    pb.EndMonitoringRequest.DESCRIPTOR.fields_by_name["outcome"],
+    pb.ReopenPlanRequest.DESCRIPTOR.fields_by_name["reason"],
+    pb.ChangeSupportLevelRequest.DESCRIPTOR.fields_by_name["reason"],
     pb.ReportMeasureRequest.DESCRIPTOR.fields_by_name["report"],
     pb.ReturnMeasureRequest.DESCRIPTOR.fields_by_name["reason"],
 )
@@ -29,13 +41,8 @@ E = TypeVar("E", bound=StrEnum)
 
 _SITUATIONS = {pb.SITUATION_DLS: rules.Situation.DLS, pb.SITUATION_SDP: rules.Situation.SDP}
 _SITUATION_PB = {v: k for k, v in _SITUATIONS.items()}
-_LEVELS = {
-    pb.SUPPORT_LEVEL_ADAPTATION: rules.SupportLevel.ADAPTATION,
-    pb.SUPPORT_LEVEL_BASIC: rules.SupportLevel.BASIC,
-    pb.SUPPORT_LEVEL_CRISIS: rules.SupportLevel.CRISIS,
-    pb.SUPPORT_LEVEL_EMERGENCY: rules.SupportLevel.EMERGENCY,
-}
-_LEVEL_PB = {v: k for k, v in _LEVELS.items()}
+_LEVELS = LEVELS
+_LEVEL_PB = LEVEL_PB
 _KINDS = {
     pb.MEASURE_KIND_MEDICAL: rules.MeasureKind.MEDICAL,
     pb.MEASURE_KIND_PSYCHOLOGICAL: rules.MeasureKind.PSYCHOLOGICAL,
@@ -54,16 +61,14 @@ _MEASURE_STATES = {
     pb.MEASURE_STATE_REPORTED: rules.MeasureState.REPORTED,
     pb.MEASURE_STATE_RETURNED: rules.MeasureState.RETURNED,
     pb.MEASURE_STATE_COMPLETED: rules.MeasureState.COMPLETED,
+    pb.MEASURE_STATE_DECLINED: rules.MeasureState.DECLINED,
+    pb.MEASURE_STATE_CANCELLED: rules.MeasureState.CANCELLED,
 }
 _MEASURE_STATE_PB = {v: k for k, v in _MEASURE_STATES.items()}
 _MEASURE_ORDERS = {
     pb.MEASURE_ORDER_UNSPECIFIED: service.MeasureOrder.DRAFTED,
     pb.MEASURE_ORDER_DEADLINE: service.MeasureOrder.DEADLINE,
     pb.MEASURE_ORDER_LATEST_SENT: service.MeasureOrder.LATEST_SENT,
-}
-_PLAN_STATE_PB = {
-    rules.PlanState.DRAFT: pb.PLAN_STATE_DRAFT,
-    rules.PlanState.APPROVED: pb.PLAN_STATE_APPROVED,
 }
 _MODES = {
     pb.RETURN_MODE_REWORK: rules.ReturnMode.REWORK,
@@ -124,6 +129,7 @@ def _measure_pb(view: service.MeasureView) -> pb.Measure:
         completed_on=m.completed_on.isoformat() if m.completed_on else "",
         obligations=[obligations.to_pb(o) for o in view.obligations],
         case_id=view.case_id,
+        **agencies_pb.measure_fields(view),
     )
 
 
@@ -138,7 +144,6 @@ def _plan_pb(view: service.PlanView) -> pb.Plan:
         support_level=_LEVEL_PB[rules.SupportLevel(p.support_level)]
         if p.support_level
         else pb.SUPPORT_LEVEL_UNSPECIFIED,
-        state=_PLAN_STATE_PB[rules.PlanState(p.state)],
         created_by=p.created_by,
         created_at=ts(p.created_at),
         approved_by=p.approved_by,
@@ -146,10 +151,14 @@ def _plan_pb(view: service.PlanView) -> pb.Plan:
         approval_decision=p.approval_decision,
         term_ends_at=ts(p.term_ends_at),
         measures=[_measure_pb(m) for m in view.measures],
+        **lifecycle_fields(view),
     )
 
 
-class PlansServicer(plans_pb2_grpc.PlansServiceServicer):
+class PlansServicer(LifecycleRpcs, plans_pb2_grpc.PlansServiceServicer):
+    _plan_out = staticmethod(_plan_pb)
+    _measure_in = staticmethod(_measure_in)
+
     def __init__(self, wiring: Wiring) -> None:
         self._w = wiring
 
@@ -163,6 +172,7 @@ class PlansServicer(plans_pb2_grpc.PlansServiceServicer):
             else None
         )
         measures = [_measure_in(m, i) for i, m in enumerate(request.measures)]
+        participants = participants_in(request.participants)
         async with self._w.transaction() as session:
             view = await service.create_plan(
                 session,
@@ -171,6 +181,8 @@ class PlansServicer(plans_pb2_grpc.PlansServiceServicer):
                 situation=situation,
                 support_level=level,
                 measures=measures,
+                participants=participants,
+                applied_on=parse_date(request.applied_on, field="applied_on", required=False),
                 idempotency_key=request.idempotency_key,
                 request_digest=idempotency.request_digest(request),
             )
@@ -192,6 +204,7 @@ class PlansServicer(plans_pb2_grpc.PlansServiceServicer):
                 principal=current_principal(),
                 plan_id=request.plan_id,
                 decision=request.decision,
+                term_months=request.term_months,
             )
         return pb.ApprovePlanResponse(plan=_plan_pb(view))
 

@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from kamqor import db, paging
 from kamqor.db import UTCDateTime
 from kamqor.ids import new_id
-from shelter.rules import BedState, HoldState, StayState, WaitlistState
+from shelter.rules import BedState, HoldState, Occupancy, StayState, WaitlistState
 
 
 class Shelter(SQLModel, table=True):
@@ -154,10 +154,19 @@ BEDS: sa.Table = Bed.__table__  # type: ignore[attr-defined]
 BED_DAYS: sa.Table = BedDay.__table__  # type: ignore[attr-defined]
 
 
-async def occupied_beds(session: AsyncSession, shelter_ids: list[str]) -> dict[str, int]:
-    """Occupied beds per shelter (the bed board's count, SHL-6)."""
-    counts = await bed_counts(session, shelter_ids)
-    return {sid: counts[sid].get(BedState.OCCUPIED, 0) for sid in shelter_ids}
+async def occupancy(session: AsyncSession, shelters: list[Shelter]) -> dict[str, Occupancy]:
+    """Each shelter's beds by state (the bed board's counts, SHL-6), by shelter id."""
+    counts = await bed_counts(session, [s.id for s in shelters])
+    return {s.id: occupancy_of(s, counts[s.id]) for s in shelters}
+
+
+def occupancy_of(shelter: Shelter, counts: dict[str, int]) -> Occupancy:
+    return Occupancy(
+        capacity=shelter.capacity,
+        occupied=counts.get(BedState.OCCUPIED, 0),
+        held=counts.get(BedState.HELD, 0),
+        out_of_service=counts.get(BedState.OUT_OF_SERVICE, 0),
+    )
 
 
 async def bed_counts(session: AsyncSession, shelter_ids: list[str]) -> dict[str, dict[str, int]]:

@@ -52,6 +52,10 @@ class Board:
     def count(self, state: rules.BedState) -> int:
         return sum(1 for b in self.beds if b.state == state)
 
+    @property
+    def occupancy(self) -> rules.Occupancy:
+        return models.occupancy_of(self.shelter, {s: self.count(s) for s in rules.BedState})
+
 
 async def shelter_of_territory(
     session: AsyncSession, principal: Principal, shelter_id: str

@@ -37,6 +37,22 @@ class BedState(StrEnum):
     OUT_OF_SERVICE = "out_of_service"
 
 
+@dataclass(frozen=True)
+class Occupancy:
+    """A shelter's beds by state (the bed board's counts, SHL-6)."""
+
+    capacity: int
+    occupied: int = 0
+    held: int = 0
+    out_of_service: int = 0
+
+    @property
+    def free(self) -> int:
+        """What an admission can take now: a held bed is kept for its expected arrival and a
+        bed out of service takes nobody, so neither is free."""
+        return max(0, self.capacity - self.occupied - self.held - self.out_of_service)
+
+
 class HoldState(StrEnum):
     ACTIVE = "active"
     USED = "used"

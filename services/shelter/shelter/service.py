@@ -77,11 +77,13 @@ async def register_shelter(
 
 async def list_shelters(
     session: AsyncSession, *, principal: Principal
-) -> list[tuple[Shelter, int]]:
+) -> list[tuple[Shelter, rules.Occupancy]]:
+    """The territory's shelters, each with its beds by state: free is what is neither
+    occupied, held for an expected arrival nor out of service (SHL-6)."""
     require_role(principal, *READERS)
     shelters = await models.shelters_in(session, principal.territory)
-    occupied = await models.occupied_beds(session, [s.id for s in shelters])
-    return [(s, occupied[s.id]) for s in shelters]
+    found = await models.occupancy(session, shelters)
+    return [(s, found[s.id]) for s in shelters]
 
 
 @dataclass(frozen=True)

@@ -102,16 +102,19 @@ def _support_item(msg: pb.SupportItem, field: str) -> support.SupportItem:
     )
 
 
-def _shelter_pb(row: Shelter, occupied: int) -> pb.Shelter:
+def _shelter_pb(row: Shelter, beds: rules.Occupancy) -> pb.Shelter:
     return pb.Shelter(
         id=row.id,
         center_id=row.center_id,
         territory=row.territory,
         name=row.name,
         capacity=row.capacity,
-        occupied=occupied,
+        occupied=beds.occupied,
         address=row.address,
         contact=row.contact,
+        free=beds.free,
+        held=beds.held,
+        out_of_service=beds.out_of_service,
     )
 
 
@@ -226,14 +229,16 @@ class ShelterServicer(shelter_pb2_grpc.ShelterServiceServicer):
                 address=request.address,
                 contact=request.contact,
             )
-        return pb.RegisterShelterResponse(shelter=_shelter_pb(row, 0))
+        return pb.RegisterShelterResponse(
+            shelter=_shelter_pb(row, rules.Occupancy(capacity=row.capacity))
+        )
 
     async def ListShelters(
         self, request: pb.ListSheltersRequest, context: Ctx
     ) -> pb.ListSheltersResponse:
         async with self._w.transaction() as session:
             rows = await service.list_shelters(session, principal=current_principal())
-        return pb.ListSheltersResponse(shelters=[_shelter_pb(s, n) for s, n in rows])
+        return pb.ListSheltersResponse(shelters=[_shelter_pb(s, beds) for s, beds in rows])
 
     async def Admit(self, request: pb.AdmitRequest, context: Ctx) -> pb.AdmitResponse:
         if not request.HasField("adult"):
@@ -331,9 +336,9 @@ class ShelterServicer(shelter_pb2_grpc.ShelterServiceServicer):
                 session, principal=current_principal(), shelter_id=request.shelter_id
             )
         return pb.GetBedBoardResponse(
-            shelter=_shelter_pb(board.shelter, board.count(rules.BedState.OCCUPIED)),
+            shelter=_shelter_pb(board.shelter, board.occupancy),
             beds=[_bed_pb(b, board.holds) for b in board.beds],
-            free=board.count(rules.BedState.FREE),
+            free=board.occupancy.free,
             occupied=board.count(rules.BedState.OCCUPIED),
             held=board.count(rules.BedState.HELD),
             out_of_service=board.count(rules.BedState.OUT_OF_SERVICE),

@@ -48,6 +48,23 @@ DEMO_LOGINS = (
         ),
         "Irkutsk region (profile `ru-irk`, where the SDP data bank rules apply)",
     ),
+    DemoLogin(
+        (
+            "caseworker.khm",
+            "head.khm",
+            "senior.khm",
+            "education.khm",
+            "teacher.khm",
+            "health.khm",
+            "social.khm",
+            "analyst.khm",
+        ),
+        "Yugra (profile `ru-khm`: social accompaniment; `senior.khm` is case worker and head)",
+    ),
+    DemoLogin(
+        ("caseworker.ba", "head.ba", "commission.ba", "education.ba"),
+        "Bashkortostan (profile `ru-ba`: the commission approves and sets the term)",
+    ),
 )
 
 

@@ -178,8 +178,9 @@ class KeycloakServer:
         """The server's log file (what it printed), kept until `destroy()`."""
         return self._proc.log_path
 
-    def start(self, timeout: float = 240.0) -> None:
-        """Start and wait until the realm's discovery document answers."""
+    def start(self, timeout: float = 600.0) -> None:
+        """Start and wait until the realm's discovery document answers. A cold start takes
+        about 30 s on a quiet machine and several minutes on two busy cores, hence the limit."""
         self.launch()
         self.wait_ready(timeout)
 
@@ -187,7 +188,7 @@ class KeycloakServer:
         """Start the server process without waiting for it (`wait_ready` waits)."""
         self._proc.start()
 
-    def wait_ready(self, timeout: float = 240.0) -> None:
+    def wait_ready(self, timeout: float = 600.0) -> None:
         """Wait until the realm's discovery document answers; stop the server when it fails."""
         discovery = f"{self.issuer}/.well-known/openid-configuration"
 

@@ -42,6 +42,8 @@ CONSUMES: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("intake", "notify-appeal-registered", "kamqor.intake.appeal.registered"),
         ("plans", "notify-measure-sent", "kamqor.plans.measure.sent"),
         ("plans", "notify-plan-closed", "kamqor.plans.plan.closed"),
+        # PLN-4: the approved plan's copies (`notify.consumers.rule_subscriptions`).
+        ("plans", "notify-plan-approved", "kamqor.plans.plan.approved"),
         ("intake", "notify-appeal-redirected", "kamqor.intake.appeal.redirected"),
         ("registry", "notify-decision-sent", "kamqor.registry.decision.sent"),
     ),
@@ -54,7 +56,13 @@ CONSUMES: dict[str, tuple[tuple[str, str, str], ...]] = {
         ),
     ),
     # A shelter resident's support becomes plan measures (SHL-4, `plans.consumers`).
-    "plans": (("shelter", "plans-stay-support", "kamqor.shelter.stay.support_recorded"),),
+    "plans": (
+        ("shelter", "plans-stay-support", "kamqor.shelter.stay.support_recorded"),
+        # A measure's notice delivered (PLN-5 met on delivery, `plans.consumers`).
+        ("notify", "plans-notice-delivered", "kamqor.notify.notice.delivered"),
+        # The family a plan covers and whom its closure letter goes to (PLN-1, PLN-11).
+        ("intake", "plans-case-opened", "kamqor.intake.case.opened"),
+    ),
 }
 
 

@@ -175,6 +175,9 @@ class ProfileData(_Strict):
     support_contract_required: bool = False
     caseload_limits: CaseloadLimits = CaseloadLimits()
     approvals: Approvals
+    # PLN-10: grounds for ending a plan beyond the four every regulation names (Yugra: the result
+    # is impossible, by the working group's decision).
+    plan_closure_grounds: list[str] = []
     shelter: Shelter
     notices: Notices = Notices()
 

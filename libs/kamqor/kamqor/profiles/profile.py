@@ -104,12 +104,15 @@ class ProfileVersion:
         )
 
     def lead(self, key: str) -> Lead:
-        rule = self.resolve(key)
+        # A due time the use case computed itself (a measure's own deadline, PLN-7) may name a
+        # rule this profile sets no term for: the rule's or the default lead applies.
+        rule = self.resolve(key) if self.has_rule(key) else key
         leads = self.data.approaching_lead
         for candidate in (rule, rule.split("/")[0]):
             if candidate in leads.rules:
                 return leads.rules[candidate]
-        return leads.kinds.get(self.data.terms[rule].kind, leads.default)
+        term = self.data.terms.get(rule)
+        return leads.default if term is None else leads.kinds.get(term.kind, leads.default)
 
     def approaching_at(self, key: str, at: datetime, due_at: datetime) -> datetime:
         moment = due_at - self.lead(key).before(due_at - at)

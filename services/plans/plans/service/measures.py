@@ -21,14 +21,19 @@ from kamqor.events.v1.plans_pb2 import (
     MeasureReturned,
 )
 from kamqor.ids import parse_id
+from kamqor.obligations import ObligationState
 from kamqor.profiles import get_profile
 from kamqor.protoconv import page_size as check_page_size
 from kamqor.protoconv import ts
 from kamqor.territories import territory as territory_of
 from plans import models, rules
 from plans.models import Measure, Plan
+from plans.models.agencies import Agency
+from plans.models.routing import details_of
+from plans.rules import routing
 from plans.service._common import SOURCE, _entity
 from plans.service.plans import MeasureView, _measure_view
+from plans.service.sending import cancel_open, open_deadline
 
 
 async def designate_assignee(
@@ -45,13 +50,18 @@ async def designate_assignee(
     measure = await _agency_measure(session, principal, measure_id)
     assignee = rules.check_text(assignee, field="assignee", limit=rules.MAX_USERNAME)
     first = rules.check_designation(measure.state)
+    routing.check_member(await session.get(Agency, measure.agency_id), assignee)
     now = now or utcnow()
     entity = _entity(measure.id)
     on_time = True
-    if first:
-        for row in await obligations.for_subject(session, entity, rule=rules.DESIGNATE_RULE):
+    for row in await obligations.for_subject(session, entity):
+        if first and row.rule == rules.DESIGNATE_RULE:
             obligations.meet(session, row, at=now)
             on_time = bool(row.on_time)
+        elif row.rule == routing.DEADLINE_RULE and row.state == ObligationState.OPEN:
+            row.responsible_person = assignee  # who reports by the deadline (PLN-7)
+            session.add(row)
+    if first:
         measure.state = rules.MeasureState.ASSIGNED
     measure.assignee = assignee
     measure.assigned_at = now
@@ -120,7 +130,10 @@ async def list_my_measures(
     rows = rows[:limit]
     found = await obligations.for_subjects(session, [_entity(m.id) for m in rows])
     cases = await models.case_ids(session, list({m.plan_id for m in rows}))
-    views = [MeasureView(m, cases.get(m.plan_id, ""), found[_entity(m.id)]) for m in rows]
+    details = await details_of(session, rows)
+    views = [
+        MeasureView(m, cases.get(m.plan_id, ""), found[_entity(m.id)], details[m.id]) for m in rows
+    ]
     audit.record_many(  # one row naming every listed measure (REG-9)
         session,
         principal=principal,
@@ -153,6 +166,8 @@ async def report_measure(
     measure.reported_on_time = rules.on_time(now, measure.deadline, profile.zone)
     session.add(measure)
     entity = _entity(measure.id)
+    for row in await obligations.for_subject(session, entity, rule=routing.DEADLINE_RULE):
+        obligations.meet(session, row, at=now)
     outbox.append(
         session,
         source=SOURCE,
@@ -248,6 +263,9 @@ async def return_measure(
     measure.deadline = new_deadline
     session.add(measure)
     entity = _entity(measure.id)
+    # The new deadline is a new obligation (PLN-8); the old one, if still open, is replaced.
+    await cancel_open(session, measure, rules_=(routing.DEADLINE_RULE,))
+    open_deadline(session, measure=measure, now=now, in_force=profile.at(now))
     outbox.append(
         session,
         source=SOURCE,

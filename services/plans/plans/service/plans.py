@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -13,8 +13,8 @@ from kamqor.access import require_role, require_territory
 from kamqor.auth import Principal
 from kamqor.calendar.terms import local_date
 from kamqor.clock import utcnow
-from kamqor.errors import Conflict, Forbidden, NotFound
-from kamqor.events.v1.plans_pb2 import MeasureSent, PlanApproved, PlanCreated
+from kamqor.errors import Conflict, Forbidden, Invalid, NotFound
+from kamqor.events.v1.plans_pb2 import PlanApproved, PlanCreated
 from kamqor.ids import new_id, parse_id
 from kamqor.obligations import Obligation
 from kamqor.profiles import get_profile
@@ -23,7 +23,23 @@ from kamqor.replanning import Replanned
 from kamqor.territories import territory as territory_of
 from plans import models, rules
 from plans.models import Measure, Plan
+from plans.models.lifecycle import (
+    KnownCase,
+    LevelChange,
+    Participant,
+    PlanAct,
+    Review,
+    acts_of,
+    level_changes_of,
+    participants_of,
+    reviews_of,
+)
+from plans.models.routing import MeasureDetails, details_of
+from plans.rules import lifecycle as life
 from plans.service._common import SOURCE, _entity
+from plans.service.agencies import check_agencies
+from plans.service.sending import send_measure
+from plans.service.terms import open_terms_on_approval
 
 
 @dataclass(frozen=True)
@@ -31,12 +47,19 @@ class MeasureView:
     measure: Measure
     case_id: str
     obligations: list[Obligation]
+    # The agency as the directory has it, and the measure's routing and amendments.
+    details: MeasureDetails | None = None
 
 
 @dataclass(frozen=True)
 class PlanView:
     plan: Plan
     measures: list[MeasureView]
+    participants: list[Participant] = field(default_factory=list)
+    reviews: list[Review] = field(default_factory=list)
+    level_changes: list[LevelChange] = field(default_factory=list)
+    history: list[PlanAct] = field(default_factory=list)
+    obligations: list[Obligation] = field(default_factory=list)
 
 
 async def create_plan(
@@ -48,11 +71,17 @@ async def create_plan(
     support_level: rules.SupportLevel | None,
     measures: Sequence[rules.MeasureIn],
     idempotency_key: str,
+    participants: Sequence[life.Participant] = (),
+    applied_on: date | None = None,
     request_digest: str = "",
     now: datetime | None = None,
+    revises_plan_id: str = "",
 ) -> PlanView:
     """Draft one family's plan in the caller's center and territory (PLN-1) with its measures,
-    each with an agency, a kind and a deadline within the profile's plan term (PLN-2)."""
+    each with an agency, a kind and a deadline within the profile's plan term (PLN-2), and the
+    people who drafted it with the family (PLN-3). Where the profile sets them (Yugra), the
+    draft goes to the working group within 1 working day and the plan is approved within 10
+    working days of the person's application (PLN-4/draft, PLN-4/approve)."""
     require_role(principal, *rules.CENTER_ROLES)
     key = idempotency.check_key(idempotency_key)
     scope = f"create_plan:{principal.agency}"
@@ -65,12 +94,32 @@ async def create_plan(
     profile = get_profile(territory_of(principal.territory).profile)
     rules.approver_for(situation, profile.approvals)
     term_ends_at = rules.plan_term_end(profile, at=now, support_level=support_level)
+    today = local_date(now, profile.zone)
     kept = rules.check_measures(
         measures,
         center_id=principal.agency,
-        today=local_date(now, profile.zone),
+        today=today,
         term_ends_on=local_date(term_ends_at, profile.zone),
     )
+    kept = await check_agencies(
+        session, kept, territory=principal.territory, center_id=principal.agency
+    )
+    people = life.check_participants(participants)
+    in_force = profile.at(now)
+    if in_force.has_rule(life.APPROVE_RULE):
+        if applied_on is None:
+            raise Invalid(
+                "applied_on",
+                "is required here: approval is due 10 working days after the application (PLN-4)",
+            )
+        if applied_on > today:
+            raise Invalid("applied_on", "is in the future")
+    family_id = ""
+    if case_id:
+        known = await session.get(KnownCase, case_id)
+        if known is not None:
+            require_territory(principal, known.territory, entity="case")
+            family_id = known.family_id
     plan = Plan(
         id=new_id(),
         center_id=principal.agency,
@@ -81,6 +130,9 @@ async def create_plan(
         created_by=principal.subject,
         created_at=now,
         term_ends_at=term_ends_at,
+        family_id=family_id,
+        applied_on=applied_on if in_force.has_rule(life.APPROVE_RULE) else None,
+        revises_plan_id=revises_plan_id,
     )
     session.add(plan)
     await session.flush()  # the plan exists before its measures refer to it
@@ -101,7 +153,38 @@ async def create_plan(
         for i, m in enumerate(kept)
     ]
     session.add_all(rows)
+    kept_people = [
+        Participant(
+            id=new_id(),
+            plan_id=plan.id,
+            position=i,
+            role=p.role,
+            name=p.name,
+            organisation=p.organisation,
+        )
+        for i, p in enumerate(people)
+    ]
+    session.add_all(kept_people)
     entity = f"plan/{plan.id}"
+    if in_force.has_rule(life.DRAFT_RULE):
+        obligations.open_obligation(
+            session,
+            rule=life.DRAFT_RULE,
+            subject=entity,
+            territory=plan.territory,
+            arose_at=now,
+            responsible_agency=plan.center_id,
+            responsible_person=principal.subject,
+        )
+    if plan.applied_on is not None:
+        obligations.open_obligation(
+            session,
+            rule=life.APPROVE_RULE,
+            subject=entity,
+            territory=plan.territory,
+            arose_at=datetime.combine(plan.applied_on, time(), tzinfo=profile.zone),
+            responsible_agency=plan.center_id,
+        )
     outbox.append(
         session,
         source=SOURCE,
@@ -118,7 +201,8 @@ async def create_plan(
     )
     audit.record(session, principal=principal, action="create", entity=entity, purpose="PLN-1")
     idempotency.remember(session, scope=scope, key=key, digest=request_digest, result_id=plan.id)
-    return PlanView(plan=plan, measures=[MeasureView(m, case_id, []) for m in rows])
+    await session.flush()
+    return await _plan_view(session, plan)
 
 
 async def get_plan(
@@ -146,6 +230,7 @@ async def approve_plan(
     principal: Principal,
     plan_id: str,
     decision: str,
+    term_months: int = 0,
     now: datetime | None = None,
 ) -> PlanView:
     """Approve a draft by the body the profile names for its situation (PLN-4), start the term
@@ -167,6 +252,9 @@ async def approve_plan(
     decision = rules.check_text(decision, field="decision", limit=rules.MAX_DECISION)
     measures = await models.measures_of(session, plan.id)
     rules.check_approvable(plan.state, len(measures))
+    life.check_four_eyes(
+        principal.subject, others=[plan.created_by, plan.submitted_by], act="approving a plan"
+    )
     now = now or utcnow()
     today = local_date(now, profile.zone)
     for i, m in enumerate(measures):
@@ -177,7 +265,23 @@ async def approve_plan(
                 code="deadline-passed",
             )
     level = rules.SupportLevel(plan.support_level) if plan.support_level else None
-    plan.state = rules.PlanState.APPROVED
+    before = plan.state
+    plan.state = life.transition(plan.state, life.Act.APPROVE)
+    session.add(
+        PlanAct(
+            id=new_id(),
+            plan_id=plan.id,
+            act=life.Act.APPROVE,
+            from_state=before,
+            to_state=plan.state,
+            at=now,
+            by=principal.subject,
+            agency=principal.agency,
+            reason=decision,
+        )
+    )
+    for row in await obligations.for_subject(session, f"plan/{plan.id}", rule=life.APPROVE_RULE):
+        obligations.meet(session, row, at=now)
     plan.approved_at = now
     plan.approved_by = principal.subject
     plan.approval_decision = decision
@@ -189,60 +293,27 @@ async def approve_plan(
         arose_at=now,
         responsible_agency=plan.center_id,
         responsible_person=plan.created_by,
-        deadline=rules.plan_term(profile, at=now, support_level=level),
+        deadline=rules.approved_term(profile, at=now, support_level=level, term_months=term_months),
     )
     plan.term_ends_at = term.due_at
+    last_day = local_date(term.due_at, profile.zone)
+    for i, m in enumerate(measures):
+        if m.deadline > last_day:
+            raise Invalid(
+                "term_months",
+                f"measures[{i}] is due {m.deadline.isoformat()}, after the term's end "
+                f"{last_day.isoformat()} (PLN-1)",
+            )
     session.add(plan)
+    open_terms_on_approval(session, plan=plan, profile=profile, now=now)
     agencies: list[str] = []
     in_force = profile.at(now)
     for m in measures:
-        m.state = rules.state_after_approval(m.agency_id, plan.center_id)
-        m.sent_at = now
-        if m.state == rules.MeasureState.ASSIGNED:
-            m.assigned_at = now
-        session.add(m)
-        if not rules.is_sent_to_agency(m.agency_id, plan.center_id):
-            continue
-        if m.agency_id not in agencies:
-            agencies.append(m.agency_id)
-        # The measure is sent and its agency designates a responsible person everywhere; only
-        # where the profile sets a term for a step (PLN-5, PLN-6: Kazakhstan) is it an obligation.
-        if in_force.has_rule(rules.SEND_RULE):
-            sending = obligations.open_obligation(
-                session,
-                rule=rules.SEND_RULE,
-                subject=_entity(m.id),
-                territory=plan.territory,
-                arose_at=now,
-                responsible_agency=plan.center_id,
-                responsible_person=principal.subject,
-            )
-            obligations.meet(session, sending, at=now)
-        if in_force.has_rule(rules.DESIGNATE_RULE):
-            obligations.open_obligation(
-                session,
-                rule=rules.DESIGNATE_RULE,
-                subject=_entity(m.id),
-                territory=plan.territory,
-                arose_at=now,
-                responsible_agency=m.agency_id,
-            )
-        outbox.append(
-            session,
-            source=SOURCE,
-            subject="kamqor.plans.measure.sent",
-            entity=_entity(m.id),
-            payload=MeasureSent(
-                measure_id=m.id,
-                plan_id=plan.id,
-                territory=plan.territory,
-                agency_id=m.agency_id,
-                agency_type=m.agency_type,
-                kind=m.kind,
-                deadline=m.deadline.isoformat(),
-                sent_at=ts(now),
-            ),
+        sent = send_measure(
+            session, plan=plan, measure=m, sender=principal.subject, now=now, in_force=in_force
         )
+        if sent and m.agency_id not in agencies:
+            agencies.append(m.agency_id)
     entity = f"plan/{plan.id}"
     outbox.append(
         session,
@@ -258,6 +329,7 @@ async def approve_plan(
             term_ends_at=ts(plan.term_ends_at),
             measures=len(measures),
             agency_ids=agencies,
+            family_id=plan.family_id,
         ),
     )
     audit.record(session, principal=principal, action="update", entity=entity, purpose="PLN-4")
@@ -283,13 +355,24 @@ async def _measure_view(session: AsyncSession, measure: Measure) -> MeasureView:
         measure=measure,
         case_id=plan.case_id if plan else "",
         obligations=await obligations.for_subject(session, _entity(measure.id)),
+        details=(await details_of(session, [measure]))[measure.id],
     )
 
 
 async def _plan_view(session: AsyncSession, plan: Plan) -> PlanView:
     measures = await models.measures_of(session, plan.id)
-    found = await obligations.for_subjects(session, [_entity(m.id) for m in measures])
+    own = f"plan/{plan.id}"
+    found = await obligations.for_subjects(session, [own] + [_entity(m.id) for m in measures])
+    details = await details_of(session, measures)
     return PlanView(
         plan=plan,
-        measures=[MeasureView(m, plan.case_id, found.get(_entity(m.id), [])) for m in measures],
+        measures=[
+            MeasureView(m, plan.case_id, found.get(_entity(m.id), []), details.get(m.id))
+            for m in measures
+        ],
+        participants=await participants_of(session, plan.id),
+        reviews=await reviews_of(session, plan.id),
+        level_changes=await level_changes_of(session, plan.id),
+        history=await acts_of(session, plan.id),
+        obligations=found.get(own, []),
     )

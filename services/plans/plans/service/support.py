@@ -6,16 +6,16 @@ event (inbox dedupe), files each item under the case's open plan, or drafts one 
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from kamqor import obligations, outbox
+from kamqor import outbox
 from kamqor.audit import AuditRecord
 from kamqor.calendar.terms import local_date
 from kamqor.db import stage
-from kamqor.events.v1.plans_pb2 import MeasureSent, PlanCreated
+from kamqor.events.v1.plans_pb2 import PlanCreated
 from kamqor.events.v1.shelter_pb2 import StaySupportRecorded
 from kamqor.ids import new_id
 from kamqor.profiles import Profile, get_profile
@@ -23,7 +23,8 @@ from kamqor.protoconv import dt, ts
 from kamqor.territories import territory as territory_of
 from plans import models, rules
 from plans.models import Measure, Plan
-from plans.service._common import SOURCE, _entity
+from plans.service._common import SOURCE
+from plans.service.sending import send_measure
 
 # SHL-4's kinds as kinds of state support (PLN-2), with the title the measure shows.
 SUPPORT_KINDS: dict[str, tuple[rules.MeasureKind, str]] = {
@@ -113,10 +114,22 @@ async def add_support_measures(session: AsyncSession, event: StaySupportRecorded
             target="",
             deadline=deadline,
         )
-        if approved:
-            _send(session, plan, m, profile, now=now, by=event.recorded_by)
         rows.append(m)
     session.add_all(rows)
+    if approved:
+        # A measure added to an approved plan goes to its agency at once, as approval sent the
+        # others (PLN-5, PLN-6, PLN-7); the measures exist before their sendings refer to them.
+        await session.flush()
+        in_force = profile.at(now)
+        for m in rows:
+            send_measure(
+                session,
+                plan=plan,
+                measure=m,
+                sender=event.recorded_by,
+                now=now,
+                in_force=in_force,
+            )
     entity = f"plan/{plan.id}"
     if created:
         outbox.append(
@@ -146,52 +159,3 @@ async def add_support_measures(session: AsyncSession, event: StaySupportRecorded
         ),
     )
     return plan
-
-
-def _send(
-    session: AsyncSession, plan: Plan, m: Measure, profile: Profile, *, now: datetime, by: str
-) -> None:
-    """A measure added to an approved plan goes to its agency at once (PLN-5), which then
-    designates a responsible person (PLN-6), with the profile's terms where it sets them."""
-    m.state = rules.state_after_approval(m.agency_id, plan.center_id)
-    m.sent_at = now
-    if m.state == rules.MeasureState.ASSIGNED:
-        m.assigned_at = now
-        return
-    in_force = profile.at(now)
-    if in_force.has_rule(rules.SEND_RULE):
-        sending = obligations.open_obligation(
-            session,
-            rule=rules.SEND_RULE,
-            subject=_entity(m.id),
-            territory=plan.territory,
-            arose_at=now,
-            responsible_agency=plan.center_id,
-            responsible_person=by,
-        )
-        obligations.meet(session, sending, at=now)
-    if in_force.has_rule(rules.DESIGNATE_RULE):
-        obligations.open_obligation(
-            session,
-            rule=rules.DESIGNATE_RULE,
-            subject=_entity(m.id),
-            territory=plan.territory,
-            arose_at=now,
-            responsible_agency=m.agency_id,
-        )
-    outbox.append(
-        session,
-        source=SOURCE,
-        subject="kamqor.plans.measure.sent",
-        entity=_entity(m.id),
-        payload=MeasureSent(
-            measure_id=m.id,
-            plan_id=plan.id,
-            territory=plan.territory,
-            agency_id=m.agency_id,
-            agency_type=m.agency_type,
-            kind=m.kind,
-            deadline=m.deadline.isoformat(),
-            sent_at=ts(now),
-        ),
-    )

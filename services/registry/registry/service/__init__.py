@@ -21,7 +21,25 @@ from registry.service.families import (
     get_family,
     search_families,
 )
+from registry.service.inquiries import (
+    InquiryView,
+    answer_inquiry,
+    create_inquiry,
+    get_inquiry,
+    list_own,
+    list_to_answer,
+)
 from registry.service.office import list_office_inbox, send_decision
+from registry.service.reports import (
+    Export,
+    Indicators,
+    ReportView,
+    export_reports,
+    indicators,
+    list_reports,
+    submit_ministry_summary,
+    submit_office_report,
+)
 from registry.service.reviews import record_review
 from registry.service.sessions import SessionView, get_session, open_session
 
@@ -29,14 +47,26 @@ __all__ = [
     "SOURCE",
     "ChangeView",
     "DecisionView",
+    "Export",
     "FamilySummary",
     "FamilyView",
+    "Indicators",
+    "InquiryView",
+    "ReportView",
     "SessionView",
+    "answer_inquiry",
+    "create_inquiry",
     "enter_change",
     "enter_family",
+    "export_reports",
     "get_family",
+    "get_inquiry",
     "get_session",
+    "indicators",
     "list_office_inbox",
+    "list_own",
+    "list_reports",
+    "list_to_answer",
     "open_session",
     "receive_decision",
     "record_deregistration",
@@ -46,4 +76,6 @@ __all__ = [
     "report_change",
     "search_families",
     "send_decision",
+    "submit_ministry_summary",
+    "submit_office_report",
 ]

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dkamqor/events/v1/notify.proto\x12\x10kamqor.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8e\x01\n\rNoticeCreated\x12\x11\n\tnotice_id\x18\x01 \x01(\t\x12\x0c\n\x04rule\x18\x02 \x01(\t\x12\x1d\n\x15recipient_agency_type\x18\x03 \x01(\t\x12\x11\n\tterritory\x18\x04 \x01(\t\x12*\n\x06\x64ue_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x9b\x01\n\x12NoticeAcknowledged\x12\x11\n\tnotice_id\x18\x01 \x01(\t\x12\x0c\n\x04rule\x18\x02 \x01(\t\x12\x1e\n\x16\x61\x63knowledged_by_agency\x18\x03 \x01(\t\x12\x33\n\x0f\x61\x63knowledged_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07on_time\x18\x05 \x01(\x08\"W\n\x17\x41\x64missionNoticesCreated\x12\x1a\n\x12\x61\x64mission_event_id\x18\x01 \x01(\t\x12\x0f\n\x07stay_id\x18\x02 \x01(\t\x12\x0f\n\x07notices\x18\x03 \x01(\x05\"\xc9\x01\n\x0fNoticeDelivered\x12\x11\n\tnotice_id\x18\x01 \x01(\t\x12\x0c\n\x04rule\x18\x02 \x01(\t\x12\x11\n\tterritory\x18\x03 \x01(\t\x12\x1d\n\x15recipient_agency_type\x18\x04 \x01(\t\x12\x0f\n\x07\x63hannel\x18\x05 \x01(\t\x12\x30\n\x0c\x64\x65livered_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07on_time\x18\x07 \x01(\x08\x12\x0f\n\x07subject\x18\x08 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dkamqor/events/v1/notify.proto\x12\x10kamqor.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa8\x01\n\rNoticeCreated\x12\x11\n\tnotice_id\x18\x01 \x01(\t\x12\x0c\n\x04rule\x18\x02 \x01(\t\x12\x1d\n\x15recipient_agency_type\x18\x03 \x01(\t\x12\x11\n\tterritory\x18\x04 \x01(\t\x12*\n\x06\x64ue_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10recipient_agency\x18\x06 \x01(\t\"\x9b\x01\n\x12NoticeAcknowledged\x12\x11\n\tnotice_id\x18\x01 \x01(\t\x12\x0c\n\x04rule\x18\x02 \x01(\t\x12\x1e\n\x16\x61\x63knowledged_by_agency\x18\x03 \x01(\t\x12\x33\n\x0f\x61\x63knowledged_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07on_time\x18\x05 \x01(\x08\"W\n\x17\x41\x64missionNoticesCreated\x12\x1a\n\x12\x61\x64mission_event_id\x18\x01 \x01(\t\x12\x0f\n\x07stay_id\x18\x02 \x01(\t\x12\x0f\n\x07notices\x18\x03 \x01(\x05\"\xc9\x01\n\x0fNoticeDelivered\x12\x11\n\tnotice_id\x18\x01 \x01(\t\x12\x0c\n\x04rule\x18\x02 \x01(\t\x12\x11\n\tterritory\x18\x03 \x01(\t\x12\x1d\n\x15recipient_agency_type\x18\x04 \x01(\t\x12\x0f\n\x07\x63hannel\x18\x05 \x01(\t\x12\x30\n\x0c\x64\x65livered_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07on_time\x18\x07 \x01(\x08\x12\x0f\n\x07subject\x18\x08 \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,11 +33,11 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'kamqor.events.v1.notify_pb2
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_NOTICECREATED']._serialized_start=85
-  _globals['_NOTICECREATED']._serialized_end=227
-  _globals['_NOTICEACKNOWLEDGED']._serialized_start=230
-  _globals['_NOTICEACKNOWLEDGED']._serialized_end=385
-  _globals['_ADMISSIONNOTICESCREATED']._serialized_start=387
-  _globals['_ADMISSIONNOTICESCREATED']._serialized_end=474
-  _globals['_NOTICEDELIVERED']._serialized_start=477
-  _globals['_NOTICEDELIVERED']._serialized_end=678
+  _globals['_NOTICECREATED']._serialized_end=253
+  _globals['_NOTICEACKNOWLEDGED']._serialized_start=256
+  _globals['_NOTICEACKNOWLEDGED']._serialized_end=411
+  _globals['_ADMISSIONNOTICESCREATED']._serialized_start=413
+  _globals['_ADMISSIONNOTICESCREATED']._serialized_end=500
+  _globals['_NOTICEDELIVERED']._serialized_start=503
+  _globals['_NOTICEDELIVERED']._serialized_end=704
 # @@protoc_insertion_point(module_scope)

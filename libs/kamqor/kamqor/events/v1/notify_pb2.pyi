@@ -28,10 +28,15 @@ class NoticeCreated(_message.Message):
     RECIPIENT_AGENCY_TYPE_FIELD_NUMBER: _builtins.int
     TERRITORY_FIELD_NUMBER: _builtins.int
     DUE_AT_FIELD_NUMBER: _builtins.int
+    RECIPIENT_AGENCY_FIELD_NUMBER: _builtins.int
     notice_id: _builtins.str
     rule: _builtins.str
     recipient_agency_type: _builtins.str
     territory: _builtins.str
+    recipient_agency: _builtins.str
+    """The one agency it is addressed to (NTF-3, PLN-4); empty for every agency of
+    the type in the territory.
+    """
     @_builtins.property
     def due_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
@@ -42,10 +47,11 @@ class NoticeCreated(_message.Message):
         recipient_agency_type: _builtins.str = ...,
         territory: _builtins.str = ...,
         due_at: _timestamp_pb2.Timestamp | None = ...,
+        recipient_agency: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["due_at", b"due_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["due_at", b"due_at", "notice_id", b"notice_id", "recipient_agency_type", b"recipient_agency_type", "rule", b"rule", "territory", b"territory"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["due_at", b"due_at", "notice_id", b"notice_id", "recipient_agency", b"recipient_agency", "recipient_agency_type", b"recipient_agency_type", "rule", b"rule", "territory", b"territory"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

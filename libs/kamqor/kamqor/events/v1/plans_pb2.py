@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ckamqor/events/v1/plans.proto\x12\x10kamqor.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x99\x01\n\x0bPlanCreated\x12\x0f\n\x07plan_id\x18\x01 \x01(\t\x12\x11\n\tcenter_id\x18\x02 \x01(\t\x12\x11\n\tterritory\x18\x03 \x01(\t\x12\x11\n\tsituation\x18\x04 \x01(\t\x12\x10\n\x08measures\x18\x05 \x01(\x05\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xe1\x01\n\x0cPlanApproved\x12\x0f\n\x07plan_id\x18\x01 \x01(\t\x12\x11\n\tcenter_id\x18\x02 \x01(\t\x12\x11\n\tterritory\x18\x03 \x01(\t\x12\x11\n\tsituation\x18\x04 \x01(\t\x12/\n\x0b\x61pproved_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0cterm_ends_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08measures\x18\x07 \x01(\x05\x12\x12\n\nagency_ids\x18\x08 \x03(\t\"\xba\x01\n\x0bMeasureSent\x12\x12\n\nmeasure_id\x18\x01 \x01(\t\x12\x0f\n\x07plan_id\x18\x02 \x01(\t\x12\x11\n\tterritory\x18\x03 \x01(\t\x12\x11\n\tagency_id\x18\x04 \x01(\t\x12\x13\n\x0b\x61gency_type\x18\x05 \x01(\t\x12\x0c\n\x04kind\x18\x06 \x01(\t\x12\x10\n\x08\x64\x65\x61\x64line\x18\x07 \x01(\t\x12+\n\x07sent_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x9e\x01\n\x0fMeasureAssigned\x12\x12\n\nmeasure_id\x18\x01 \x01(\t\x12\x0f\n\x07plan_id\x18\x02 \x01(\t\x12\x11\n\tterritory\x18\x03 \x01(\t\x12\x11\n\tagency_id\x18\x04 \x01(\t\x12/\n\x0b\x61ssigned_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07on_time\x18\x06 \x01(\x08\"\x9e\x01\n\x0fMeasureReported\x12\x12\n\nmeasure_id\x18\x01 \x01(\t\x12\x0f\n\x07plan_id\x18\x02 \x01(\t\x12\x11\n\tterritory\x18\x03 \x01(\t\x12\x11\n\tagency_id\x18\x04 \x01(\t\x12/\n\x0breported_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07on_time\x18\x06 \x01(\x08\"\xc2\x01\n\x0fMeasureReturned\x12\x12\n\nmeasure_id\x18\x01 \x01(\t\x12\x0f\n\x07plan_id\x18\x02 \x01(\t\x12\x11\n\tterritory\x18\x03 \x01(\t\x12\x11\n\tagency_id\x18\x04 \x01(\t\x12\x0c\n\x04mode\x18\x05 \x01(\t\x12\x14\n\x0cnew_deadline\x18\x06 \x01(\t\x12\x0f\n\x07returns\x18\x07 \x01(\x05\x12/\n\x0breturned_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x8a\x01\n\x10MeasureCompleted\x12\x12\n\nmeasure_id\x18\x01 \x01(\t\x12\x0f\n\x07plan_id\x18\x02 \x01(\t\x12\x11\n\tterritory\x18\x03 \x01(\t\x12\x11\n\tagency_id\x18\x04 \x01(\t\x12\x14\n\x0c\x63ompleted_on\x18\x05 \x01(\t\x12\x15\n\rmeasures_open\x18\x06 \x01(\x05\"\x95\x01\n\nPlanClosed\x12\x0f\n\x07plan_id\x18\x01 \x01(\t\x12\x11\n\tfamily_id\x18\x02 \x01(\t\x12\x11\n\tcenter_id\x18\x03 \x01(\t\x12\x11\n\tterritory\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12-\n\tclosed_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ckamqor/events/v1/plans.proto\x12\x10kamqor.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x99\x01\n\x0bPlanCreated\x12\x0f\n\x07plan_id\x18\x01 \x01(\t\x12\x11\n\tcenter_id\x18\x02 \x01(\t\x12\x11\n\tterritory\x18\x03 \x01(\t\x12\x11\n\tsituation\x18\x04 \x01(\t\x12\x10\n\x08measures\x18\x05 \x01(\x05\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xf4\x01\n\x0cPlanApproved\x12\x0f\n\x07plan_id\x18\x01 \x01(\t\x12\x11\n\tcenter_id\x18\x02 \x01(\t\x12\x11\n\tterritory\x18\x03 \x01(\t\x12\x11\n\tsituation\x18\x04 \x01(\t\x12/\n\x0b\x61pproved_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0cterm_ends_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08measures\x18\x07 \x01(\x05\x12\x12\n\nagency_ids\x18\x08 \x03(\t\x12\x11\n\tfamily_id\x18\t \x01(\t\"\xba\x01\n\x0bMeasureSent\x12\x12\n\nmeasure_id\x18\x01 \x01(\t\x12\x0f\n\x07plan_id\x18\x02 \x01(\t\x12\x11\n\tterritory\x18\x03 \x01(\t\x12\x11\n\tagency_id\x18\x04 \x01(\t\x12\x13\n\x0b\x61gency_type\x18\x05 \x01(\t\x12\x0c\n\x04kind\x18\x06 \x01(\t\x12\x10\n\x08\x64\x65\x61\x64line\x18\x07 \x01(\t\x12+\n\x07sent_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x9e\x01\n\x0fMeasureAssigned\x12\x12\n\nmeasure_id\x18\x01 \x01(\t\x12\x0f\n\x07plan_id\x18\x02 \x01(\t\x12\x11\n\tterritory\x18\x03 \x01(\t\x12\x11\n\tagency_id\x18\x04 \x01(\t\x12/\n\x0b\x61ssigned_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07on_time\x18\x06 \x01(\x08\"\x9e\x01\n\x0fMeasureReported\x12\x12\n\nmeasure_id\x18\x01 \x01(\t\x12\x0f\n\x07plan_id\x18\x02 \x01(\t\x12\x11\n\tterritory\x18\x03 \x01(\t\x12\x11\n\tagency_id\x18\x04 \x01(\t\x12/\n\x0breported_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07on_time\x18\x06 \x01(\x08\"\xc2\x01\n\x0fMeasureReturned\x12\x12\n\nmeasure_id\x18\x01 \x01(\t\x12\x0f\n\x07plan_id\x18\x02 \x01(\t\x12\x11\n\tterritory\x18\x03 \x01(\t\x12\x11\n\tagency_id\x18\x04 \x01(\t\x12\x0c\n\x04mode\x18\x05 \x01(\t\x12\x14\n\x0cnew_deadline\x18\x06 \x01(\t\x12\x0f\n\x07returns\x18\x07 \x01(\x05\x12/\n\x0breturned_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x8a\x01\n\x10MeasureCompleted\x12\x12\n\nmeasure_id\x18\x01 \x01(\t\x12\x0f\n\x07plan_id\x18\x02 \x01(\t\x12\x11\n\tterritory\x18\x03 \x01(\t\x12\x11\n\tagency_id\x18\x04 \x01(\t\x12\x14\n\x0c\x63ompleted_on\x18\x05 \x01(\t\x12\x15\n\rmeasures_open\x18\x06 \x01(\x05\"\x95\x01\n\nPlanClosed\x12\x0f\n\x07plan_id\x18\x01 \x01(\t\x12\x11\n\tfamily_id\x18\x02 \x01(\t\x12\x11\n\tcenter_id\x18\x03 \x01(\t\x12\x11\n\tterritory\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12-\n\tclosed_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xc0\x01\n\x10PlanStateChanged\x12\x0f\n\x07plan_id\x18\x01 \x01(\t\x12\x11\n\tcenter_id\x18\x02 \x01(\t\x12\x11\n\tterritory\x18\x03 \x01(\t\x12\x0b\n\x03\x61\x63t\x18\x04 \x01(\t\x12\x12\n\nfrom_state\x18\x05 \x01(\t\x12\x10\n\x08to_state\x18\x06 \x01(\t\x12&\n\x02\x61t\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1a\n\x12revised_by_plan_id\x18\x08 \x01(\t\"\x9d\x01\n\x0fMeasureDeclined\x12\x12\n\nmeasure_id\x18\x01 \x01(\t\x12\x0f\n\x07plan_id\x18\x02 \x01(\t\x12\x11\n\tterritory\x18\x03 \x01(\t\x12\x11\n\tagency_id\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12/\n\x0b\x64\x65\x63lined_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x9b\x01\n\x0eMeasureChanged\x12\x12\n\nmeasure_id\x18\x01 \x01(\t\x12\x0f\n\x07plan_id\x18\x02 \x01(\t\x12\x11\n\tterritory\x18\x03 \x01(\t\x12\x11\n\tagency_id\x18\x04 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x05 \x01(\t\x12.\n\nchanged_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,17 +35,23 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PLANCREATED']._serialized_start=84
   _globals['_PLANCREATED']._serialized_end=237
   _globals['_PLANAPPROVED']._serialized_start=240
-  _globals['_PLANAPPROVED']._serialized_end=465
-  _globals['_MEASURESENT']._serialized_start=468
-  _globals['_MEASURESENT']._serialized_end=654
-  _globals['_MEASUREASSIGNED']._serialized_start=657
-  _globals['_MEASUREASSIGNED']._serialized_end=815
-  _globals['_MEASUREREPORTED']._serialized_start=818
-  _globals['_MEASUREREPORTED']._serialized_end=976
-  _globals['_MEASURERETURNED']._serialized_start=979
-  _globals['_MEASURERETURNED']._serialized_end=1173
-  _globals['_MEASURECOMPLETED']._serialized_start=1176
-  _globals['_MEASURECOMPLETED']._serialized_end=1314
-  _globals['_PLANCLOSED']._serialized_start=1317
-  _globals['_PLANCLOSED']._serialized_end=1466
+  _globals['_PLANAPPROVED']._serialized_end=484
+  _globals['_MEASURESENT']._serialized_start=487
+  _globals['_MEASURESENT']._serialized_end=673
+  _globals['_MEASUREASSIGNED']._serialized_start=676
+  _globals['_MEASUREASSIGNED']._serialized_end=834
+  _globals['_MEASUREREPORTED']._serialized_start=837
+  _globals['_MEASUREREPORTED']._serialized_end=995
+  _globals['_MEASURERETURNED']._serialized_start=998
+  _globals['_MEASURERETURNED']._serialized_end=1192
+  _globals['_MEASURECOMPLETED']._serialized_start=1195
+  _globals['_MEASURECOMPLETED']._serialized_end=1333
+  _globals['_PLANCLOSED']._serialized_start=1336
+  _globals['_PLANCLOSED']._serialized_end=1485
+  _globals['_PLANSTATECHANGED']._serialized_start=1488
+  _globals['_PLANSTATECHANGED']._serialized_end=1680
+  _globals['_MEASUREDECLINED']._serialized_start=1683
+  _globals['_MEASUREDECLINED']._serialized_end=1840
+  _globals['_MEASURECHANGED']._serialized_start=1843
+  _globals['_MEASURECHANGED']._serialized_end=1998
 # @@protoc_insertion_point(module_scope)

@@ -71,11 +71,14 @@ class PlanApproved(_message.Message):
     TERM_ENDS_AT_FIELD_NUMBER: _builtins.int
     MEASURES_FIELD_NUMBER: _builtins.int
     AGENCY_IDS_FIELD_NUMBER: _builtins.int
+    FAMILY_ID_FIELD_NUMBER: _builtins.int
     plan_id: _builtins.str
     center_id: _builtins.str
     territory: _builtins.str
     situation: _builtins.str
     measures: _builtins.int
+    family_id: _builtins.str
+    """The family the plan covers, for its PLN-4 copy; empty while the plan's case is unknown."""
     @_builtins.property
     def approved_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -95,10 +98,11 @@ class PlanApproved(_message.Message):
         term_ends_at: _timestamp_pb2.Timestamp | None = ...,
         measures: _builtins.int = ...,
         agency_ids: _abc.Iterable[_builtins.str] | None = ...,
+        family_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["approved_at", b"approved_at", "term_ends_at", b"term_ends_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["agency_ids", b"agency_ids", "approved_at", b"approved_at", "center_id", b"center_id", "measures", b"measures", "plan_id", b"plan_id", "situation", b"situation", "term_ends_at", b"term_ends_at", "territory", b"territory"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agency_ids", b"agency_ids", "approved_at", b"approved_at", "center_id", b"center_id", "family_id", b"family_id", "measures", b"measures", "plan_id", b"plan_id", "situation", b"situation", "term_ends_at", b"term_ends_at", "territory", b"territory"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -348,3 +352,130 @@ class PlanClosed(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___PlanClosed: _TypeAlias = PlanClosed  # noqa: Y015
+
+@_typing.final
+class PlanStateChanged(_message.Message):
+    """PlanStateChanged: an act of a plan's life (kamqor.plans.plan.<act>: submitted,
+    review_opened, review_concluded, extended, level_changed, monitoring_ended, reopened).
+    Ids and states only, no personal data.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PLAN_ID_FIELD_NUMBER: _builtins.int
+    CENTER_ID_FIELD_NUMBER: _builtins.int
+    TERRITORY_FIELD_NUMBER: _builtins.int
+    ACT_FIELD_NUMBER: _builtins.int
+    FROM_STATE_FIELD_NUMBER: _builtins.int
+    TO_STATE_FIELD_NUMBER: _builtins.int
+    AT_FIELD_NUMBER: _builtins.int
+    REVISED_BY_PLAN_ID_FIELD_NUMBER: _builtins.int
+    plan_id: _builtins.str
+    center_id: _builtins.str
+    territory: _builtins.str
+    act: _builtins.str
+    from_state: _builtins.str
+    to_state: _builtins.str
+    revised_by_plan_id: _builtins.str
+    """The plan that took over after a reopening."""
+    @_builtins.property
+    def at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        plan_id: _builtins.str = ...,
+        center_id: _builtins.str = ...,
+        territory: _builtins.str = ...,
+        act: _builtins.str = ...,
+        from_state: _builtins.str = ...,
+        to_state: _builtins.str = ...,
+        at: _timestamp_pb2.Timestamp | None = ...,
+        revised_by_plan_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["at", b"at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["act", b"act", "at", b"at", "center_id", b"center_id", "from_state", b"from_state", "plan_id", b"plan_id", "revised_by_plan_id", b"revised_by_plan_id", "territory", b"territory", "to_state", b"to_state"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PlanStateChanged: _TypeAlias = PlanStateChanged  # noqa: Y015
+
+@_typing.final
+class MeasureDeclined(_message.Message):
+    """MeasureDeclined: an agency declined a measure with a reason from the list
+    (closed-loop referral); the center re-routes it. No personal data.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MEASURE_ID_FIELD_NUMBER: _builtins.int
+    PLAN_ID_FIELD_NUMBER: _builtins.int
+    TERRITORY_FIELD_NUMBER: _builtins.int
+    AGENCY_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    DECLINED_AT_FIELD_NUMBER: _builtins.int
+    measure_id: _builtins.str
+    plan_id: _builtins.str
+    territory: _builtins.str
+    agency_id: _builtins.str
+    reason: _builtins.str
+    """"not_competent", "person_unreachable", "no_capacity" or "other"."""
+    @_builtins.property
+    def declined_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        measure_id: _builtins.str = ...,
+        plan_id: _builtins.str = ...,
+        territory: _builtins.str = ...,
+        agency_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        declined_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["declined_at", b"declined_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agency_id", b"agency_id", "declined_at", b"declined_at", "measure_id", b"measure_id", "plan_id", b"plan_id", "reason", b"reason", "territory", b"territory"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MeasureDeclined: _TypeAlias = MeasureDeclined  # noqa: Y015
+
+@_typing.final
+class MeasureChanged(_message.Message):
+    """MeasureChanged: a measure was re-routed, added, amended or cancelled
+    (kamqor.plans.measure.<action>; PLN-13). Ids only, no personal data.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MEASURE_ID_FIELD_NUMBER: _builtins.int
+    PLAN_ID_FIELD_NUMBER: _builtins.int
+    TERRITORY_FIELD_NUMBER: _builtins.int
+    AGENCY_ID_FIELD_NUMBER: _builtins.int
+    ACTION_FIELD_NUMBER: _builtins.int
+    CHANGED_AT_FIELD_NUMBER: _builtins.int
+    measure_id: _builtins.str
+    plan_id: _builtins.str
+    territory: _builtins.str
+    agency_id: _builtins.str
+    action: _builtins.str
+    """"rerouted", "added", "amended" or "cancelled"."""
+    @_builtins.property
+    def changed_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        measure_id: _builtins.str = ...,
+        plan_id: _builtins.str = ...,
+        territory: _builtins.str = ...,
+        agency_id: _builtins.str = ...,
+        action: _builtins.str = ...,
+        changed_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["changed_at", b"changed_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "agency_id", b"agency_id", "changed_at", b"changed_at", "measure_id", b"measure_id", "plan_id", b"plan_id", "territory", b"territory"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MeasureChanged: _TypeAlias = MeasureChanged  # noqa: Y015

@@ -249,6 +249,66 @@ CONSENT_REFUSED: Consent.ValueType  # 2
 CONSENT_NOT_REQUIRED: Consent.ValueType  # 3
 Global___Consent: _TypeAlias = Consent  # noqa: Y015
 
+class _FollowUpKind:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _FollowUpKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_FollowUpKind.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    FOLLOW_UP_KIND_UNSPECIFIED: _FollowUpKind.ValueType  # 0
+    FOLLOW_UP_KIND_INFORMATION: _FollowUpKind.ValueType  # 1
+    """Further information about the same appeal."""
+    FOLLOW_UP_KIND_CORRECTION: _FollowUpKind.ValueType  # 2
+    """A correction of the entry's summary or channel, saying why."""
+
+class FollowUpKind(_FollowUpKind, metaclass=_FollowUpKindEnumTypeWrapper):
+    """FollowUpKind is what a later journal entry about an appeal is (INT-2)."""
+
+FOLLOW_UP_KIND_UNSPECIFIED: FollowUpKind.ValueType  # 0
+FOLLOW_UP_KIND_INFORMATION: FollowUpKind.ValueType  # 1
+"""Further information about the same appeal."""
+FOLLOW_UP_KIND_CORRECTION: FollowUpKind.ValueType  # 2
+"""A correction of the entry's summary or channel, saying why."""
+Global___FollowUpKind: _TypeAlias = FollowUpKind  # noqa: Y015
+
+class _CorrectedField:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _CorrectedFieldEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_CorrectedField.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    CORRECTED_FIELD_UNSPECIFIED: _CorrectedField.ValueType  # 0
+    CORRECTED_FIELD_SUMMARY: _CorrectedField.ValueType  # 1
+    CORRECTED_FIELD_CHANNEL: _CorrectedField.ValueType  # 2
+
+class CorrectedField(_CorrectedField, metaclass=_CorrectedFieldEnumTypeWrapper):
+    """CorrectedField is what a correction corrects."""
+
+CORRECTED_FIELD_UNSPECIFIED: CorrectedField.ValueType  # 0
+CORRECTED_FIELD_SUMMARY: CorrectedField.ValueType  # 1
+CORRECTED_FIELD_CHANNEL: CorrectedField.ValueType  # 2
+Global___CorrectedField: _TypeAlias = CorrectedField  # noqa: Y015
+
+class _LevelDirection:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _LevelDirectionEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_LevelDirection.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    LEVEL_DIRECTION_UNSPECIFIED: _LevelDirection.ValueType  # 0
+    LEVEL_DIRECTION_WORSE: _LevelDirection.ValueType  # 1
+    LEVEL_DIRECTION_BETTER: _LevelDirection.ValueType  # 2
+
+class LevelDirection(_LevelDirection, metaclass=_LevelDirectionEnumTypeWrapper):
+    """LevelDirection says whether a level change means the situation worsened
+    (a more intensive level) or improved.
+    """
+
+LEVEL_DIRECTION_UNSPECIFIED: LevelDirection.ValueType  # 0
+LEVEL_DIRECTION_WORSE: LevelDirection.ValueType  # 1
+LEVEL_DIRECTION_BETTER: LevelDirection.ValueType  # 2
+Global___LevelDirection: _TypeAlias = LevelDirection  # noqa: Y015
+
 @_typing.final
 class IdentityDocument(_message.Message):
     """IdentityDocument is a document a person is known by."""
@@ -384,6 +444,9 @@ class Appeal(_message.Message):
     CASE_ID_FIELD_NUMBER: _builtins.int
     OPENED_CASE_FIELD_NUMBER: _builtins.int
     TRIAGE_FIELD_NUMBER: _builtins.int
+    FOLLOW_UPS_FIELD_NUMBER: _builtins.int
+    SUMMARY_IN_FORCE_FIELD_NUMBER: _builtins.int
+    CHANNEL_IN_FORCE_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     journal_number: _builtins.str
     """Unique per center and year, e.g. "fc-ast-1/2026/000042" (INT-2)."""
@@ -401,6 +464,9 @@ class Appeal(_message.Message):
     """The case the appeal opened or joined."""
     opened_case: _builtins.bool
     """True when this appeal opened the case."""
+    summary_in_force: _builtins.str
+    """The summary and channel in force: the latest correction's, else the original."""
+    channel_in_force: Global___Channel.ValueType
     @_builtins.property
     def registered_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -414,6 +480,10 @@ class Appeal(_message.Message):
     @_builtins.property
     def triage(self) -> _containers.RepeatedCompositeFieldContainer[Global___TriageAction]:
         """The triage actions that followed the entry, oldest first."""
+
+    @_builtins.property
+    def follow_ups(self) -> _containers.RepeatedCompositeFieldContainer[Global___JournalFollowUp]:
+        """The later journal entries about this one (information, corrections), oldest first."""
 
     def __init__(
         self,
@@ -436,10 +506,13 @@ class Appeal(_message.Message):
         case_id: _builtins.str = ...,
         opened_case: _builtins.bool = ...,
         triage: _abc.Iterable[Global___TriageAction] | None = ...,
+        follow_ups: _abc.Iterable[Global___JournalFollowUp] | None = ...,
+        summary_in_force: _builtins.str = ...,
+        channel_in_force: Global___Channel.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["registered_at", b"registered_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "center_id", b"center_id", "channel", b"channel", "domestic_violence", b"domestic_violence", "family_id", b"family_id", "id", b"id", "journal_number", b"journal_number", "likely_families", b"likely_families", "matched_by", b"matched_by", "obligations", b"obligations", "opened_case", b"opened_case", "persons", b"persons", "registered_at", b"registered_at", "registered_by", b"registered_by", "summary", b"summary", "territory", b"territory", "threat_to_life", b"threat_to_life", "triage", b"triage"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "center_id", b"center_id", "channel", b"channel", "channel_in_force", b"channel_in_force", "domestic_violence", b"domestic_violence", "family_id", b"family_id", "follow_ups", b"follow_ups", "id", b"id", "journal_number", b"journal_number", "likely_families", b"likely_families", "matched_by", b"matched_by", "obligations", b"obligations", "opened_case", b"opened_case", "persons", b"persons", "registered_at", b"registered_at", "registered_by", b"registered_by", "summary", b"summary", "summary_in_force", b"summary_in_force", "territory", b"territory", "threat_to_life", b"threat_to_life", "triage", b"triage"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -569,6 +642,8 @@ class ListAppealsRequest(_message.Message):
     REGISTERED_FROM_FIELD_NUMBER: _builtins.int
     REGISTERED_TO_FIELD_NUMBER: _builtins.int
     ORDER_FIELD_NUMBER: _builtins.int
+    FAMILY_ID_FIELD_NUMBER: _builtins.int
+    CASE_ID_FIELD_NUMBER: _builtins.int
     page_size: _builtins.int
     page_token: _builtins.str
     """next_page_token of the previous page, requested with the same order."""
@@ -585,6 +660,10 @@ class ListAppealsRequest(_message.Message):
     territory's local time, ISO YYYY-MM-DD; empty for no bound.
     """
     order: Global___AppealOrder.ValueType
+    family_id: _builtins.str
+    """Only the appeals about this family (the records merged into it included) when set."""
+    case_id: _builtins.str
+    """Only the appeals that opened or joined this case when set."""
     def __init__(
         self,
         *,
@@ -595,10 +674,12 @@ class ListAppealsRequest(_message.Message):
         registered_from: _builtins.str = ...,
         registered_to: _builtins.str = ...,
         order: Global___AppealOrder.ValueType = ...,
+        family_id: _builtins.str = ...,
+        case_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_threat_to_life", b"_threat_to_life", "threat_to_life", b"threat_to_life"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_threat_to_life", b"_threat_to_life", "channel", b"channel", "order", b"order", "page_size", b"page_size", "page_token", b"page_token", "registered_from", b"registered_from", "registered_to", b"registered_to", "threat_to_life", b"threat_to_life"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_threat_to_life", b"_threat_to_life", "case_id", b"case_id", "channel", b"channel", "family_id", b"family_id", "order", b"order", "page_size", b"page_size", "page_token", b"page_token", "registered_from", b"registered_from", "registered_to", b"registered_to", "threat_to_life", b"threat_to_life"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__threat_to_life: _TypeAlias = _typing.Literal["threat_to_life"]  # noqa: Y015
     _WhichOneofArgType__threat_to_life: _TypeAlias = _typing.Literal["_threat_to_life", b"_threat_to_life"]  # noqa: Y015
@@ -1760,3 +1841,304 @@ class RecordHomeVisitResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___RecordHomeVisitResponse: _TypeAlias = RecordHomeVisitResponse  # noqa: Y015
+
+@_typing.final
+class JournalFollowUp(_message.Message):
+    """JournalFollowUp is a later journal entry about an appeal: numbered in the
+    center's journal like an appeal, never edited.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    JOURNAL_NUMBER_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    APPEAL_ID_FIELD_NUMBER: _builtins.int
+    TEXT_FIELD_NUMBER: _builtins.int
+    CORRECTED_FIELD_FIELD_NUMBER: _builtins.int
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    RECORDED_AT_FIELD_NUMBER: _builtins.int
+    RECORDED_BY_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    journal_number: _builtins.str
+    """Unique per center and year, from the same sequence as the appeals (INT-2)."""
+    kind: Global___FollowUpKind.ValueType
+    appeal_id: _builtins.str
+    """The entry it refers to."""
+    text: _builtins.str
+    """Information: the new information; a summary correction: the corrected summary."""
+    corrected_field: Global___CorrectedField.ValueType
+    channel: Global___Channel.ValueType
+    """A channel correction: the right channel."""
+    reason: _builtins.str
+    """Why the entry is corrected (corrections)."""
+    recorded_by: _builtins.str
+    @_builtins.property
+    def recorded_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        journal_number: _builtins.str = ...,
+        kind: Global___FollowUpKind.ValueType = ...,
+        appeal_id: _builtins.str = ...,
+        text: _builtins.str = ...,
+        corrected_field: Global___CorrectedField.ValueType = ...,
+        channel: Global___Channel.ValueType = ...,
+        reason: _builtins.str = ...,
+        recorded_at: _timestamp_pb2.Timestamp | None = ...,
+        recorded_by: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["recorded_at", b"recorded_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["appeal_id", b"appeal_id", "channel", b"channel", "corrected_field", b"corrected_field", "id", b"id", "journal_number", b"journal_number", "kind", b"kind", "reason", b"reason", "recorded_at", b"recorded_at", "recorded_by", b"recorded_by", "text", b"text"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___JournalFollowUp: _TypeAlias = JournalFollowUp  # noqa: Y015
+
+@_typing.final
+class FollowUpAppealRequest(_message.Message):
+    """FollowUpAppealRequest writes a later entry about an appeal."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    APPEAL_ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    TEXT_FIELD_NUMBER: _builtins.int
+    CORRECTED_FIELD_FIELD_NUMBER: _builtins.int
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    idempotency_key: _builtins.str
+    """Client-chosen key; a retry with the same key writes nothing twice."""
+    appeal_id: _builtins.str
+    kind: Global___FollowUpKind.ValueType
+    text: _builtins.str
+    corrected_field: Global___CorrectedField.ValueType
+    channel: Global___Channel.ValueType
+    reason: _builtins.str
+    def __init__(
+        self,
+        *,
+        idempotency_key: _builtins.str = ...,
+        appeal_id: _builtins.str = ...,
+        kind: Global___FollowUpKind.ValueType = ...,
+        text: _builtins.str = ...,
+        corrected_field: Global___CorrectedField.ValueType = ...,
+        channel: Global___Channel.ValueType = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["appeal_id", b"appeal_id", "channel", b"channel", "corrected_field", b"corrected_field", "idempotency_key", b"idempotency_key", "kind", b"kind", "reason", b"reason", "text", b"text"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FollowUpAppealRequest: _TypeAlias = FollowUpAppealRequest  # noqa: Y015
+
+@_typing.final
+class FollowUpAppealResponse(_message.Message):
+    """FollowUpAppealResponse returns the appeal with its follow-ups."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APPEAL_FIELD_NUMBER: _builtins.int
+    FOLLOW_UP_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def appeal(self) -> Global___Appeal: ...
+    @_builtins.property
+    def follow_up(self) -> Global___JournalFollowUp:
+        """The entry written."""
+
+    def __init__(
+        self,
+        *,
+        appeal: Global___Appeal | None = ...,
+        follow_up: Global___JournalFollowUp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["appeal", b"appeal", "follow_up", b"follow_up"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["appeal", b"appeal", "follow_up", b"follow_up"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FollowUpAppealResponse: _TypeAlias = FollowUpAppealResponse  # noqa: Y015
+
+@_typing.final
+class ReportIntakeIndicatorsRequest(_message.Message):
+    """ReportIntakeIndicatorsRequest names the period [from_date, to_date) in the
+    territory's local days.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FROM_DATE_FIELD_NUMBER: _builtins.int
+    TO_DATE_FIELD_NUMBER: _builtins.int
+    TERRITORY_FIELD_NUMBER: _builtins.int
+    from_date: _builtins.str
+    """ISO YYYY-MM-DD, inclusive."""
+    to_date: _builtins.str
+    """ISO YYYY-MM-DD, exclusive; at most 366 days after from_date."""
+    territory: _builtins.str
+    """The caller's own territory (the default)."""
+    def __init__(
+        self,
+        *,
+        from_date: _builtins.str = ...,
+        to_date: _builtins.str = ...,
+        territory: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["from_date", b"from_date", "territory", b"territory", "to_date", b"to_date"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReportIntakeIndicatorsRequest: _TypeAlias = ReportIntakeIndicatorsRequest  # noqa: Y015
+
+@_typing.final
+class AcceptedRow(_message.Message):
+    """AcceptedRow counts the families accepted for support with one channel,
+    situation and support level.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    LEVEL_FIELD_NUMBER: _builtins.int
+    FAMILIES_FIELD_NUMBER: _builtins.int
+    channel: Global___Channel.ValueType
+    """The channel of the appeal that opened the case (as corrected)."""
+    outcome: Global___Outcome.ValueType
+    """dls or sdp."""
+    level: _builtins.str
+    """The family's level at acceptance: its members' most intensive; empty where
+    the profile sets none.
+    """
+    families: _builtins.int
+    def __init__(
+        self,
+        *,
+        channel: Global___Channel.ValueType = ...,
+        outcome: Global___Outcome.ValueType = ...,
+        level: _builtins.str = ...,
+        families: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["channel", b"channel", "families", b"families", "level", b"level", "outcome", b"outcome"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AcceptedRow: _TypeAlias = AcceptedRow  # noqa: Y015
+
+@_typing.final
+class LevelPersons(_message.Message):
+    """LevelPersons counts the persons accepted at one support level."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LEVEL_FIELD_NUMBER: _builtins.int
+    PERSONS_FIELD_NUMBER: _builtins.int
+    level: _builtins.str
+    persons: _builtins.int
+    def __init__(
+        self,
+        *,
+        level: _builtins.str = ...,
+        persons: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["level", b"level", "persons", b"persons"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LevelPersons: _TypeAlias = LevelPersons  # noqa: Y015
+
+@_typing.final
+class LevelChangeRow(_message.Message):
+    """LevelChangeRow counts the support-level changes from one level to another
+    that assessments in the period recorded.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FROM_LEVEL_FIELD_NUMBER: _builtins.int
+    TO_LEVEL_FIELD_NUMBER: _builtins.int
+    DIRECTION_FIELD_NUMBER: _builtins.int
+    PERSONS_FIELD_NUMBER: _builtins.int
+    FAMILIES_FIELD_NUMBER: _builtins.int
+    from_level: _builtins.str
+    to_level: _builtins.str
+    direction: Global___LevelDirection.ValueType
+    persons: _builtins.int
+    families: _builtins.int
+    def __init__(
+        self,
+        *,
+        from_level: _builtins.str = ...,
+        to_level: _builtins.str = ...,
+        direction: Global___LevelDirection.ValueType = ...,
+        persons: _builtins.int = ...,
+        families: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["direction", b"direction", "families", b"families", "from_level", b"from_level", "persons", b"persons", "to_level", b"to_level"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LevelChangeRow: _TypeAlias = LevelChangeRow  # noqa: Y015
+
+@_typing.final
+class ReportIntakeIndicatorsResponse(_message.Message):
+    """ReportIntakeIndicatorsResponse is MON-2's first half for one territory."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TERRITORY_FIELD_NUMBER: _builtins.int
+    PERIOD_START_FIELD_NUMBER: _builtins.int
+    PERIOD_END_FIELD_NUMBER: _builtins.int
+    AS_OF_FIELD_NUMBER: _builtins.int
+    FAMILIES_ACCEPTED_FIELD_NUMBER: _builtins.int
+    ACCEPTED_FIELD_NUMBER: _builtins.int
+    PERSONS_ACCEPTED_FIELD_NUMBER: _builtins.int
+    LEVEL_CHANGES_FIELD_NUMBER: _builtins.int
+    territory: _builtins.str
+    families_accepted: _builtins.int
+    """Distinct families accepted in the period."""
+    @_builtins.property
+    def period_start(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def period_end(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def as_of(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def accepted(self) -> _containers.RepeatedCompositeFieldContainer[Global___AcceptedRow]: ...
+    @_builtins.property
+    def persons_accepted(self) -> _containers.RepeatedCompositeFieldContainer[Global___LevelPersons]: ...
+    @_builtins.property
+    def level_changes(self) -> _containers.RepeatedCompositeFieldContainer[Global___LevelChangeRow]: ...
+    def __init__(
+        self,
+        *,
+        territory: _builtins.str = ...,
+        period_start: _timestamp_pb2.Timestamp | None = ...,
+        period_end: _timestamp_pb2.Timestamp | None = ...,
+        as_of: _timestamp_pb2.Timestamp | None = ...,
+        families_accepted: _builtins.int = ...,
+        accepted: _abc.Iterable[Global___AcceptedRow] | None = ...,
+        persons_accepted: _abc.Iterable[Global___LevelPersons] | None = ...,
+        level_changes: _abc.Iterable[Global___LevelChangeRow] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "period_end", b"period_end", "period_start", b"period_start"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accepted", b"accepted", "as_of", b"as_of", "families_accepted", b"families_accepted", "level_changes", b"level_changes", "period_end", b"period_end", "period_start", b"period_start", "persons_accepted", b"persons_accepted", "territory", b"territory"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReportIntakeIndicatorsResponse: _TypeAlias = ReportIntakeIndicatorsResponse  # noqa: Y015

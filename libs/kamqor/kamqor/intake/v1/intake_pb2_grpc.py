@@ -111,6 +111,16 @@ class IntakeServiceStub:
                 request_serializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.RecordHomeVisitRequest.SerializeToString,
                 response_deserializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.RecordHomeVisitResponse.FromString,
                 _registered_method=True)
+        self.FollowUpAppeal = channel.unary_unary(
+                '/kamqor.intake.v1.IntakeService/FollowUpAppeal',
+                request_serializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.FollowUpAppealRequest.SerializeToString,
+                response_deserializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.FollowUpAppealResponse.FromString,
+                _registered_method=True)
+        self.ReportIntakeIndicators = channel.unary_unary(
+                '/kamqor.intake.v1.IntakeService/ReportIntakeIndicators',
+                request_serializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.ReportIntakeIndicatorsRequest.SerializeToString,
+                response_deserializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.ReportIntakeIndicatorsResponse.FromString,
+                _registered_method=True)
 
 
 class IntakeServiceServicer:
@@ -235,6 +245,25 @@ class IntakeServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def FollowUpAppeal(self, request, context):
+        """FollowUpAppeal writes a later journal entry about an appeal (INT-2): further
+        information, or a correction that names what it corrects and why. The
+        original entry is never changed; both stay visible. Retries with the same
+        idempotency key write nothing twice.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReportIntakeIndicators(self, request, context):
+        """ReportIntakeIndicators counts the families accepted for support in a period
+        by channel, situation and support level, and the support-level changes the
+        assessments recorded (MON-2, first half). Aggregates only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_IntakeServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -312,6 +341,16 @@ def add_IntakeServiceServicer_to_server(servicer, server):
                     servicer.RecordHomeVisit,
                     request_deserializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.RecordHomeVisitRequest.FromString,
                     response_serializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.RecordHomeVisitResponse.SerializeToString,
+            ),
+            'FollowUpAppeal': grpc.unary_unary_rpc_method_handler(
+                    servicer.FollowUpAppeal,
+                    request_deserializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.FollowUpAppealRequest.FromString,
+                    response_serializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.FollowUpAppealResponse.SerializeToString,
+            ),
+            'ReportIntakeIndicators': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReportIntakeIndicators,
+                    request_deserializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.ReportIntakeIndicatorsRequest.FromString,
+                    response_serializer=kamqor_dot_intake_dot_v1_dot_intake__pb2.ReportIntakeIndicatorsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -721,6 +760,60 @@ class IntakeService:
             '/kamqor.intake.v1.IntakeService/RecordHomeVisit',
             kamqor_dot_intake_dot_v1_dot_intake__pb2.RecordHomeVisitRequest.SerializeToString,
             kamqor_dot_intake_dot_v1_dot_intake__pb2.RecordHomeVisitResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FollowUpAppeal(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.intake.v1.IntakeService/FollowUpAppeal',
+            kamqor_dot_intake_dot_v1_dot_intake__pb2.FollowUpAppealRequest.SerializeToString,
+            kamqor_dot_intake_dot_v1_dot_intake__pb2.FollowUpAppealResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReportIntakeIndicators(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.intake.v1.IntakeService/ReportIntakeIndicators',
+            kamqor_dot_intake_dot_v1_dot_intake__pb2.ReportIntakeIndicatorsRequest.SerializeToString,
+            kamqor_dot_intake_dot_v1_dot_intake__pb2.ReportIntakeIndicatorsResponse.FromString,
             options,
             channel_credentials,
             insecure,

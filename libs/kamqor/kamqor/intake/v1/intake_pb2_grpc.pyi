@@ -87,6 +87,17 @@ class IntakeServiceStub:
     """
     RecordHomeVisit: _grpc.UnaryUnaryMultiCallable[_intake_pb2.RecordHomeVisitRequest, _intake_pb2.RecordHomeVisitResponse]
     """RecordHomeVisit records the case worker's home inspection report (INT-8)."""
+    FollowUpAppeal: _grpc.UnaryUnaryMultiCallable[_intake_pb2.FollowUpAppealRequest, _intake_pb2.FollowUpAppealResponse]
+    """FollowUpAppeal writes a later journal entry about an appeal (INT-2): further
+    information, or a correction that names what it corrects and why. The
+    original entry is never changed; both stay visible. Retries with the same
+    idempotency key write nothing twice.
+    """
+    ReportIntakeIndicators: _grpc.UnaryUnaryMultiCallable[_intake_pb2.ReportIntakeIndicatorsRequest, _intake_pb2.ReportIntakeIndicatorsResponse]
+    """ReportIntakeIndicators counts the families accepted for support in a period
+    by channel, situation and support level, and the support-level changes the
+    assessments recorded (MON-2, first half). Aggregates only.
+    """
 
 @_typing.type_check_only
 class IntakeServiceAsyncStub(IntakeServiceStub):
@@ -147,6 +158,17 @@ class IntakeServiceAsyncStub(IntakeServiceStub):
     """
     RecordHomeVisit: _aio.UnaryUnaryMultiCallable[_intake_pb2.RecordHomeVisitRequest, _intake_pb2.RecordHomeVisitResponse]  # type: ignore[assignment]
     """RecordHomeVisit records the case worker's home inspection report (INT-8)."""
+    FollowUpAppeal: _aio.UnaryUnaryMultiCallable[_intake_pb2.FollowUpAppealRequest, _intake_pb2.FollowUpAppealResponse]  # type: ignore[assignment]
+    """FollowUpAppeal writes a later journal entry about an appeal (INT-2): further
+    information, or a correction that names what it corrects and why. The
+    original entry is never changed; both stay visible. Retries with the same
+    idempotency key write nothing twice.
+    """
+    ReportIntakeIndicators: _aio.UnaryUnaryMultiCallable[_intake_pb2.ReportIntakeIndicatorsRequest, _intake_pb2.ReportIntakeIndicatorsResponse]  # type: ignore[assignment]
+    """ReportIntakeIndicators counts the families accepted for support in a period
+    by channel, situation and support level, and the support-level changes the
+    assessments recorded (MON-2, first half). Aggregates only.
+    """
 
 class IntakeServiceServicer(metaclass=_abc_1.ABCMeta):
     """IntakeService keeps the electronic journal of appeals (INT-2) and the triage
@@ -294,5 +316,28 @@ class IntakeServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_intake_pb2.RecordHomeVisitResponse, _abc.Awaitable[_intake_pb2.RecordHomeVisitResponse]]:
         """RecordHomeVisit records the case worker's home inspection report (INT-8)."""
+
+    @_abc_1.abstractmethod
+    def FollowUpAppeal(
+        self,
+        request: _intake_pb2.FollowUpAppealRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_intake_pb2.FollowUpAppealResponse, _abc.Awaitable[_intake_pb2.FollowUpAppealResponse]]:
+        """FollowUpAppeal writes a later journal entry about an appeal (INT-2): further
+        information, or a correction that names what it corrects and why. The
+        original entry is never changed; both stay visible. Retries with the same
+        idempotency key write nothing twice.
+        """
+
+    @_abc_1.abstractmethod
+    def ReportIntakeIndicators(
+        self,
+        request: _intake_pb2.ReportIntakeIndicatorsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_intake_pb2.ReportIntakeIndicatorsResponse, _abc.Awaitable[_intake_pb2.ReportIntakeIndicatorsResponse]]:
+        """ReportIntakeIndicators counts the families accepted for support in a period
+        by channel, situation and support level, and the support-level changes the
+        assessments recorded (MON-2, first half). Aggregates only.
+        """
 
 def add_IntakeServiceServicer_to_server(servicer: IntakeServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -129,6 +129,7 @@ class Notice(_message.Message):
     DELIVERED_AT_FIELD_NUMBER: _builtins.int
     SENDER_AGENCY_FIELD_NUMBER: _builtins.int
     ESCALATED_AT_FIELD_NUMBER: _builtins.int
+    RECIPIENT_AGENCY_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     rule: _builtins.str
     """The rule that requires it, e.g. "SHL-3"."""
@@ -144,6 +145,10 @@ class Notice(_message.Message):
     """Event that caused it, for tracing back."""
     sender_agency: _builtins.str
     """The center that had to send it."""
+    recipient_agency: _builtins.str
+    """The one agency it is addressed to (NTF-3, PLN-4); empty when it goes to
+    every agency of recipient_agency_type in the territory (SHL-3).
+    """
     @_builtins.property
     def created_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -176,10 +181,11 @@ class Notice(_message.Message):
         delivered_at: _timestamp_pb2.Timestamp | None = ...,
         sender_agency: _builtins.str = ...,
         escalated_at: _timestamp_pb2.Timestamp | None = ...,
+        recipient_agency: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["acknowledged_at", b"acknowledged_at", "created_at", b"created_at", "delivered_at", b"delivered_at", "due_at", b"due_at", "escalated_at", b"escalated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["acknowledged_at", b"acknowledged_at", "acknowledged_by_agency", b"acknowledged_by_agency", "created_at", b"created_at", "delivered_at", b"delivered_at", "due_at", b"due_at", "escalated_at", b"escalated_at", "id", b"id", "recipient_agency_type", b"recipient_agency_type", "rule", b"rule", "sender_agency", b"sender_agency", "source_event_id", b"source_event_id", "state", b"state", "subject", b"subject", "territory", b"territory", "text", b"text"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["acknowledged_at", b"acknowledged_at", "acknowledged_by_agency", b"acknowledged_by_agency", "created_at", b"created_at", "delivered_at", b"delivered_at", "due_at", b"due_at", "escalated_at", b"escalated_at", "id", b"id", "recipient_agency", b"recipient_agency", "recipient_agency_type", b"recipient_agency_type", "rule", b"rule", "sender_agency", b"sender_agency", "source_event_id", b"source_event_id", "state", b"state", "subject", b"subject", "territory", b"territory", "text", b"text"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -781,3 +787,73 @@ class ReportNoticeIndicatorsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ReportNoticeIndicatorsResponse: _TypeAlias = ReportNoticeIndicatorsResponse  # noqa: Y015
+
+@_typing.final
+class RecordReceiptRequest(_message.Message):
+    """RecordReceiptRequest is a signed receipt, as the agency's system posted it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SENDER_FIELD_NUMBER: _builtins.int
+    TIMESTAMP_FIELD_NUMBER: _builtins.int
+    SIGNATURE_FIELD_NUMBER: _builtins.int
+    BODY_FIELD_NUMBER: _builtins.int
+    sender: _builtins.str
+    """X-Kamqor-Sender: the channels-file entry whose webhook secret signed it
+    (an agency id, or "<territory>/<agency_type>").
+    """
+    timestamp: _builtins.str
+    """X-Kamqor-Timestamp: Unix seconds when it was signed."""
+    signature: _builtins.str
+    """X-Kamqor-Signature: "sha256=" and the hex HMAC-SHA256 of timestamp "." body."""
+    body: _builtins.bytes
+    """The raw JSON body, exactly as signed: {"receipt_id": UUID, "notice_id": UUID}."""
+    def __init__(
+        self,
+        *,
+        sender: _builtins.str = ...,
+        timestamp: _builtins.str = ...,
+        signature: _builtins.str = ...,
+        body: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["body", b"body", "sender", b"sender", "signature", b"signature", "timestamp", b"timestamp"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordReceiptRequest: _TypeAlias = RecordReceiptRequest  # noqa: Y015
+
+@_typing.final
+class RecordReceiptResponse(_message.Message):
+    """RecordReceiptResponse says what was recorded."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RECEIPT_ID_FIELD_NUMBER: _builtins.int
+    NOTICE_ID_FIELD_NUMBER: _builtins.int
+    ACKNOWLEDGED_AT_FIELD_NUMBER: _builtins.int
+    FIRST_FIELD_NUMBER: _builtins.int
+    receipt_id: _builtins.str
+    notice_id: _builtins.str
+    first: _builtins.bool
+    """False when this receipt id had been recorded before (a retry or a replay)."""
+    @_builtins.property
+    def acknowledged_at(self) -> _timestamp_pb2.Timestamp:
+        """When the notice was acknowledged (by this receipt or before it)."""
+
+    def __init__(
+        self,
+        *,
+        receipt_id: _builtins.str = ...,
+        notice_id: _builtins.str = ...,
+        acknowledged_at: _timestamp_pb2.Timestamp | None = ...,
+        first: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["acknowledged_at", b"acknowledged_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["acknowledged_at", b"acknowledged_at", "first", b"first", "notice_id", b"notice_id", "receipt_id", b"receipt_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordReceiptResponse: _TypeAlias = RecordReceiptResponse  # noqa: Y015

@@ -71,6 +71,11 @@ class NotifyServiceStub:
                 request_serializer=kamqor_dot_notify_dot_v1_dot_notify__pb2.ReportNoticeIndicatorsRequest.SerializeToString,
                 response_deserializer=kamqor_dot_notify_dot_v1_dot_notify__pb2.ReportNoticeIndicatorsResponse.FromString,
                 _registered_method=True)
+        self.RecordReceipt = channel.unary_unary(
+                '/kamqor.notify.v1.NotifyService/RecordReceipt',
+                request_serializer=kamqor_dot_notify_dot_v1_dot_notify__pb2.RecordReceiptRequest.SerializeToString,
+                response_deserializer=kamqor_dot_notify_dot_v1_dot_notify__pb2.RecordReceiptResponse.FromString,
+                _registered_method=True)
 
 
 class NotifyServiceServicer:
@@ -136,6 +141,19 @@ class NotifyServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecordReceipt(self, request, context):
+        """RecordReceipt records a receipt a recipient agency's system posted for a
+        notice addressed to it, and with it the acknowledgement (NTF-7). It takes
+        no bearer token: the HMAC-SHA256 signature over the timestamp and the raw
+        body, with the sender's webhook secret, authenticates it; a stale
+        timestamp, a bad signature, another agency's notice or a receipt id used
+        for another notice is refused and nothing is written; the same receipt
+        again changes nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_NotifyServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -173,6 +191,11 @@ def add_NotifyServiceServicer_to_server(servicer, server):
                     servicer.ReportNoticeIndicators,
                     request_deserializer=kamqor_dot_notify_dot_v1_dot_notify__pb2.ReportNoticeIndicatorsRequest.FromString,
                     response_serializer=kamqor_dot_notify_dot_v1_dot_notify__pb2.ReportNoticeIndicatorsResponse.SerializeToString,
+            ),
+            'RecordReceipt': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordReceipt,
+                    request_deserializer=kamqor_dot_notify_dot_v1_dot_notify__pb2.RecordReceiptRequest.FromString,
+                    response_serializer=kamqor_dot_notify_dot_v1_dot_notify__pb2.RecordReceiptResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -366,6 +389,33 @@ class NotifyService:
             '/kamqor.notify.v1.NotifyService/ReportNoticeIndicators',
             kamqor_dot_notify_dot_v1_dot_notify__pb2.ReportNoticeIndicatorsRequest.SerializeToString,
             kamqor_dot_notify_dot_v1_dot_notify__pb2.ReportNoticeIndicatorsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordReceipt(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.notify.v1.NotifyService/RecordReceipt',
+            kamqor_dot_notify_dot_v1_dot_notify__pb2.RecordReceiptRequest.SerializeToString,
+            kamqor_dot_notify_dot_v1_dot_notify__pb2.RecordReceiptResponse.FromString,
             options,
             channel_credentials,
             insecure,

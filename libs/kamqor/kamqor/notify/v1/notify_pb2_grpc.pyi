@@ -62,6 +62,15 @@ class NotifyServiceStub:
     undelivered, acknowledged, and hours to delivery and acknowledgement
     (MON-6). Aggregates only; the deadline report's readers and period rules.
     """
+    RecordReceipt: _grpc.UnaryUnaryMultiCallable[_notify_pb2.RecordReceiptRequest, _notify_pb2.RecordReceiptResponse]
+    """RecordReceipt records a receipt a recipient agency's system posted for a
+    notice addressed to it, and with it the acknowledgement (NTF-7). It takes
+    no bearer token: the HMAC-SHA256 signature over the timestamp and the raw
+    body, with the sender's webhook secret, authenticates it; a stale
+    timestamp, a bad signature, another agency's notice or a receipt id used
+    for another notice is refused and nothing is written; the same receipt
+    again changes nothing.
+    """
 
 @_typing.type_check_only
 class NotifyServiceAsyncStub(NotifyServiceStub):
@@ -96,6 +105,15 @@ class NotifyServiceAsyncStub(NotifyServiceStub):
     recipient agency type and rule: delivered within the term or late,
     undelivered, acknowledged, and hours to delivery and acknowledgement
     (MON-6). Aggregates only; the deadline report's readers and period rules.
+    """
+    RecordReceipt: _aio.UnaryUnaryMultiCallable[_notify_pb2.RecordReceiptRequest, _notify_pb2.RecordReceiptResponse]  # type: ignore[assignment]
+    """RecordReceipt records a receipt a recipient agency's system posted for a
+    notice addressed to it, and with it the acknowledgement (NTF-7). It takes
+    no bearer token: the HMAC-SHA256 signature over the timestamp and the raw
+    body, with the sender's webhook secret, authenticates it; a stale
+    timestamp, a bad signature, another agency's notice or a receipt id used
+    for another notice is refused and nothing is written; the same receipt
+    again changes nothing.
     """
 
 class NotifyServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -170,6 +188,21 @@ class NotifyServiceServicer(metaclass=_abc_1.ABCMeta):
         recipient agency type and rule: delivered within the term or late,
         undelivered, acknowledged, and hours to delivery and acknowledgement
         (MON-6). Aggregates only; the deadline report's readers and period rules.
+        """
+
+    @_abc_1.abstractmethod
+    def RecordReceipt(
+        self,
+        request: _notify_pb2.RecordReceiptRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notify_pb2.RecordReceiptResponse, _abc.Awaitable[_notify_pb2.RecordReceiptResponse]]:
+        """RecordReceipt records a receipt a recipient agency's system posted for a
+        notice addressed to it, and with it the acknowledgement (NTF-7). It takes
+        no bearer token: the HMAC-SHA256 signature over the timestamp and the raw
+        body, with the sender's webhook secret, authenticates it; a stale
+        timestamp, a bad signature, another agency's notice or a receipt id used
+        for another notice is refused and nothing is written; the same receipt
+        again changes nothing.
         """
 
 def add_NotifyServiceServicer_to_server(servicer: NotifyServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

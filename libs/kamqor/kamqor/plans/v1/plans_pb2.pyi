@@ -76,6 +76,17 @@ class _PlanStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_PlanState.V
     PLAN_STATE_UNSPECIFIED: _PlanState.ValueType  # 0
     PLAN_STATE_DRAFT: _PlanState.ValueType  # 1
     PLAN_STATE_APPROVED: _PlanState.ValueType  # 2
+    """Approved and in force."""
+    PLAN_STATE_SUBMITTED: _PlanState.ValueType  # 3
+    """Submitted to the approving body (PLN-4)."""
+    PLAN_STATE_UNDER_REVIEW: _PlanState.ValueType  # 4
+    """Under its interim or final review (PLN-13); measures may be amended."""
+    PLAN_STATE_MONITORING: _PlanState.ValueType  # 5
+    """Closed; the situation is monitored (PLN-12)."""
+    PLAN_STATE_CLOSED: _PlanState.ValueType  # 6
+    """Closed and its monitoring ended."""
+    PLAN_STATE_REOPENED: _PlanState.ValueType  # 7
+    """Monitoring found the situation worse; a revised plan took over (PLN-12)."""
 
 class PlanState(_PlanState, metaclass=_PlanStateEnumTypeWrapper):
     """PlanState is where a plan is in its life."""
@@ -83,6 +94,17 @@ class PlanState(_PlanState, metaclass=_PlanStateEnumTypeWrapper):
 PLAN_STATE_UNSPECIFIED: PlanState.ValueType  # 0
 PLAN_STATE_DRAFT: PlanState.ValueType  # 1
 PLAN_STATE_APPROVED: PlanState.ValueType  # 2
+"""Approved and in force."""
+PLAN_STATE_SUBMITTED: PlanState.ValueType  # 3
+"""Submitted to the approving body (PLN-4)."""
+PLAN_STATE_UNDER_REVIEW: PlanState.ValueType  # 4
+"""Under its interim or final review (PLN-13); measures may be amended."""
+PLAN_STATE_MONITORING: PlanState.ValueType  # 5
+"""Closed; the situation is monitored (PLN-12)."""
+PLAN_STATE_CLOSED: PlanState.ValueType  # 6
+"""Closed and its monitoring ended."""
+PLAN_STATE_REOPENED: PlanState.ValueType  # 7
+"""Monitoring found the situation worse; a revised plan took over (PLN-12)."""
 Global___PlanState: _TypeAlias = PlanState  # noqa: Y015
 
 class _MeasureKind:
@@ -136,6 +158,10 @@ class _MeasureStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_MeasureS
     """Returned for rework or repeat execution (PLN-8)."""
     MEASURE_STATE_COMPLETED: _MeasureState.ValueType  # 6
     """Marked completed by the center (PLN-9)."""
+    MEASURE_STATE_DECLINED: _MeasureState.ValueType  # 7
+    """Declined by its agency with a reason; the center re-routes it."""
+    MEASURE_STATE_CANCELLED: _MeasureState.ValueType  # 8
+    """Cancelled at a review (PLN-13)."""
 
 class MeasureState(_MeasureState, metaclass=_MeasureStateEnumTypeWrapper):
     """MeasureState is where a measure is in its life."""
@@ -153,6 +179,10 @@ MEASURE_STATE_RETURNED: MeasureState.ValueType  # 5
 """Returned for rework or repeat execution (PLN-8)."""
 MEASURE_STATE_COMPLETED: MeasureState.ValueType  # 6
 """Marked completed by the center (PLN-9)."""
+MEASURE_STATE_DECLINED: MeasureState.ValueType  # 7
+"""Declined by its agency with a reason; the center re-routes it."""
+MEASURE_STATE_CANCELLED: MeasureState.ValueType  # 8
+"""Cancelled at a review (PLN-13)."""
 Global___MeasureState: _TypeAlias = MeasureState  # noqa: Y015
 
 class _ReturnMode:
@@ -172,6 +202,108 @@ RETURN_MODE_UNSPECIFIED: ReturnMode.ValueType  # 0
 RETURN_MODE_REWORK: ReturnMode.ValueType  # 1
 RETURN_MODE_REPEAT: ReturnMode.ValueType  # 2
 Global___ReturnMode: _TypeAlias = ReturnMode  # noqa: Y015
+
+class _ParticipantRole:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ParticipantRoleEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ParticipantRole.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    PARTICIPANT_ROLE_UNSPECIFIED: _ParticipantRole.ValueType  # 0
+    PARTICIPANT_ROLE_FAMILY: _ParticipantRole.ValueType  # 1
+    PARTICIPANT_ROLE_LAWYER: _ParticipantRole.ValueType  # 2
+    PARTICIPANT_ROLE_PSYCHOLOGIST: _ParticipantRole.ValueType  # 3
+    PARTICIPANT_ROLE_SOCIAL_PEDAGOGUE: _ParticipantRole.ValueType  # 4
+    PARTICIPANT_ROLE_MEDICAL_WORKER: _ParticipantRole.ValueType  # 5
+    PARTICIPANT_ROLE_SOCIAL_WORKER: _ParticipantRole.ValueType  # 6
+    PARTICIPANT_ROLE_POLICE: _ParticipantRole.ValueType  # 7
+    PARTICIPANT_ROLE_NGO: _ParticipantRole.ValueType  # 8
+
+class ParticipantRole(_ParticipantRole, metaclass=_ParticipantRoleEnumTypeWrapper):
+    """ParticipantRole is who drafted the plan with the family (PLN-3)."""
+
+PARTICIPANT_ROLE_UNSPECIFIED: ParticipantRole.ValueType  # 0
+PARTICIPANT_ROLE_FAMILY: ParticipantRole.ValueType  # 1
+PARTICIPANT_ROLE_LAWYER: ParticipantRole.ValueType  # 2
+PARTICIPANT_ROLE_PSYCHOLOGIST: ParticipantRole.ValueType  # 3
+PARTICIPANT_ROLE_SOCIAL_PEDAGOGUE: ParticipantRole.ValueType  # 4
+PARTICIPANT_ROLE_MEDICAL_WORKER: ParticipantRole.ValueType  # 5
+PARTICIPANT_ROLE_SOCIAL_WORKER: ParticipantRole.ValueType  # 6
+PARTICIPANT_ROLE_POLICE: ParticipantRole.ValueType  # 7
+PARTICIPANT_ROLE_NGO: ParticipantRole.ValueType  # 8
+Global___ParticipantRole: _TypeAlias = ParticipantRole  # noqa: Y015
+
+class _ReviewKind:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ReviewKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ReviewKind.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    REVIEW_KIND_UNSPECIFIED: _ReviewKind.ValueType  # 0
+    REVIEW_KIND_INTERIM: _ReviewKind.ValueType  # 1
+    REVIEW_KIND_FINAL: _ReviewKind.ValueType  # 2
+
+class ReviewKind(_ReviewKind, metaclass=_ReviewKindEnumTypeWrapper):
+    """ReviewKind is the interim or the final review (PLN-13)."""
+
+REVIEW_KIND_UNSPECIFIED: ReviewKind.ValueType  # 0
+REVIEW_KIND_INTERIM: ReviewKind.ValueType  # 1
+REVIEW_KIND_FINAL: ReviewKind.ValueType  # 2
+Global___ReviewKind: _TypeAlias = ReviewKind  # noqa: Y015
+
+class _ReviewDecision:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ReviewDecisionEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ReviewDecision.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    REVIEW_DECISION_UNSPECIFIED: _ReviewDecision.ValueType  # 0
+    REVIEW_DECISION_CONTINUE: _ReviewDecision.ValueType  # 1
+    REVIEW_DECISION_EXTEND: _ReviewDecision.ValueType  # 2
+    REVIEW_DECISION_CLOSE: _ReviewDecision.ValueType  # 3
+
+class ReviewDecision(_ReviewDecision, metaclass=_ReviewDecisionEnumTypeWrapper):
+    """ReviewDecision is what a review decides (PLN-13, PLN-1)."""
+
+REVIEW_DECISION_UNSPECIFIED: ReviewDecision.ValueType  # 0
+REVIEW_DECISION_CONTINUE: ReviewDecision.ValueType  # 1
+REVIEW_DECISION_EXTEND: ReviewDecision.ValueType  # 2
+REVIEW_DECISION_CLOSE: ReviewDecision.ValueType  # 3
+Global___ReviewDecision: _TypeAlias = ReviewDecision  # noqa: Y015
+
+class _ClosureGround:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ClosureGroundEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ClosureGround.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    CLOSURE_GROUND_UNSPECIFIED: _ClosureGround.ValueType  # 0
+    CLOSURE_GROUND_RESULT_ACHIEVED: _ClosureGround.ValueType  # 1
+    """All measures completed: the result is achieved."""
+    CLOSURE_GROUND_FAMILY_REFUSED: _ClosureGround.ValueType  # 2
+    """The family refused further support."""
+    CLOSURE_GROUND_FAMILY_NONCOMPLIANCE: _ClosureGround.ValueType  # 3
+    """The family did not carry out its measures."""
+    CLOSURE_GROUND_OTHER_CONFIRMED: _ClosureGround.ValueType  # 4
+    """Other objective, confirmed individual grounds."""
+    CLOSURE_GROUND_RESULT_IMPOSSIBLE: _ClosureGround.ValueType  # 5
+    """The result cannot be achieved, by the working group's decision (Yugra)."""
+
+class ClosureGround(_ClosureGround, metaclass=_ClosureGroundEnumTypeWrapper):
+    """ClosureGround is why support ends (PLN-10)."""
+
+CLOSURE_GROUND_UNSPECIFIED: ClosureGround.ValueType  # 0
+CLOSURE_GROUND_RESULT_ACHIEVED: ClosureGround.ValueType  # 1
+"""All measures completed: the result is achieved."""
+CLOSURE_GROUND_FAMILY_REFUSED: ClosureGround.ValueType  # 2
+"""The family refused further support."""
+CLOSURE_GROUND_FAMILY_NONCOMPLIANCE: ClosureGround.ValueType  # 3
+"""The family did not carry out its measures."""
+CLOSURE_GROUND_OTHER_CONFIRMED: ClosureGround.ValueType  # 4
+"""Other objective, confirmed individual grounds."""
+CLOSURE_GROUND_RESULT_IMPOSSIBLE: ClosureGround.ValueType  # 5
+"""The result cannot be achieved, by the working group's decision (Yugra)."""
+Global___ClosureGround: _TypeAlias = ClosureGround  # noqa: Y015
 
 class _MeasureOrder:
     ValueType = _typing.NewType("ValueType", _builtins.int)
@@ -270,6 +402,11 @@ class Measure(_message.Message):
     COMPLETED_ON_FIELD_NUMBER: _builtins.int
     OBLIGATIONS_FIELD_NUMBER: _builtins.int
     CASE_ID_FIELD_NUMBER: _builtins.int
+    AGENCY_NAME_FIELD_NUMBER: _builtins.int
+    AGENCY_CONTACT_FIELD_NUMBER: _builtins.int
+    DECLINE_REASON_FIELD_NUMBER: _builtins.int
+    DECLINE_COMMENT_FIELD_NUMBER: _builtins.int
+    CHANGES_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     plan_id: _builtins.str
     territory: _builtins.str
@@ -294,6 +431,13 @@ class Measure(_message.Message):
     """ISO date, YYYY-MM-DD (PLN-9)."""
     case_id: _builtins.str
     """The case of the intake service the plan belongs to."""
+    agency_name: _builtins.str
+    """The responsible organisation as the agency directory names it (seed 003 4.2).
+    Numbered from 40: the plan's life appends its own fields below 40.
+    """
+    decline_reason: _builtins.str
+    """The agency's reason for declining, and its comment (closed-loop referral)."""
+    decline_comment: _builtins.str
     @_builtins.property
     def sent_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -302,6 +446,12 @@ class Measure(_message.Message):
     def reported_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
     def obligations(self) -> _containers.RepeatedCompositeFieldContainer[_deadlines_pb2.Obligation]: ...
+    @_builtins.property
+    def agency_contact(self) -> Global___AgencyContact: ...
+    @_builtins.property
+    def changes(self) -> _containers.RepeatedCompositeFieldContainer[Global___MeasureChange]:
+        """Every routing and amendment of the measure, oldest first (PLN-13)."""
+
     def __init__(
         self,
         *,
@@ -328,10 +478,15 @@ class Measure(_message.Message):
         completed_on: _builtins.str = ...,
         obligations: _abc.Iterable[_deadlines_pb2.Obligation] | None = ...,
         case_id: _builtins.str = ...,
+        agency_name: _builtins.str = ...,
+        agency_contact: Global___AgencyContact | None = ...,
+        decline_reason: _builtins.str = ...,
+        decline_comment: _builtins.str = ...,
+        changes: _abc.Iterable[Global___MeasureChange] | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["assigned_at", b"assigned_at", "reported_at", b"reported_at", "sent_at", b"sent_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["agency_contact", b"agency_contact", "assigned_at", b"assigned_at", "reported_at", b"reported_at", "sent_at", b"sent_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["agency_id", b"agency_id", "agency_type", b"agency_type", "assigned_at", b"assigned_at", "assignee", b"assignee", "case_id", b"case_id", "center_id", b"center_id", "completed_on", b"completed_on", "deadline", b"deadline", "id", b"id", "kind", b"kind", "obligations", b"obligations", "plan_id", b"plan_id", "report", b"report", "reported_at", b"reported_at", "reported_on_time", b"reported_on_time", "return_mode", b"return_mode", "return_reason", b"return_reason", "returns", b"returns", "sent_at", b"sent_at", "state", b"state", "target", b"target", "territory", b"territory", "title", b"title"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agency_contact", b"agency_contact", "agency_id", b"agency_id", "agency_name", b"agency_name", "agency_type", b"agency_type", "assigned_at", b"assigned_at", "assignee", b"assignee", "case_id", b"case_id", "center_id", b"center_id", "changes", b"changes", "completed_on", b"completed_on", "deadline", b"deadline", "decline_comment", b"decline_comment", "decline_reason", b"decline_reason", "id", b"id", "kind", b"kind", "obligations", b"obligations", "plan_id", b"plan_id", "report", b"report", "reported_at", b"reported_at", "reported_on_time", b"reported_on_time", "return_mode", b"return_mode", "return_reason", b"return_reason", "returns", b"returns", "sent_at", b"sent_at", "state", b"state", "target", b"target", "territory", b"territory", "title", b"title"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -357,6 +512,18 @@ class Plan(_message.Message):
     APPROVAL_DECISION_FIELD_NUMBER: _builtins.int
     TERM_ENDS_AT_FIELD_NUMBER: _builtins.int
     MEASURES_FIELD_NUMBER: _builtins.int
+    FAMILY_ID_FIELD_NUMBER: _builtins.int
+    APPLIED_ON_FIELD_NUMBER: _builtins.int
+    SUBMITTED_BY_FIELD_NUMBER: _builtins.int
+    SUBMITTED_AT_FIELD_NUMBER: _builtins.int
+    PARTICIPANTS_FIELD_NUMBER: _builtins.int
+    REVIEWS_FIELD_NUMBER: _builtins.int
+    LEVEL_CHANGES_FIELD_NUMBER: _builtins.int
+    CLOSURE_FIELD_NUMBER: _builtins.int
+    REVISES_PLAN_ID_FIELD_NUMBER: _builtins.int
+    REVISED_BY_PLAN_ID_FIELD_NUMBER: _builtins.int
+    HISTORY_FIELD_NUMBER: _builtins.int
+    OBLIGATIONS_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     center_id: _builtins.str
     territory: _builtins.str
@@ -368,6 +535,14 @@ class Plan(_message.Message):
     approved_by: _builtins.str
     approval_decision: _builtins.str
     """The approving body's decision, e.g. the working group's protocol number (PLN-4)."""
+    family_id: _builtins.str
+    """The family of the case, as intake announced it (PLN-1)."""
+    applied_on: _builtins.str
+    """ISO date of the person's application, where the profile counts from it (PLN-4, Yugra)."""
+    submitted_by: _builtins.str
+    revises_plan_id: _builtins.str
+    """The plan this one revises after a reopening, and the plan that revised this one (PLN-12)."""
+    revised_by_plan_id: _builtins.str
     @_builtins.property
     def created_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -380,6 +555,24 @@ class Plan(_message.Message):
 
     @_builtins.property
     def measures(self) -> _containers.RepeatedCompositeFieldContainer[Global___Measure]: ...
+    @_builtins.property
+    def submitted_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def participants(self) -> _containers.RepeatedCompositeFieldContainer[Global___Participant]: ...
+    @_builtins.property
+    def reviews(self) -> _containers.RepeatedCompositeFieldContainer[Global___Review]: ...
+    @_builtins.property
+    def level_changes(self) -> _containers.RepeatedCompositeFieldContainer[Global___LevelChange]: ...
+    @_builtins.property
+    def closure(self) -> Global___Closure: ...
+    @_builtins.property
+    def history(self) -> _containers.RepeatedCompositeFieldContainer[Global___PlanAct]:
+        """Every act of the plan's life, oldest first."""
+
+    @_builtins.property
+    def obligations(self) -> _containers.RepeatedCompositeFieldContainer[_deadlines_pb2.Obligation]:
+        """The plan's own obligations (PLN-1 term, PLN-4, PLN-12, PLN-13)."""
+
     def __init__(
         self,
         *,
@@ -397,14 +590,851 @@ class Plan(_message.Message):
         approval_decision: _builtins.str = ...,
         term_ends_at: _timestamp_pb2.Timestamp | None = ...,
         measures: _abc.Iterable[Global___Measure] | None = ...,
+        family_id: _builtins.str = ...,
+        applied_on: _builtins.str = ...,
+        submitted_by: _builtins.str = ...,
+        submitted_at: _timestamp_pb2.Timestamp | None = ...,
+        participants: _abc.Iterable[Global___Participant] | None = ...,
+        reviews: _abc.Iterable[Global___Review] | None = ...,
+        level_changes: _abc.Iterable[Global___LevelChange] | None = ...,
+        closure: Global___Closure | None = ...,
+        revises_plan_id: _builtins.str = ...,
+        revised_by_plan_id: _builtins.str = ...,
+        history: _abc.Iterable[Global___PlanAct] | None = ...,
+        obligations: _abc.Iterable[_deadlines_pb2.Obligation] | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["approved_at", b"approved_at", "created_at", b"created_at", "term_ends_at", b"term_ends_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["approved_at", b"approved_at", "closure", b"closure", "created_at", b"created_at", "submitted_at", b"submitted_at", "term_ends_at", b"term_ends_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["approval_decision", b"approval_decision", "approved_at", b"approved_at", "approved_by", b"approved_by", "case_id", b"case_id", "center_id", b"center_id", "created_at", b"created_at", "created_by", b"created_by", "id", b"id", "measures", b"measures", "situation", b"situation", "state", b"state", "support_level", b"support_level", "term_ends_at", b"term_ends_at", "territory", b"territory"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["applied_on", b"applied_on", "approval_decision", b"approval_decision", "approved_at", b"approved_at", "approved_by", b"approved_by", "case_id", b"case_id", "center_id", b"center_id", "closure", b"closure", "created_at", b"created_at", "created_by", b"created_by", "family_id", b"family_id", "history", b"history", "id", b"id", "level_changes", b"level_changes", "measures", b"measures", "obligations", b"obligations", "participants", b"participants", "reviews", b"reviews", "revised_by_plan_id", b"revised_by_plan_id", "revises_plan_id", b"revises_plan_id", "situation", b"situation", "state", b"state", "submitted_at", b"submitted_at", "submitted_by", b"submitted_by", "support_level", b"support_level", "term_ends_at", b"term_ends_at", "territory", b"territory"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Plan: _TypeAlias = Plan  # noqa: Y015
+
+@_typing.final
+class Participant(_message.Message):
+    """Participant is one person who drafted the plan (PLN-3); personal data."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ROLE_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    ORGANISATION_FIELD_NUMBER: _builtins.int
+    role: Global___ParticipantRole.ValueType
+    name: _builtins.str
+    organisation: _builtins.str
+    def __init__(
+        self,
+        *,
+        role: Global___ParticipantRole.ValueType = ...,
+        name: _builtins.str = ...,
+        organisation: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "organisation", b"organisation", "role", b"role"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Participant: _TypeAlias = Participant  # noqa: Y015
+
+@_typing.final
+class Review(_message.Message):
+    """Review is one review of a plan (PLN-13)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    OPENED_AT_FIELD_NUMBER: _builtins.int
+    OPENED_BY_FIELD_NUMBER: _builtins.int
+    CONCLUDED_AT_FIELD_NUMBER: _builtins.int
+    CONCLUDED_BY_FIELD_NUMBER: _builtins.int
+    DECISION_FIELD_NUMBER: _builtins.int
+    CONCLUSION_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    kind: Global___ReviewKind.ValueType
+    opened_by: _builtins.str
+    concluded_by: _builtins.str
+    decision: Global___ReviewDecision.ValueType
+    conclusion: _builtins.str
+    @_builtins.property
+    def opened_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def concluded_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        kind: Global___ReviewKind.ValueType = ...,
+        opened_at: _timestamp_pb2.Timestamp | None = ...,
+        opened_by: _builtins.str = ...,
+        concluded_at: _timestamp_pb2.Timestamp | None = ...,
+        concluded_by: _builtins.str = ...,
+        decision: Global___ReviewDecision.ValueType = ...,
+        conclusion: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["concluded_at", b"concluded_at", "opened_at", b"opened_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["concluded_at", b"concluded_at", "concluded_by", b"concluded_by", "conclusion", b"conclusion", "decision", b"decision", "id", b"id", "kind", b"kind", "opened_at", b"opened_at", "opened_by", b"opened_by"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Review: _TypeAlias = Review  # noqa: Y015
+
+@_typing.final
+class LevelChange(_message.Message):
+    """LevelChange is a person's support-level change (PLN-14)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    PERSON_FIELD_NUMBER: _builtins.int
+    FROM_LEVEL_FIELD_NUMBER: _builtins.int
+    TO_LEVEL_FIELD_NUMBER: _builtins.int
+    DIRECTION_FIELD_NUMBER: _builtins.int
+    INDICATOR_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    AT_FIELD_NUMBER: _builtins.int
+    BY_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    person: _builtins.str
+    """Who in the family ("mother", a person's id); personal data."""
+    from_level: Global___SupportLevel.ValueType
+    to_level: Global___SupportLevel.ValueType
+    direction: _builtins.str
+    """"worse", "better" or "other" (a change the regulation does not count)."""
+    indicator: _builtins.str
+    """The counted direction, e.g. "basic_to_crisis"; empty for "other"."""
+    reason: _builtins.str
+    by: _builtins.str
+    @_builtins.property
+    def at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        person: _builtins.str = ...,
+        from_level: Global___SupportLevel.ValueType = ...,
+        to_level: Global___SupportLevel.ValueType = ...,
+        direction: _builtins.str = ...,
+        indicator: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        at: _timestamp_pb2.Timestamp | None = ...,
+        by: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["at", b"at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["at", b"at", "by", b"by", "direction", b"direction", "from_level", b"from_level", "id", b"id", "indicator", b"indicator", "person", b"person", "reason", b"reason", "to_level", b"to_level"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LevelChange: _TypeAlias = LevelChange  # noqa: Y015
+
+@_typing.final
+class Closure(_message.Message):
+    """Closure is the decision to end support and the monitoring after it (PLN-10..PLN-12)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GROUND_FIELD_NUMBER: _builtins.int
+    EXPLANATION_FIELD_NUMBER: _builtins.int
+    DECISION_FIELD_NUMBER: _builtins.int
+    CLOSED_BY_FIELD_NUMBER: _builtins.int
+    CLOSED_AT_FIELD_NUMBER: _builtins.int
+    MONITORING_FROM_FIELD_NUMBER: _builtins.int
+    MONITORING_UNTIL_FIELD_NUMBER: _builtins.int
+    MONITORING_ENDED_AT_FIELD_NUMBER: _builtins.int
+    MONITORING_OUTCOME_FIELD_NUMBER: _builtins.int
+    ground: Global___ClosureGround.ValueType
+    explanation: _builtins.str
+    decision: _builtins.str
+    closed_by: _builtins.str
+    monitoring_outcome: _builtins.str
+    @_builtins.property
+    def closed_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def monitoring_from(self) -> _timestamp_pb2.Timestamp:
+        """Monitoring may end from `monitoring_from` and lasts until `monitoring_until` at most."""
+
+    @_builtins.property
+    def monitoring_until(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def monitoring_ended_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        ground: Global___ClosureGround.ValueType = ...,
+        explanation: _builtins.str = ...,
+        decision: _builtins.str = ...,
+        closed_by: _builtins.str = ...,
+        closed_at: _timestamp_pb2.Timestamp | None = ...,
+        monitoring_from: _timestamp_pb2.Timestamp | None = ...,
+        monitoring_until: _timestamp_pb2.Timestamp | None = ...,
+        monitoring_ended_at: _timestamp_pb2.Timestamp | None = ...,
+        monitoring_outcome: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["closed_at", b"closed_at", "monitoring_ended_at", b"monitoring_ended_at", "monitoring_from", b"monitoring_from", "monitoring_until", b"monitoring_until"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["closed_at", b"closed_at", "closed_by", b"closed_by", "decision", b"decision", "explanation", b"explanation", "ground", b"ground", "monitoring_ended_at", b"monitoring_ended_at", "monitoring_from", b"monitoring_from", "monitoring_outcome", b"monitoring_outcome", "monitoring_until", b"monitoring_until"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Closure: _TypeAlias = Closure  # noqa: Y015
+
+@_typing.final
+class PlanAct(_message.Message):
+    """PlanAct is one act of a plan's life, with who and why."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACT_FIELD_NUMBER: _builtins.int
+    FROM_STATE_FIELD_NUMBER: _builtins.int
+    TO_STATE_FIELD_NUMBER: _builtins.int
+    AT_FIELD_NUMBER: _builtins.int
+    BY_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    act: _builtins.str
+    """"submit", "approve", "open_review", "conclude_review", "extend", "change_level",
+    "close", "end_monitoring", "reopen".
+    """
+    from_state: Global___PlanState.ValueType
+    to_state: Global___PlanState.ValueType
+    by: _builtins.str
+    reason: _builtins.str
+    @_builtins.property
+    def at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        act: _builtins.str = ...,
+        from_state: Global___PlanState.ValueType = ...,
+        to_state: Global___PlanState.ValueType = ...,
+        at: _timestamp_pb2.Timestamp | None = ...,
+        by: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["at", b"at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["act", b"act", "at", b"at", "by", b"by", "from_state", b"from_state", "reason", b"reason", "to_state", b"to_state"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PlanAct: _TypeAlias = PlanAct  # noqa: Y015
+
+@_typing.final
+class PlanSummary(_message.Message):
+    """PlanSummary is one row of a list of plans, without personal data."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    SITUATION_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    CREATED_BY_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    TERM_ENDS_AT_FIELD_NUMBER: _builtins.int
+    MEASURES_FIELD_NUMBER: _builtins.int
+    OPEN_MEASURES_FIELD_NUMBER: _builtins.int
+    NEXT_DUE_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    case_id: _builtins.str
+    situation: Global___Situation.ValueType
+    state: Global___PlanState.ValueType
+    created_by: _builtins.str
+    measures: _builtins.int
+    open_measures: _builtins.int
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def term_ends_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def next_due(self) -> _deadlines_pb2.Obligation:
+        """The earliest open obligation of the plan or of its measures, if any."""
+
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        case_id: _builtins.str = ...,
+        situation: Global___Situation.ValueType = ...,
+        state: Global___PlanState.ValueType = ...,
+        created_by: _builtins.str = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+        term_ends_at: _timestamp_pb2.Timestamp | None = ...,
+        measures: _builtins.int = ...,
+        open_measures: _builtins.int = ...,
+        next_due: _deadlines_pb2.Obligation | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "next_due", b"next_due", "term_ends_at", b"term_ends_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "created_at", b"created_at", "created_by", b"created_by", "id", b"id", "measures", b"measures", "next_due", b"next_due", "open_measures", b"open_measures", "situation", b"situation", "state", b"state", "term_ends_at", b"term_ends_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PlanSummary: _TypeAlias = PlanSummary  # noqa: Y015
+
+@_typing.final
+class ListPlansRequest(_message.Message):
+    """ListPlansRequest pages through plans, newest first."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    MINE_FIELD_NUMBER: _builtins.int
+    page_size: _builtins.int
+    page_token: _builtins.str
+    state: Global___PlanState.ValueType
+    """Only plans in this state; unspecified for all."""
+    case_id: _builtins.str
+    """Only the plans of this case."""
+    mine: _builtins.bool
+    """Only the plans the caller drafted (the case worker's own)."""
+    def __init__(
+        self,
+        *,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+        state: Global___PlanState.ValueType = ...,
+        case_id: _builtins.str = ...,
+        mine: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "mine", b"mine", "page_size", b"page_size", "page_token", b"page_token", "state", b"state"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListPlansRequest: _TypeAlias = ListPlansRequest  # noqa: Y015
+
+@_typing.final
+class ListPlansResponse(_message.Message):
+    """ListPlansResponse is one page of plans."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PLANS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    @_builtins.property
+    def plans(self) -> _containers.RepeatedCompositeFieldContainer[Global___PlanSummary]: ...
+    def __init__(
+        self,
+        *,
+        plans: _abc.Iterable[Global___PlanSummary] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "plans", b"plans"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListPlansResponse: _TypeAlias = ListPlansResponse  # noqa: Y015
+
+@_typing.final
+class SubmitPlanRequest(_message.Message):
+    """SubmitPlanRequest names the draft to submit."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PLAN_ID_FIELD_NUMBER: _builtins.int
+    plan_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        plan_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["plan_id", b"plan_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SubmitPlanRequest: _TypeAlias = SubmitPlanRequest  # noqa: Y015
+
+@_typing.final
+class SubmitPlanResponse(_message.Message):
+    """SubmitPlanResponse returns the submitted plan."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PLAN_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def plan(self) -> Global___Plan: ...
+    def __init__(
+        self,
+        *,
+        plan: Global___Plan | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["plan", b"plan"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["plan", b"plan"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SubmitPlanResponse: _TypeAlias = SubmitPlanResponse  # noqa: Y015
+
+@_typing.final
+class OpenReviewRequest(_message.Message):
+    """OpenReviewRequest opens a review."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PLAN_ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    plan_id: _builtins.str
+    kind: Global___ReviewKind.ValueType
+    def __init__(
+        self,
+        *,
+        plan_id: _builtins.str = ...,
+        kind: Global___ReviewKind.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["kind", b"kind", "plan_id", b"plan_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OpenReviewRequest: _TypeAlias = OpenReviewRequest  # noqa: Y015
+
+@_typing.final
+class OpenReviewResponse(_message.Message):
+    """OpenReviewResponse returns the plan under review."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PLAN_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def plan(self) -> Global___Plan: ...
+    def __init__(
+        self,
+        *,
+        plan: Global___Plan | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["plan", b"plan"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["plan", b"plan"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OpenReviewResponse: _TypeAlias = OpenReviewResponse  # noqa: Y015
+
+@_typing.final
+class ConcludeReviewRequest(_message.Message):
+    """ConcludeReviewRequest concludes the open review."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PLAN_ID_FIELD_NUMBER: _builtins.int
+    DECISION_FIELD_NUMBER: _builtins.int
+    CONCLUSION_FIELD_NUMBER: _builtins.int
+    plan_id: _builtins.str
+    decision: Global___ReviewDecision.ValueType
+    conclusion: _builtins.str
+    """The review's findings (Irkutsk: the control report of the home visit)."""
+    def __init__(
+        self,
+        *,
+        plan_id: _builtins.str = ...,
+        decision: Global___ReviewDecision.ValueType = ...,
+        conclusion: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["conclusion", b"conclusion", "decision", b"decision", "plan_id", b"plan_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ConcludeReviewRequest: _TypeAlias = ConcludeReviewRequest  # noqa: Y015
+
+@_typing.final
+class ConcludeReviewResponse(_message.Message):
+    """ConcludeReviewResponse returns the plan in force again."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PLAN_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def plan(self) -> Global___Plan: ...
+    def __init__(
+        self,
+        *,
+        plan: Global___Plan | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["plan", b"plan"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["plan", b"plan"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ConcludeReviewResponse: _TypeAlias = ConcludeReviewResponse  # noqa: Y015
+
+@_typing.final
+class ChangeSupportLevelRequest(_message.Message):
+    """ChangeSupportLevelRequest records a level change."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PLAN_ID_FIELD_NUMBER: _builtins.int
+    PERSON_FIELD_NUMBER: _builtins.int
+    FROM_LEVEL_FIELD_NUMBER: _builtins.int
+    TO_LEVEL_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    plan_id: _builtins.str
+    person: _builtins.str
+    from_level: Global___SupportLevel.ValueType
+    to_level: Global___SupportLevel.ValueType
+    reason: _builtins.str
+    def __init__(
+        self,
+        *,
+        plan_id: _builtins.str = ...,
+        person: _builtins.str = ...,
+        from_level: Global___SupportLevel.ValueType = ...,
+        to_level: Global___SupportLevel.ValueType = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["from_level", b"from_level", "person", b"person", "plan_id", b"plan_id", "reason", b"reason", "to_level", b"to_level"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ChangeSupportLevelRequest: _TypeAlias = ChangeSupportLevelRequest  # noqa: Y015
+
+@_typing.final
+class ChangeSupportLevelResponse(_message.Message):
+    """ChangeSupportLevelResponse returns the plan."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PLAN_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def plan(self) -> Global___Plan: ...
+    def __init__(
+        self,
+        *,
+        plan: Global___Plan | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["plan", b"plan"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["plan", b"plan"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ChangeSupportLevelResponse: _TypeAlias = ChangeSupportLevelResponse  # noqa: Y015
+
+@_typing.final
+class ExtendPlanRequest(_message.Message):
+    """ExtendPlanRequest extends a plan's term."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PLAN_ID_FIELD_NUMBER: _builtins.int
+    REQUEST_RECEIVED_ON_FIELD_NUMBER: _builtins.int
+    MONTHS_FIELD_NUMBER: _builtins.int
+    DECISION_FIELD_NUMBER: _builtins.int
+    plan_id: _builtins.str
+    request_received_on: _builtins.str
+    """ISO date the person's written request was received."""
+    months: _builtins.int
+    """The plan's whole new term, in months from approval (at most the profile's limit)."""
+    decision: _builtins.str
+    """The working group's decision (protocol number and date)."""
+    def __init__(
+        self,
+        *,
+        plan_id: _builtins.str = ...,
+        request_received_on: _builtins.str = ...,
+        months: _builtins.int = ...,
+        decision: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["decision", b"decision", "months", b"months", "plan_id", b"plan_id", "request_received_on", b"request_received_on"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExtendPlanRequest: _TypeAlias = ExtendPlanRequest  # noqa: Y015
+
+@_typing.final
+class ExtendPlanResponse(_message.Message):
+    """ExtendPlanResponse returns the plan."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PLAN_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def plan(self) -> Global___Plan: ...
+    def __init__(
+        self,
+        *,
+        plan: Global___Plan | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["plan", b"plan"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["plan", b"plan"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExtendPlanResponse: _TypeAlias = ExtendPlanResponse  # noqa: Y015
+
+@_typing.final
+class ClosePlanRequest(_message.Message):
+    """ClosePlanRequest closes a plan."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PLAN_ID_FIELD_NUMBER: _builtins.int
+    GROUND_FIELD_NUMBER: _builtins.int
+    EXPLANATION_FIELD_NUMBER: _builtins.int
+    DECISION_FIELD_NUMBER: _builtins.int
+    plan_id: _builtins.str
+    ground: Global___ClosureGround.ValueType
+    explanation: _builtins.str
+    """Required for other confirmed grounds and where the result is impossible."""
+    decision: _builtins.str
+    """The deciding body's decision (protocol number and date)."""
+    def __init__(
+        self,
+        *,
+        plan_id: _builtins.str = ...,
+        ground: Global___ClosureGround.ValueType = ...,
+        explanation: _builtins.str = ...,
+        decision: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["decision", b"decision", "explanation", b"explanation", "ground", b"ground", "plan_id", b"plan_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ClosePlanRequest: _TypeAlias = ClosePlanRequest  # noqa: Y015
+
+@_typing.final
+class ClosePlanResponse(_message.Message):
+    """ClosePlanResponse returns the plan under monitoring."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PLAN_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def plan(self) -> Global___Plan: ...
+    def __init__(
+        self,
+        *,
+        plan: Global___Plan | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["plan", b"plan"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["plan", b"plan"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ClosePlanResponse: _TypeAlias = ClosePlanResponse  # noqa: Y015
+
+@_typing.final
+class EndMonitoringRequest(_message.Message):
+    """EndMonitoringRequest ends the monitoring after closure."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PLAN_ID_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    plan_id: _builtins.str
+    outcome: _builtins.str
+    def __init__(
+        self,
+        *,
+        plan_id: _builtins.str = ...,
+        outcome: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["outcome", b"outcome", "plan_id", b"plan_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EndMonitoringRequest: _TypeAlias = EndMonitoringRequest  # noqa: Y015
+
+@_typing.final
+class EndMonitoringResponse(_message.Message):
+    """EndMonitoringResponse returns the closed plan."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PLAN_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def plan(self) -> Global___Plan: ...
+    def __init__(
+        self,
+        *,
+        plan: Global___Plan | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["plan", b"plan"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["plan", b"plan"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EndMonitoringResponse: _TypeAlias = EndMonitoringResponse  # noqa: Y015
+
+@_typing.final
+class ReopenPlanRequest(_message.Message):
+    """ReopenPlanRequest resumes support with a revised plan."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    PLAN_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    MEASURES_FIELD_NUMBER: _builtins.int
+    SUPPORT_LEVEL_FIELD_NUMBER: _builtins.int
+    idempotency_key: _builtins.str
+    """Client-chosen key; a retry returns the same revised plan."""
+    plan_id: _builtins.str
+    reason: _builtins.str
+    """What worsened."""
+    support_level: Global___SupportLevel.ValueType
+    @_builtins.property
+    def measures(self) -> _containers.RepeatedCompositeFieldContainer[Global___MeasureDraft]:
+        """The revised plan's measures."""
+
+    def __init__(
+        self,
+        *,
+        idempotency_key: _builtins.str = ...,
+        plan_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        measures: _abc.Iterable[Global___MeasureDraft] | None = ...,
+        support_level: Global___SupportLevel.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["idempotency_key", b"idempotency_key", "measures", b"measures", "plan_id", b"plan_id", "reason", b"reason", "support_level", b"support_level"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReopenPlanRequest: _TypeAlias = ReopenPlanRequest  # noqa: Y015
+
+@_typing.final
+class ReopenPlanResponse(_message.Message):
+    """ReopenPlanResponse returns the revised draft."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PLAN_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def plan(self) -> Global___Plan: ...
+    def __init__(
+        self,
+        *,
+        plan: Global___Plan | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["plan", b"plan"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["plan", b"plan"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReopenPlanResponse: _TypeAlias = ReopenPlanResponse  # noqa: Y015
+
+@_typing.final
+class ReportPlanIndicatorsRequest(_message.Message):
+    """ReportPlanIndicatorsRequest names a period of the caller's territory."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TERRITORY_FIELD_NUMBER: _builtins.int
+    FROM_FIELD_NUMBER: _builtins.int
+    TO_FIELD_NUMBER: _builtins.int
+    territory: _builtins.str
+    to: _builtins.str
+    """Day after the period, exclusive."""
+    def __init__(
+        self,
+        *,
+        territory: _builtins.str = ...,
+        to: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["from", b"from", "territory", b"territory", "to", b"to"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReportPlanIndicatorsRequest: _TypeAlias = ReportPlanIndicatorsRequest  # noqa: Y015
+
+@_typing.final
+class Count(_message.Message):
+    """Count is one labelled count."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_FIELD_NUMBER: _builtins.int
+    COUNT_FIELD_NUMBER: _builtins.int
+    key: _builtins.str
+    count: _builtins.int
+    def __init__(
+        self,
+        *,
+        key: _builtins.str = ...,
+        count: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["count", b"count", "key", b"key"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Count: _TypeAlias = Count  # noqa: Y015
+
+@_typing.final
+class ReportPlanIndicatorsResponse(_message.Message):
+    """ReportPlanIndicatorsResponse holds the MON-2 figures of the plans service."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LEVEL_CHANGES_FIELD_NUMBER: _builtins.int
+    CLOSURES_FIELD_NUMBER: _builtins.int
+    PLANS_APPROVED_FIELD_NUMBER: _builtins.int
+    PLANS_CLOSED_FIELD_NUMBER: _builtins.int
+    PLANS_REOPENED_FIELD_NUMBER: _builtins.int
+    plans_approved: _builtins.int
+    plans_closed: _builtins.int
+    plans_reopened: _builtins.int
+    @_builtins.property
+    def level_changes(self) -> _containers.RepeatedCompositeFieldContainer[Global___Count]:
+        """Level changes per counted direction (PLN-14): basic_to_crisis, adaptation_to_crisis,
+        crisis_to_basic, adaptation_to_basic; and "worse"/"better"/"other" totals.
+        """
+
+    @_builtins.property
+    def closures(self) -> _containers.RepeatedCompositeFieldContainer[Global___Count]:
+        """Plans closed in the period, per ground (PLN-10)."""
+
+    def __init__(
+        self,
+        *,
+        level_changes: _abc.Iterable[Global___Count] | None = ...,
+        closures: _abc.Iterable[Global___Count] | None = ...,
+        plans_approved: _builtins.int = ...,
+        plans_closed: _builtins.int = ...,
+        plans_reopened: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["closures", b"closures", "level_changes", b"level_changes", "plans_approved", b"plans_approved", "plans_closed", b"plans_closed", "plans_reopened", b"plans_reopened"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReportPlanIndicatorsResponse: _TypeAlias = ReportPlanIndicatorsResponse  # noqa: Y015
 
 @_typing.final
 class CreatePlanRequest(_message.Message):
@@ -417,14 +1447,24 @@ class CreatePlanRequest(_message.Message):
     SITUATION_FIELD_NUMBER: _builtins.int
     SUPPORT_LEVEL_FIELD_NUMBER: _builtins.int
     MEASURES_FIELD_NUMBER: _builtins.int
+    PARTICIPANTS_FIELD_NUMBER: _builtins.int
+    APPLIED_ON_FIELD_NUMBER: _builtins.int
     idempotency_key: _builtins.str
     """Client-chosen key; a retry with the same key returns the first plan."""
     case_id: _builtins.str
     """The intake case the plan belongs to, when there is one (a UUID)."""
     situation: Global___Situation.ValueType
     support_level: Global___SupportLevel.ValueType
+    applied_on: _builtins.str
+    """ISO date of the person's application, required where the profile counts approval from it
+    (PLN-4/approve, Yugra).
+    """
     @_builtins.property
     def measures(self) -> _containers.RepeatedCompositeFieldContainer[Global___MeasureDraft]: ...
+    @_builtins.property
+    def participants(self) -> _containers.RepeatedCompositeFieldContainer[Global___Participant]:
+        """Who drafted it with the family (PLN-3); at least one family member."""
+
     def __init__(
         self,
         *,
@@ -433,10 +1473,12 @@ class CreatePlanRequest(_message.Message):
         situation: Global___Situation.ValueType = ...,
         support_level: Global___SupportLevel.ValueType = ...,
         measures: _abc.Iterable[Global___MeasureDraft] | None = ...,
+        participants: _abc.Iterable[Global___Participant] | None = ...,
+        applied_on: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "idempotency_key", b"idempotency_key", "measures", b"measures", "situation", b"situation", "support_level", b"support_level"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["applied_on", b"applied_on", "case_id", b"case_id", "idempotency_key", b"idempotency_key", "measures", b"measures", "participants", b"participants", "situation", b"situation", "support_level", b"support_level"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -515,18 +1557,24 @@ class ApprovePlanRequest(_message.Message):
 
     PLAN_ID_FIELD_NUMBER: _builtins.int
     DECISION_FIELD_NUMBER: _builtins.int
+    TERM_MONTHS_FIELD_NUMBER: _builtins.int
     plan_id: _builtins.str
     decision: _builtins.str
     """The approving body's decision (protocol number and date)."""
+    term_months: _builtins.int
+    """The plan's term in months, where the approving body sets it (PLN-1, Bashkortostan: the
+    commission); refused where the profile fixes the term.
+    """
     def __init__(
         self,
         *,
         plan_id: _builtins.str = ...,
         decision: _builtins.str = ...,
+        term_months: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["decision", b"decision", "plan_id", b"plan_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["decision", b"decision", "plan_id", b"plan_id", "term_months", b"term_months"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -803,3 +1851,112 @@ class ReturnMeasureResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ReturnMeasureResponse: _TypeAlias = ReturnMeasureResponse  # noqa: Y015
+
+@_typing.final
+class AgencyContact(_message.Message):
+    """AgencyContact is how to reach a responsible organisation (seed 003 4.2)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PHONE_FIELD_NUMBER: _builtins.int
+    EMAIL_FIELD_NUMBER: _builtins.int
+    ADDRESS_FIELD_NUMBER: _builtins.int
+    phone: _builtins.str
+    email: _builtins.str
+    address: _builtins.str
+    def __init__(
+        self,
+        *,
+        phone: _builtins.str = ...,
+        email: _builtins.str = ...,
+        address: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "email", b"email", "phone", b"phone"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AgencyContact: _TypeAlias = AgencyContact  # noqa: Y015
+
+@_typing.final
+class MeasureChange(_message.Message):
+    """MeasureChange is one routing or amendment of a measure: who, when, why,
+    and the fields before and after (PLN-13).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class BeforeEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    @_typing.final
+    class AfterEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    ACTION_FIELD_NUMBER: _builtins.int
+    CHANGED_BY_FIELD_NUMBER: _builtins.int
+    CHANGED_AT_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    BEFORE_FIELD_NUMBER: _builtins.int
+    AFTER_FIELD_NUMBER: _builtins.int
+    action: _builtins.str
+    """"added", "amended", "cancelled", "declined" or "rerouted"."""
+    changed_by: _builtins.str
+    reason: _builtins.str
+    @_builtins.property
+    def changed_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def before(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]: ...
+    @_builtins.property
+    def after(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        action: _builtins.str = ...,
+        changed_by: _builtins.str = ...,
+        changed_at: _timestamp_pb2.Timestamp | None = ...,
+        reason: _builtins.str = ...,
+        before: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        after: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["changed_at", b"changed_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "after", b"after", "before", b"before", "changed_at", b"changed_at", "changed_by", b"changed_by", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MeasureChange: _TypeAlias = MeasureChange  # noqa: Y015

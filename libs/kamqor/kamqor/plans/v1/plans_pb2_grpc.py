@@ -76,6 +76,56 @@ class PlansServiceStub:
                 request_serializer=kamqor_dot_plans_dot_v1_dot_plans__pb2.ReturnMeasureRequest.SerializeToString,
                 response_deserializer=kamqor_dot_plans_dot_v1_dot_plans__pb2.ReturnMeasureResponse.FromString,
                 _registered_method=True)
+        self.ListPlans = channel.unary_unary(
+                '/kamqor.plans.v1.PlansService/ListPlans',
+                request_serializer=kamqor_dot_plans_dot_v1_dot_plans__pb2.ListPlansRequest.SerializeToString,
+                response_deserializer=kamqor_dot_plans_dot_v1_dot_plans__pb2.ListPlansResponse.FromString,
+                _registered_method=True)
+        self.SubmitPlan = channel.unary_unary(
+                '/kamqor.plans.v1.PlansService/SubmitPlan',
+                request_serializer=kamqor_dot_plans_dot_v1_dot_plans__pb2.SubmitPlanRequest.SerializeToString,
+                response_deserializer=kamqor_dot_plans_dot_v1_dot_plans__pb2.SubmitPlanResponse.FromString,
+                _registered_method=True)
+        self.OpenReview = channel.unary_unary(
+                '/kamqor.plans.v1.PlansService/OpenReview',
+                request_serializer=kamqor_dot_plans_dot_v1_dot_plans__pb2.OpenReviewRequest.SerializeToString,
+                response_deserializer=kamqor_dot_plans_dot_v1_dot_plans__pb2.OpenReviewResponse.FromString,
+                _registered_method=True)
+        self.ConcludeReview = channel.unary_unary(
+                '/kamqor.plans.v1.PlansService/ConcludeReview',
+                request_serializer=kamqor_dot_plans_dot_v1_dot_plans__pb2.ConcludeReviewRequest.SerializeToString,
+                response_deserializer=kamqor_dot_plans_dot_v1_dot_plans__pb2.ConcludeReviewResponse.FromString,
+                _registered_method=True)
+        self.ChangeSupportLevel = channel.unary_unary(
+                '/kamqor.plans.v1.PlansService/ChangeSupportLevel',
+                request_serializer=kamqor_dot_plans_dot_v1_dot_plans__pb2.ChangeSupportLevelRequest.SerializeToString,
+                response_deserializer=kamqor_dot_plans_dot_v1_dot_plans__pb2.ChangeSupportLevelResponse.FromString,
+                _registered_method=True)
+        self.ExtendPlan = channel.unary_unary(
+                '/kamqor.plans.v1.PlansService/ExtendPlan',
+                request_serializer=kamqor_dot_plans_dot_v1_dot_plans__pb2.ExtendPlanRequest.SerializeToString,
+                response_deserializer=kamqor_dot_plans_dot_v1_dot_plans__pb2.ExtendPlanResponse.FromString,
+                _registered_method=True)
+        self.ClosePlan = channel.unary_unary(
+                '/kamqor.plans.v1.PlansService/ClosePlan',
+                request_serializer=kamqor_dot_plans_dot_v1_dot_plans__pb2.ClosePlanRequest.SerializeToString,
+                response_deserializer=kamqor_dot_plans_dot_v1_dot_plans__pb2.ClosePlanResponse.FromString,
+                _registered_method=True)
+        self.EndMonitoring = channel.unary_unary(
+                '/kamqor.plans.v1.PlansService/EndMonitoring',
+                request_serializer=kamqor_dot_plans_dot_v1_dot_plans__pb2.EndMonitoringRequest.SerializeToString,
+                response_deserializer=kamqor_dot_plans_dot_v1_dot_plans__pb2.EndMonitoringResponse.FromString,
+                _registered_method=True)
+        self.ReopenPlan = channel.unary_unary(
+                '/kamqor.plans.v1.PlansService/ReopenPlan',
+                request_serializer=kamqor_dot_plans_dot_v1_dot_plans__pb2.ReopenPlanRequest.SerializeToString,
+                response_deserializer=kamqor_dot_plans_dot_v1_dot_plans__pb2.ReopenPlanResponse.FromString,
+                _registered_method=True)
+        self.ReportPlanIndicators = channel.unary_unary(
+                '/kamqor.plans.v1.PlansService/ReportPlanIndicators',
+                request_serializer=kamqor_dot_plans_dot_v1_dot_plans__pb2.ReportPlanIndicatorsRequest.SerializeToString,
+                response_deserializer=kamqor_dot_plans_dot_v1_dot_plans__pb2.ReportPlanIndicatorsResponse.FromString,
+                _registered_method=True)
 
 
 class PlansServiceServicer:
@@ -139,6 +189,79 @@ class PlansServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListPlans(self, request, context):
+        """ListPlans pages through the plans of the caller's center (commission: territory), each with
+        the next thing due.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SubmitPlan(self, request, context):
+        """SubmitPlan sends a draft to its approving body (PLN-4; Yugra: within 1 working day).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def OpenReview(self, request, context):
+        """OpenReview starts the interim or final review of a plan in force (PLN-13).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ConcludeReview(self, request, context):
+        """ConcludeReview records the review's decision; the plan is in force again (PLN-13).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ChangeSupportLevel(self, request, context):
+        """ChangeSupportLevel records a person's new support level with its direction (PLN-14).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExtendPlan(self, request, context):
+        """ExtendPlan extends the term on the person's written request (PLN-1, Yugra).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ClosePlan(self, request, context):
+        """ClosePlan ends support on a ground of the list (PLN-10), writes to the family (PLN-11)
+        and starts the monitoring after closure (PLN-12).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def EndMonitoring(self, request, context):
+        """EndMonitoring ends the monitoring after closure, no earlier than its minimum (PLN-12).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReopenPlan(self, request, context):
+        """ReopenPlan resumes support when monitoring finds the situation worse: a revised draft plan
+        takes over and the history stays whole (PLN-12).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReportPlanIndicators(self, request, context):
+        """ReportPlanIndicators counts level changes by direction and closures by ground (MON-2).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PlansServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -181,6 +304,56 @@ def add_PlansServiceServicer_to_server(servicer, server):
                     servicer.ReturnMeasure,
                     request_deserializer=kamqor_dot_plans_dot_v1_dot_plans__pb2.ReturnMeasureRequest.FromString,
                     response_serializer=kamqor_dot_plans_dot_v1_dot_plans__pb2.ReturnMeasureResponse.SerializeToString,
+            ),
+            'ListPlans': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPlans,
+                    request_deserializer=kamqor_dot_plans_dot_v1_dot_plans__pb2.ListPlansRequest.FromString,
+                    response_serializer=kamqor_dot_plans_dot_v1_dot_plans__pb2.ListPlansResponse.SerializeToString,
+            ),
+            'SubmitPlan': grpc.unary_unary_rpc_method_handler(
+                    servicer.SubmitPlan,
+                    request_deserializer=kamqor_dot_plans_dot_v1_dot_plans__pb2.SubmitPlanRequest.FromString,
+                    response_serializer=kamqor_dot_plans_dot_v1_dot_plans__pb2.SubmitPlanResponse.SerializeToString,
+            ),
+            'OpenReview': grpc.unary_unary_rpc_method_handler(
+                    servicer.OpenReview,
+                    request_deserializer=kamqor_dot_plans_dot_v1_dot_plans__pb2.OpenReviewRequest.FromString,
+                    response_serializer=kamqor_dot_plans_dot_v1_dot_plans__pb2.OpenReviewResponse.SerializeToString,
+            ),
+            'ConcludeReview': grpc.unary_unary_rpc_method_handler(
+                    servicer.ConcludeReview,
+                    request_deserializer=kamqor_dot_plans_dot_v1_dot_plans__pb2.ConcludeReviewRequest.FromString,
+                    response_serializer=kamqor_dot_plans_dot_v1_dot_plans__pb2.ConcludeReviewResponse.SerializeToString,
+            ),
+            'ChangeSupportLevel': grpc.unary_unary_rpc_method_handler(
+                    servicer.ChangeSupportLevel,
+                    request_deserializer=kamqor_dot_plans_dot_v1_dot_plans__pb2.ChangeSupportLevelRequest.FromString,
+                    response_serializer=kamqor_dot_plans_dot_v1_dot_plans__pb2.ChangeSupportLevelResponse.SerializeToString,
+            ),
+            'ExtendPlan': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExtendPlan,
+                    request_deserializer=kamqor_dot_plans_dot_v1_dot_plans__pb2.ExtendPlanRequest.FromString,
+                    response_serializer=kamqor_dot_plans_dot_v1_dot_plans__pb2.ExtendPlanResponse.SerializeToString,
+            ),
+            'ClosePlan': grpc.unary_unary_rpc_method_handler(
+                    servicer.ClosePlan,
+                    request_deserializer=kamqor_dot_plans_dot_v1_dot_plans__pb2.ClosePlanRequest.FromString,
+                    response_serializer=kamqor_dot_plans_dot_v1_dot_plans__pb2.ClosePlanResponse.SerializeToString,
+            ),
+            'EndMonitoring': grpc.unary_unary_rpc_method_handler(
+                    servicer.EndMonitoring,
+                    request_deserializer=kamqor_dot_plans_dot_v1_dot_plans__pb2.EndMonitoringRequest.FromString,
+                    response_serializer=kamqor_dot_plans_dot_v1_dot_plans__pb2.EndMonitoringResponse.SerializeToString,
+            ),
+            'ReopenPlan': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReopenPlan,
+                    request_deserializer=kamqor_dot_plans_dot_v1_dot_plans__pb2.ReopenPlanRequest.FromString,
+                    response_serializer=kamqor_dot_plans_dot_v1_dot_plans__pb2.ReopenPlanResponse.SerializeToString,
+            ),
+            'ReportPlanIndicators': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReportPlanIndicators,
+                    request_deserializer=kamqor_dot_plans_dot_v1_dot_plans__pb2.ReportPlanIndicatorsRequest.FromString,
+                    response_serializer=kamqor_dot_plans_dot_v1_dot_plans__pb2.ReportPlanIndicatorsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -401,6 +574,276 @@ class PlansService:
             '/kamqor.plans.v1.PlansService/ReturnMeasure',
             kamqor_dot_plans_dot_v1_dot_plans__pb2.ReturnMeasureRequest.SerializeToString,
             kamqor_dot_plans_dot_v1_dot_plans__pb2.ReturnMeasureResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPlans(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.plans.v1.PlansService/ListPlans',
+            kamqor_dot_plans_dot_v1_dot_plans__pb2.ListPlansRequest.SerializeToString,
+            kamqor_dot_plans_dot_v1_dot_plans__pb2.ListPlansResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SubmitPlan(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.plans.v1.PlansService/SubmitPlan',
+            kamqor_dot_plans_dot_v1_dot_plans__pb2.SubmitPlanRequest.SerializeToString,
+            kamqor_dot_plans_dot_v1_dot_plans__pb2.SubmitPlanResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def OpenReview(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.plans.v1.PlansService/OpenReview',
+            kamqor_dot_plans_dot_v1_dot_plans__pb2.OpenReviewRequest.SerializeToString,
+            kamqor_dot_plans_dot_v1_dot_plans__pb2.OpenReviewResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ConcludeReview(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.plans.v1.PlansService/ConcludeReview',
+            kamqor_dot_plans_dot_v1_dot_plans__pb2.ConcludeReviewRequest.SerializeToString,
+            kamqor_dot_plans_dot_v1_dot_plans__pb2.ConcludeReviewResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ChangeSupportLevel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.plans.v1.PlansService/ChangeSupportLevel',
+            kamqor_dot_plans_dot_v1_dot_plans__pb2.ChangeSupportLevelRequest.SerializeToString,
+            kamqor_dot_plans_dot_v1_dot_plans__pb2.ChangeSupportLevelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExtendPlan(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.plans.v1.PlansService/ExtendPlan',
+            kamqor_dot_plans_dot_v1_dot_plans__pb2.ExtendPlanRequest.SerializeToString,
+            kamqor_dot_plans_dot_v1_dot_plans__pb2.ExtendPlanResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ClosePlan(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.plans.v1.PlansService/ClosePlan',
+            kamqor_dot_plans_dot_v1_dot_plans__pb2.ClosePlanRequest.SerializeToString,
+            kamqor_dot_plans_dot_v1_dot_plans__pb2.ClosePlanResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EndMonitoring(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.plans.v1.PlansService/EndMonitoring',
+            kamqor_dot_plans_dot_v1_dot_plans__pb2.EndMonitoringRequest.SerializeToString,
+            kamqor_dot_plans_dot_v1_dot_plans__pb2.EndMonitoringResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReopenPlan(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.plans.v1.PlansService/ReopenPlan',
+            kamqor_dot_plans_dot_v1_dot_plans__pb2.ReopenPlanRequest.SerializeToString,
+            kamqor_dot_plans_dot_v1_dot_plans__pb2.ReopenPlanResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReportPlanIndicators(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.plans.v1.PlansService/ReportPlanIndicators',
+            kamqor_dot_plans_dot_v1_dot_plans__pb2.ReportPlanIndicatorsRequest.SerializeToString,
+            kamqor_dot_plans_dot_v1_dot_plans__pb2.ReportPlanIndicatorsResponse.FromString,
             options,
             channel_credentials,
             insecure,

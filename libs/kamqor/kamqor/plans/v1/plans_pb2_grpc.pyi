@@ -51,6 +51,32 @@ class PlansServiceStub:
     """CompleteMeasure marks a measure fully done, with its completion date (PLN-9)."""
     ReturnMeasure: _grpc.UnaryUnaryMultiCallable[_plans_pb2.ReturnMeasureRequest, _plans_pb2.ReturnMeasureResponse]
     """ReturnMeasure returns a measure for rework or repeat execution (PLN-8)."""
+    ListPlans: _grpc.UnaryUnaryMultiCallable[_plans_pb2.ListPlansRequest, _plans_pb2.ListPlansResponse]
+    """ListPlans pages through the plans of the caller's center (commission: territory), each with
+    the next thing due.
+    """
+    SubmitPlan: _grpc.UnaryUnaryMultiCallable[_plans_pb2.SubmitPlanRequest, _plans_pb2.SubmitPlanResponse]
+    """SubmitPlan sends a draft to its approving body (PLN-4; Yugra: within 1 working day)."""
+    OpenReview: _grpc.UnaryUnaryMultiCallable[_plans_pb2.OpenReviewRequest, _plans_pb2.OpenReviewResponse]
+    """OpenReview starts the interim or final review of a plan in force (PLN-13)."""
+    ConcludeReview: _grpc.UnaryUnaryMultiCallable[_plans_pb2.ConcludeReviewRequest, _plans_pb2.ConcludeReviewResponse]
+    """ConcludeReview records the review's decision; the plan is in force again (PLN-13)."""
+    ChangeSupportLevel: _grpc.UnaryUnaryMultiCallable[_plans_pb2.ChangeSupportLevelRequest, _plans_pb2.ChangeSupportLevelResponse]
+    """ChangeSupportLevel records a person's new support level with its direction (PLN-14)."""
+    ExtendPlan: _grpc.UnaryUnaryMultiCallable[_plans_pb2.ExtendPlanRequest, _plans_pb2.ExtendPlanResponse]
+    """ExtendPlan extends the term on the person's written request (PLN-1, Yugra)."""
+    ClosePlan: _grpc.UnaryUnaryMultiCallable[_plans_pb2.ClosePlanRequest, _plans_pb2.ClosePlanResponse]
+    """ClosePlan ends support on a ground of the list (PLN-10), writes to the family (PLN-11)
+    and starts the monitoring after closure (PLN-12).
+    """
+    EndMonitoring: _grpc.UnaryUnaryMultiCallable[_plans_pb2.EndMonitoringRequest, _plans_pb2.EndMonitoringResponse]
+    """EndMonitoring ends the monitoring after closure, no earlier than its minimum (PLN-12)."""
+    ReopenPlan: _grpc.UnaryUnaryMultiCallable[_plans_pb2.ReopenPlanRequest, _plans_pb2.ReopenPlanResponse]
+    """ReopenPlan resumes support when monitoring finds the situation worse: a revised draft plan
+    takes over and the history stays whole (PLN-12).
+    """
+    ReportPlanIndicators: _grpc.UnaryUnaryMultiCallable[_plans_pb2.ReportPlanIndicatorsRequest, _plans_pb2.ReportPlanIndicatorsResponse]
+    """ReportPlanIndicators counts level changes by direction and closures by ground (MON-2)."""
 
 @_typing.type_check_only
 class PlansServiceAsyncStub(PlansServiceStub):
@@ -75,6 +101,32 @@ class PlansServiceAsyncStub(PlansServiceStub):
     """CompleteMeasure marks a measure fully done, with its completion date (PLN-9)."""
     ReturnMeasure: _aio.UnaryUnaryMultiCallable[_plans_pb2.ReturnMeasureRequest, _plans_pb2.ReturnMeasureResponse]  # type: ignore[assignment]
     """ReturnMeasure returns a measure for rework or repeat execution (PLN-8)."""
+    ListPlans: _aio.UnaryUnaryMultiCallable[_plans_pb2.ListPlansRequest, _plans_pb2.ListPlansResponse]  # type: ignore[assignment]
+    """ListPlans pages through the plans of the caller's center (commission: territory), each with
+    the next thing due.
+    """
+    SubmitPlan: _aio.UnaryUnaryMultiCallable[_plans_pb2.SubmitPlanRequest, _plans_pb2.SubmitPlanResponse]  # type: ignore[assignment]
+    """SubmitPlan sends a draft to its approving body (PLN-4; Yugra: within 1 working day)."""
+    OpenReview: _aio.UnaryUnaryMultiCallable[_plans_pb2.OpenReviewRequest, _plans_pb2.OpenReviewResponse]  # type: ignore[assignment]
+    """OpenReview starts the interim or final review of a plan in force (PLN-13)."""
+    ConcludeReview: _aio.UnaryUnaryMultiCallable[_plans_pb2.ConcludeReviewRequest, _plans_pb2.ConcludeReviewResponse]  # type: ignore[assignment]
+    """ConcludeReview records the review's decision; the plan is in force again (PLN-13)."""
+    ChangeSupportLevel: _aio.UnaryUnaryMultiCallable[_plans_pb2.ChangeSupportLevelRequest, _plans_pb2.ChangeSupportLevelResponse]  # type: ignore[assignment]
+    """ChangeSupportLevel records a person's new support level with its direction (PLN-14)."""
+    ExtendPlan: _aio.UnaryUnaryMultiCallable[_plans_pb2.ExtendPlanRequest, _plans_pb2.ExtendPlanResponse]  # type: ignore[assignment]
+    """ExtendPlan extends the term on the person's written request (PLN-1, Yugra)."""
+    ClosePlan: _aio.UnaryUnaryMultiCallable[_plans_pb2.ClosePlanRequest, _plans_pb2.ClosePlanResponse]  # type: ignore[assignment]
+    """ClosePlan ends support on a ground of the list (PLN-10), writes to the family (PLN-11)
+    and starts the monitoring after closure (PLN-12).
+    """
+    EndMonitoring: _aio.UnaryUnaryMultiCallable[_plans_pb2.EndMonitoringRequest, _plans_pb2.EndMonitoringResponse]  # type: ignore[assignment]
+    """EndMonitoring ends the monitoring after closure, no earlier than its minimum (PLN-12)."""
+    ReopenPlan: _aio.UnaryUnaryMultiCallable[_plans_pb2.ReopenPlanRequest, _plans_pb2.ReopenPlanResponse]  # type: ignore[assignment]
+    """ReopenPlan resumes support when monitoring finds the situation worse: a revised draft plan
+    takes over and the history stays whole (PLN-12).
+    """
+    ReportPlanIndicators: _aio.UnaryUnaryMultiCallable[_plans_pb2.ReportPlanIndicatorsRequest, _plans_pb2.ReportPlanIndicatorsResponse]  # type: ignore[assignment]
+    """ReportPlanIndicators counts level changes by direction and closures by ground (MON-2)."""
 
 class PlansServiceServicer(metaclass=_abc_1.ABCMeta):
     """PlansService keeps the individual work plans of families (PLN-1) and the
@@ -144,5 +196,91 @@ class PlansServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_plans_pb2.ReturnMeasureResponse, _abc.Awaitable[_plans_pb2.ReturnMeasureResponse]]:
         """ReturnMeasure returns a measure for rework or repeat execution (PLN-8)."""
+
+    @_abc_1.abstractmethod
+    def ListPlans(
+        self,
+        request: _plans_pb2.ListPlansRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_plans_pb2.ListPlansResponse, _abc.Awaitable[_plans_pb2.ListPlansResponse]]:
+        """ListPlans pages through the plans of the caller's center (commission: territory), each with
+        the next thing due.
+        """
+
+    @_abc_1.abstractmethod
+    def SubmitPlan(
+        self,
+        request: _plans_pb2.SubmitPlanRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_plans_pb2.SubmitPlanResponse, _abc.Awaitable[_plans_pb2.SubmitPlanResponse]]:
+        """SubmitPlan sends a draft to its approving body (PLN-4; Yugra: within 1 working day)."""
+
+    @_abc_1.abstractmethod
+    def OpenReview(
+        self,
+        request: _plans_pb2.OpenReviewRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_plans_pb2.OpenReviewResponse, _abc.Awaitable[_plans_pb2.OpenReviewResponse]]:
+        """OpenReview starts the interim or final review of a plan in force (PLN-13)."""
+
+    @_abc_1.abstractmethod
+    def ConcludeReview(
+        self,
+        request: _plans_pb2.ConcludeReviewRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_plans_pb2.ConcludeReviewResponse, _abc.Awaitable[_plans_pb2.ConcludeReviewResponse]]:
+        """ConcludeReview records the review's decision; the plan is in force again (PLN-13)."""
+
+    @_abc_1.abstractmethod
+    def ChangeSupportLevel(
+        self,
+        request: _plans_pb2.ChangeSupportLevelRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_plans_pb2.ChangeSupportLevelResponse, _abc.Awaitable[_plans_pb2.ChangeSupportLevelResponse]]:
+        """ChangeSupportLevel records a person's new support level with its direction (PLN-14)."""
+
+    @_abc_1.abstractmethod
+    def ExtendPlan(
+        self,
+        request: _plans_pb2.ExtendPlanRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_plans_pb2.ExtendPlanResponse, _abc.Awaitable[_plans_pb2.ExtendPlanResponse]]:
+        """ExtendPlan extends the term on the person's written request (PLN-1, Yugra)."""
+
+    @_abc_1.abstractmethod
+    def ClosePlan(
+        self,
+        request: _plans_pb2.ClosePlanRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_plans_pb2.ClosePlanResponse, _abc.Awaitable[_plans_pb2.ClosePlanResponse]]:
+        """ClosePlan ends support on a ground of the list (PLN-10), writes to the family (PLN-11)
+        and starts the monitoring after closure (PLN-12).
+        """
+
+    @_abc_1.abstractmethod
+    def EndMonitoring(
+        self,
+        request: _plans_pb2.EndMonitoringRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_plans_pb2.EndMonitoringResponse, _abc.Awaitable[_plans_pb2.EndMonitoringResponse]]:
+        """EndMonitoring ends the monitoring after closure, no earlier than its minimum (PLN-12)."""
+
+    @_abc_1.abstractmethod
+    def ReopenPlan(
+        self,
+        request: _plans_pb2.ReopenPlanRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_plans_pb2.ReopenPlanResponse, _abc.Awaitable[_plans_pb2.ReopenPlanResponse]]:
+        """ReopenPlan resumes support when monitoring finds the situation worse: a revised draft plan
+        takes over and the history stays whole (PLN-12).
+        """
+
+    @_abc_1.abstractmethod
+    def ReportPlanIndicators(
+        self,
+        request: _plans_pb2.ReportPlanIndicatorsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_plans_pb2.ReportPlanIndicatorsResponse, _abc.Awaitable[_plans_pb2.ReportPlanIndicatorsResponse]]:
+        """ReportPlanIndicators counts level changes by direction and closures by ground (MON-2)."""
 
 def add_PlansServiceServicer_to_server(servicer: PlansServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

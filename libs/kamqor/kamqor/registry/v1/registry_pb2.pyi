@@ -163,6 +163,48 @@ BALLOT_CHOICE_AGAINST: BallotChoice.ValueType  # 2
 BALLOT_CHOICE_ABSTAIN: BallotChoice.ValueType  # 3
 Global___BallotChoice: _TypeAlias = BallotChoice  # noqa: Y015
 
+class _InquiryState:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _InquiryStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_InquiryState.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    INQUIRY_STATE_UNSPECIFIED: _InquiryState.ValueType  # 0
+    INQUIRY_STATE_OPEN: _InquiryState.ValueType  # 1
+    """Received, to be answered within 10 working days."""
+    INQUIRY_STATE_ANSWERED: _InquiryState.ValueType  # 2
+
+class InquiryState(_InquiryState, metaclass=_InquiryStateEnumTypeWrapper):
+    """InquiryState follows an information request (REG-8)."""
+
+INQUIRY_STATE_UNSPECIFIED: InquiryState.ValueType  # 0
+INQUIRY_STATE_OPEN: InquiryState.ValueType  # 1
+"""Received, to be answered within 10 working days."""
+INQUIRY_STATE_ANSWERED: InquiryState.ValueType  # 2
+Global___InquiryState: _TypeAlias = InquiryState  # noqa: Y015
+
+class _ReportLevel:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ReportLevelEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ReportLevel.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    REPORT_LEVEL_UNSPECIFIED: _ReportLevel.ValueType  # 0
+    REPORT_LEVEL_OFFICE: _ReportLevel.ValueType  # 1
+    """The registry office's report, by the 5th of the month after the quarter."""
+    REPORT_LEVEL_MINISTRY: _ReportLevel.ValueType  # 2
+    """The ministry's summary of the offices' reports, by the 10th."""
+
+class ReportLevel(_ReportLevel, metaclass=_ReportLevelEnumTypeWrapper):
+    """ReportLevel says who reports (REG-7)."""
+
+REPORT_LEVEL_UNSPECIFIED: ReportLevel.ValueType  # 0
+REPORT_LEVEL_OFFICE: ReportLevel.ValueType  # 1
+"""The registry office's report, by the 5th of the month after the quarter."""
+REPORT_LEVEL_MINISTRY: ReportLevel.ValueType  # 2
+"""The ministry's summary of the offices' reports, by the 10th."""
+Global___ReportLevel: _TypeAlias = ReportLevel  # noqa: Y015
+
 @_typing.final
 class IdentityDocument(_message.Message):
     """IdentityDocument identifies a person, where they have one (REG-1)."""
@@ -1573,3 +1615,708 @@ class EnterChangeResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___EnterChangeResponse: _TypeAlias = EnterChangeResponse  # noqa: Y015
+
+@_typing.final
+class InquiryFamily(_message.Message):
+    """InquiryFamily is one family on record as an answer discloses it: only the
+    fields the inquiry's purpose allows are filled (REG-8).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MEMBERS_FIELD_NUMBER: _builtins.int
+    RESPONSIBLE_BODY_FIELD_NUMBER: _builtins.int
+    GROUNDS_FIELD_NUMBER: _builtins.int
+    responsible_body: _builtins.str
+    grounds: _builtins.str
+    @_builtins.property
+    def members(self) -> _containers.RepeatedCompositeFieldContainer[Global___Person]: ...
+    def __init__(
+        self,
+        *,
+        members: _abc.Iterable[Global___Person] | None = ...,
+        responsible_body: _builtins.str = ...,
+        grounds: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["grounds", b"grounds", "members", b"members", "responsible_body", b"responsible_body"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InquiryFamily: _TypeAlias = InquiryFamily  # noqa: Y015
+
+@_typing.final
+class InquiryAnswer(_message.Message):
+    """InquiryAnswer is what the registry office answered (REG-8)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ON_RECORD_FIELD_NUMBER: _builtins.int
+    FIELDS_FIELD_NUMBER: _builtins.int
+    FAMILIES_FIELD_NUMBER: _builtins.int
+    on_record: _builtins.bool
+    """Whether the person asked about is a member of a family on record."""
+    @_builtins.property
+    def fields(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The fields the purpose allows, as named in Person plus responsible_body and
+        grounds.
+        """
+
+    @_builtins.property
+    def families(self) -> _containers.RepeatedCompositeFieldContainer[Global___InquiryFamily]: ...
+    def __init__(
+        self,
+        *,
+        on_record: _builtins.bool = ...,
+        fields: _abc.Iterable[_builtins.str] | None = ...,
+        families: _abc.Iterable[Global___InquiryFamily] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["families", b"families", "fields", b"fields", "on_record", b"on_record"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InquiryAnswer: _TypeAlias = InquiryAnswer  # noqa: Y015
+
+@_typing.final
+class Inquiry(_message.Message):
+    """Inquiry is a prevention body's request for information from the bank (REG-8)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    TERRITORY_FIELD_NUMBER: _builtins.int
+    REQUESTER_AGENCY_FIELD_NUMBER: _builtins.int
+    REQUESTER_AGENCY_TYPE_FIELD_NUMBER: _builtins.int
+    REQUESTED_BY_FIELD_NUMBER: _builtins.int
+    PURPOSE_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    SUBJECT_FULL_NAME_FIELD_NUMBER: _builtins.int
+    SUBJECT_BIRTH_DATE_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    RECEIVED_AT_FIELD_NUMBER: _builtins.int
+    OFFICE_ID_FIELD_NUMBER: _builtins.int
+    ANSWERED_BY_FIELD_NUMBER: _builtins.int
+    ANSWERED_AT_FIELD_NUMBER: _builtins.int
+    OBLIGATIONS_FIELD_NUMBER: _builtins.int
+    ANSWER_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    territory: _builtins.str
+    requester_agency: _builtins.str
+    """The requesting body (agency id) and its type."""
+    requester_agency_type: _builtins.str
+    requested_by: _builtins.str
+    purpose: _builtins.str
+    """The lawful purpose, a code of the list for the requester's body type."""
+    reason: _builtins.str
+    """Why the body needs it, in its own words."""
+    subject_full_name: _builtins.str
+    """The person asked about; filled only by GetInquiry, for the requester."""
+    subject_birth_date: _builtins.str
+    """ISO date, YYYY-MM-DD; filled only by GetInquiry."""
+    state: Global___InquiryState.ValueType
+    office_id: _builtins.str
+    """The registry office (agency id) that answered, and when."""
+    answered_by: _builtins.str
+    @_builtins.property
+    def received_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def answered_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def obligations(self) -> _containers.RepeatedCompositeFieldContainer[_deadlines_pb2.Obligation]: ...
+    @_builtins.property
+    def answer(self) -> Global___InquiryAnswer:
+        """Filled only by GetInquiry, for the requester."""
+
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        territory: _builtins.str = ...,
+        requester_agency: _builtins.str = ...,
+        requester_agency_type: _builtins.str = ...,
+        requested_by: _builtins.str = ...,
+        purpose: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        subject_full_name: _builtins.str = ...,
+        subject_birth_date: _builtins.str = ...,
+        state: Global___InquiryState.ValueType = ...,
+        received_at: _timestamp_pb2.Timestamp | None = ...,
+        office_id: _builtins.str = ...,
+        answered_by: _builtins.str = ...,
+        answered_at: _timestamp_pb2.Timestamp | None = ...,
+        obligations: _abc.Iterable[_deadlines_pb2.Obligation] | None = ...,
+        answer: Global___InquiryAnswer | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["answer", b"answer", "answered_at", b"answered_at", "received_at", b"received_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["answer", b"answer", "answered_at", b"answered_at", "answered_by", b"answered_by", "id", b"id", "obligations", b"obligations", "office_id", b"office_id", "purpose", b"purpose", "reason", b"reason", "received_at", b"received_at", "requested_by", b"requested_by", "requester_agency", b"requester_agency", "requester_agency_type", b"requester_agency_type", "state", b"state", "subject_birth_date", b"subject_birth_date", "subject_full_name", b"subject_full_name", "territory", b"territory"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Inquiry: _TypeAlias = Inquiry  # noqa: Y015
+
+@_typing.final
+class CreateInquiryRequest(_message.Message):
+    """CreateInquiryRequest asks about a person by full name and birth date."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    PURPOSE_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    SUBJECT_FULL_NAME_FIELD_NUMBER: _builtins.int
+    SUBJECT_BIRTH_DATE_FIELD_NUMBER: _builtins.int
+    idempotency_key: _builtins.str
+    purpose: _builtins.str
+    reason: _builtins.str
+    subject_full_name: _builtins.str
+    subject_birth_date: _builtins.str
+    """ISO date, YYYY-MM-DD."""
+    def __init__(
+        self,
+        *,
+        idempotency_key: _builtins.str = ...,
+        purpose: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        subject_full_name: _builtins.str = ...,
+        subject_birth_date: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["idempotency_key", b"idempotency_key", "purpose", b"purpose", "reason", b"reason", "subject_birth_date", b"subject_birth_date", "subject_full_name", b"subject_full_name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateInquiryRequest: _TypeAlias = CreateInquiryRequest  # noqa: Y015
+
+@_typing.final
+class CreateInquiryResponse(_message.Message):
+    """CreateInquiryResponse is the recorded inquiry."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INQUIRY_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def inquiry(self) -> Global___Inquiry: ...
+    def __init__(
+        self,
+        *,
+        inquiry: Global___Inquiry | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["inquiry", b"inquiry"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["inquiry", b"inquiry"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateInquiryResponse: _TypeAlias = CreateInquiryResponse  # noqa: Y015
+
+@_typing.final
+class ListInquiriesToAnswerRequest(_message.Message):
+    """ListInquiriesToAnswerRequest pages the office's open inquiries."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    page_size: _builtins.int
+    page_token: _builtins.str
+    def __init__(
+        self,
+        *,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListInquiriesToAnswerRequest: _TypeAlias = ListInquiriesToAnswerRequest  # noqa: Y015
+
+@_typing.final
+class ListInquiriesToAnswerResponse(_message.Message):
+    """ListInquiriesToAnswerResponse lists open inquiries, oldest first."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INQUIRIES_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    @_builtins.property
+    def inquiries(self) -> _containers.RepeatedCompositeFieldContainer[Global___Inquiry]: ...
+    def __init__(
+        self,
+        *,
+        inquiries: _abc.Iterable[Global___Inquiry] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["inquiries", b"inquiries", "next_page_token", b"next_page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListInquiriesToAnswerResponse: _TypeAlias = ListInquiriesToAnswerResponse  # noqa: Y015
+
+@_typing.final
+class AnswerInquiryRequest(_message.Message):
+    """AnswerInquiryRequest names an open inquiry of the office's territory."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INQUIRY_ID_FIELD_NUMBER: _builtins.int
+    inquiry_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        inquiry_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["inquiry_id", b"inquiry_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AnswerInquiryRequest: _TypeAlias = AnswerInquiryRequest  # noqa: Y015
+
+@_typing.final
+class AnswerInquiryResponse(_message.Message):
+    """AnswerInquiryResponse is the answered inquiry, without the answer's content,
+    which only the requester reads.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INQUIRY_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def inquiry(self) -> Global___Inquiry: ...
+    def __init__(
+        self,
+        *,
+        inquiry: Global___Inquiry | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["inquiry", b"inquiry"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["inquiry", b"inquiry"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AnswerInquiryResponse: _TypeAlias = AnswerInquiryResponse  # noqa: Y015
+
+@_typing.final
+class ListOwnInquiriesRequest(_message.Message):
+    """ListOwnInquiriesRequest pages the caller agency's inquiries."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    page_size: _builtins.int
+    page_token: _builtins.str
+    def __init__(
+        self,
+        *,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListOwnInquiriesRequest: _TypeAlias = ListOwnInquiriesRequest  # noqa: Y015
+
+@_typing.final
+class ListOwnInquiriesResponse(_message.Message):
+    """ListOwnInquiriesResponse lists the caller agency's inquiries, newest first."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INQUIRIES_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    @_builtins.property
+    def inquiries(self) -> _containers.RepeatedCompositeFieldContainer[Global___Inquiry]: ...
+    def __init__(
+        self,
+        *,
+        inquiries: _abc.Iterable[Global___Inquiry] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["inquiries", b"inquiries", "next_page_token", b"next_page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListOwnInquiriesResponse: _TypeAlias = ListOwnInquiriesResponse  # noqa: Y015
+
+@_typing.final
+class GetInquiryRequest(_message.Message):
+    """GetInquiryRequest names an inquiry of the caller's agency."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INQUIRY_ID_FIELD_NUMBER: _builtins.int
+    inquiry_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        inquiry_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["inquiry_id", b"inquiry_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetInquiryRequest: _TypeAlias = GetInquiryRequest  # noqa: Y015
+
+@_typing.final
+class GetInquiryResponse(_message.Message):
+    """GetInquiryResponse is the inquiry with its answer."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INQUIRY_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def inquiry(self) -> Global___Inquiry: ...
+    def __init__(
+        self,
+        *,
+        inquiry: Global___Inquiry | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["inquiry", b"inquiry"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["inquiry", b"inquiry"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetInquiryResponse: _TypeAlias = GetInquiryResponse  # noqa: Y015
+
+@_typing.final
+class QuarterReport(_message.Message):
+    """QuarterReport is a submitted quarterly report (REG-7, MON-5): counts only."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    TERRITORY_FIELD_NUMBER: _builtins.int
+    QUARTER_FIELD_NUMBER: _builtins.int
+    LEVEL_FIELD_NUMBER: _builtins.int
+    AGENCY_FIELD_NUMBER: _builtins.int
+    FAMILIES_ON_RECORD_FIELD_NUMBER: _builtins.int
+    MINORS_ON_RECORD_FIELD_NUMBER: _builtins.int
+    FAMILIES_REGISTERED_FIELD_NUMBER: _builtins.int
+    FAMILIES_DEREGISTERED_FIELD_NUMBER: _builtins.int
+    OFFICE_REPORTS_FIELD_NUMBER: _builtins.int
+    AS_OF_FIELD_NUMBER: _builtins.int
+    SUBMITTED_BY_FIELD_NUMBER: _builtins.int
+    SUBMITTED_AT_FIELD_NUMBER: _builtins.int
+    OBLIGATIONS_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    territory: _builtins.str
+    quarter: _builtins.str
+    """"2026-Q4"."""
+    level: Global___ReportLevel.ValueType
+    agency: _builtins.str
+    """The reporting agency: the office, or the ministry."""
+    families_on_record: _builtins.int
+    """On record at the quarter's end (its last local instant)."""
+    minors_on_record: _builtins.int
+    families_registered: _builtins.int
+    """Entered and removed during the quarter."""
+    families_deregistered: _builtins.int
+    office_reports: _builtins.int
+    """For a summary: how many office reports it sums."""
+    submitted_by: _builtins.str
+    @_builtins.property
+    def as_of(self) -> _timestamp_pb2.Timestamp:
+        """The quarter's end: the instant the counts are as of."""
+
+    @_builtins.property
+    def submitted_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def obligations(self) -> _containers.RepeatedCompositeFieldContainer[_deadlines_pb2.Obligation]: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        territory: _builtins.str = ...,
+        quarter: _builtins.str = ...,
+        level: Global___ReportLevel.ValueType = ...,
+        agency: _builtins.str = ...,
+        families_on_record: _builtins.int = ...,
+        minors_on_record: _builtins.int = ...,
+        families_registered: _builtins.int = ...,
+        families_deregistered: _builtins.int = ...,
+        office_reports: _builtins.int = ...,
+        as_of: _timestamp_pb2.Timestamp | None = ...,
+        submitted_by: _builtins.str = ...,
+        submitted_at: _timestamp_pb2.Timestamp | None = ...,
+        obligations: _abc.Iterable[_deadlines_pb2.Obligation] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "submitted_at", b"submitted_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agency", b"agency", "as_of", b"as_of", "families_deregistered", b"families_deregistered", "families_on_record", b"families_on_record", "families_registered", b"families_registered", "id", b"id", "level", b"level", "minors_on_record", b"minors_on_record", "obligations", b"obligations", "office_reports", b"office_reports", "quarter", b"quarter", "submitted_at", b"submitted_at", "submitted_by", b"submitted_by", "territory", b"territory"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___QuarterReport: _TypeAlias = QuarterReport  # noqa: Y015
+
+@_typing.final
+class SubmitOfficeReportRequest(_message.Message):
+    """SubmitOfficeReportRequest names the quarter reported."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    QUARTER_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    quarter: _builtins.str
+    """"YYYY-QN", a quarter that has ended."""
+    idempotency_key: _builtins.str
+    """A retry with the same key returns the first report."""
+    def __init__(
+        self,
+        *,
+        quarter: _builtins.str = ...,
+        idempotency_key: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["idempotency_key", b"idempotency_key", "quarter", b"quarter"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SubmitOfficeReportRequest: _TypeAlias = SubmitOfficeReportRequest  # noqa: Y015
+
+@_typing.final
+class SubmitOfficeReportResponse(_message.Message):
+    """SubmitOfficeReportResponse is the submitted report."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REPORT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def report(self) -> Global___QuarterReport: ...
+    def __init__(
+        self,
+        *,
+        report: Global___QuarterReport | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["report", b"report"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["report", b"report"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SubmitOfficeReportResponse: _TypeAlias = SubmitOfficeReportResponse  # noqa: Y015
+
+@_typing.final
+class SubmitMinistrySummaryRequest(_message.Message):
+    """SubmitMinistrySummaryRequest names the quarter summed."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    QUARTER_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    quarter: _builtins.str
+    idempotency_key: _builtins.str
+    """A retry with the same key returns the first summary."""
+    def __init__(
+        self,
+        *,
+        quarter: _builtins.str = ...,
+        idempotency_key: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["idempotency_key", b"idempotency_key", "quarter", b"quarter"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SubmitMinistrySummaryRequest: _TypeAlias = SubmitMinistrySummaryRequest  # noqa: Y015
+
+@_typing.final
+class SubmitMinistrySummaryResponse(_message.Message):
+    """SubmitMinistrySummaryResponse is the submitted summary."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REPORT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def report(self) -> Global___QuarterReport: ...
+    def __init__(
+        self,
+        *,
+        report: Global___QuarterReport | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["report", b"report"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["report", b"report"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SubmitMinistrySummaryResponse: _TypeAlias = SubmitMinistrySummaryResponse  # noqa: Y015
+
+@_typing.final
+class ListQuarterReportsRequest(_message.Message):
+    """ListQuarterReportsRequest names the quarter."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    QUARTER_FIELD_NUMBER: _builtins.int
+    quarter: _builtins.str
+    def __init__(
+        self,
+        *,
+        quarter: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["quarter", b"quarter"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListQuarterReportsRequest: _TypeAlias = ListQuarterReportsRequest  # noqa: Y015
+
+@_typing.final
+class ListQuarterReportsResponse(_message.Message):
+    """ListQuarterReportsResponse: the offices' reports, then the summary."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REPORTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def reports(self) -> _containers.RepeatedCompositeFieldContainer[Global___QuarterReport]: ...
+    def __init__(
+        self,
+        *,
+        reports: _abc.Iterable[Global___QuarterReport] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["reports", b"reports"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListQuarterReportsResponse: _TypeAlias = ListQuarterReportsResponse  # noqa: Y015
+
+@_typing.final
+class ExportQuarterReportsRequest(_message.Message):
+    """ExportQuarterReportsRequest names the quarter and the format."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    QUARTER_FIELD_NUMBER: _builtins.int
+    FORMAT_FIELD_NUMBER: _builtins.int
+    quarter: _builtins.str
+    format: _builtins.str
+    """"csv" or "pdf"."""
+    def __init__(
+        self,
+        *,
+        quarter: _builtins.str = ...,
+        format: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["format", b"format", "quarter", b"quarter"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExportQuarterReportsRequest: _TypeAlias = ExportQuarterReportsRequest  # noqa: Y015
+
+@_typing.final
+class ExportQuarterReportsResponse(_message.Message):
+    """ExportQuarterReportsResponse is the rendered file."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTENT_FIELD_NUMBER: _builtins.int
+    MEDIA_TYPE_FIELD_NUMBER: _builtins.int
+    FILENAME_FIELD_NUMBER: _builtins.int
+    content: _builtins.bytes
+    media_type: _builtins.str
+    filename: _builtins.str
+    def __init__(
+        self,
+        *,
+        content: _builtins.bytes = ...,
+        media_type: _builtins.str = ...,
+        filename: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content", b"content", "filename", b"filename", "media_type", b"media_type"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExportQuarterReportsResponse: _TypeAlias = ExportQuarterReportsResponse  # noqa: Y015
+
+@_typing.final
+class ReportRegistryIndicatorsRequest(_message.Message):
+    """ReportRegistryIndicatorsRequest names the quarter (MON-5)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    QUARTER_FIELD_NUMBER: _builtins.int
+    TERRITORY_FIELD_NUMBER: _builtins.int
+    quarter: _builtins.str
+    territory: _builtins.str
+    """The caller's own territory when empty."""
+    def __init__(
+        self,
+        *,
+        quarter: _builtins.str = ...,
+        territory: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["quarter", b"quarter", "territory", b"territory"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReportRegistryIndicatorsRequest: _TypeAlias = ReportRegistryIndicatorsRequest  # noqa: Y015
+
+@_typing.final
+class ReportRegistryIndicatorsResponse(_message.Message):
+    """ReportRegistryIndicatorsResponse: MON-5, families and minors on record at the
+    quarter's end.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TERRITORY_FIELD_NUMBER: _builtins.int
+    QUARTER_FIELD_NUMBER: _builtins.int
+    AS_OF_FIELD_NUMBER: _builtins.int
+    FAMILIES_ON_RECORD_FIELD_NUMBER: _builtins.int
+    MINORS_ON_RECORD_FIELD_NUMBER: _builtins.int
+    territory: _builtins.str
+    quarter: _builtins.str
+    families_on_record: _builtins.int
+    minors_on_record: _builtins.int
+    @_builtins.property
+    def as_of(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        territory: _builtins.str = ...,
+        quarter: _builtins.str = ...,
+        as_of: _timestamp_pb2.Timestamp | None = ...,
+        families_on_record: _builtins.int = ...,
+        minors_on_record: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "families_on_record", b"families_on_record", "minors_on_record", b"minors_on_record", "quarter", b"quarter", "territory", b"territory"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReportRegistryIndicatorsResponse: _TypeAlias = ReportRegistryIndicatorsResponse  # noqa: Y015

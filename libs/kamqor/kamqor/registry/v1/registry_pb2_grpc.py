@@ -106,6 +106,56 @@ class RegistryServiceStub:
                 request_serializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.EnterChangeRequest.SerializeToString,
                 response_deserializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.EnterChangeResponse.FromString,
                 _registered_method=True)
+        self.CreateInquiry = channel.unary_unary(
+                '/kamqor.registry.v1.RegistryService/CreateInquiry',
+                request_serializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.CreateInquiryRequest.SerializeToString,
+                response_deserializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.CreateInquiryResponse.FromString,
+                _registered_method=True)
+        self.ListInquiriesToAnswer = channel.unary_unary(
+                '/kamqor.registry.v1.RegistryService/ListInquiriesToAnswer',
+                request_serializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.ListInquiriesToAnswerRequest.SerializeToString,
+                response_deserializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.ListInquiriesToAnswerResponse.FromString,
+                _registered_method=True)
+        self.AnswerInquiry = channel.unary_unary(
+                '/kamqor.registry.v1.RegistryService/AnswerInquiry',
+                request_serializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.AnswerInquiryRequest.SerializeToString,
+                response_deserializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.AnswerInquiryResponse.FromString,
+                _registered_method=True)
+        self.ListOwnInquiries = channel.unary_unary(
+                '/kamqor.registry.v1.RegistryService/ListOwnInquiries',
+                request_serializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.ListOwnInquiriesRequest.SerializeToString,
+                response_deserializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.ListOwnInquiriesResponse.FromString,
+                _registered_method=True)
+        self.GetInquiry = channel.unary_unary(
+                '/kamqor.registry.v1.RegistryService/GetInquiry',
+                request_serializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.GetInquiryRequest.SerializeToString,
+                response_deserializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.GetInquiryResponse.FromString,
+                _registered_method=True)
+        self.SubmitOfficeReport = channel.unary_unary(
+                '/kamqor.registry.v1.RegistryService/SubmitOfficeReport',
+                request_serializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.SubmitOfficeReportRequest.SerializeToString,
+                response_deserializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.SubmitOfficeReportResponse.FromString,
+                _registered_method=True)
+        self.SubmitMinistrySummary = channel.unary_unary(
+                '/kamqor.registry.v1.RegistryService/SubmitMinistrySummary',
+                request_serializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.SubmitMinistrySummaryRequest.SerializeToString,
+                response_deserializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.SubmitMinistrySummaryResponse.FromString,
+                _registered_method=True)
+        self.ListQuarterReports = channel.unary_unary(
+                '/kamqor.registry.v1.RegistryService/ListQuarterReports',
+                request_serializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.ListQuarterReportsRequest.SerializeToString,
+                response_deserializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.ListQuarterReportsResponse.FromString,
+                _registered_method=True)
+        self.ExportQuarterReports = channel.unary_unary(
+                '/kamqor.registry.v1.RegistryService/ExportQuarterReports',
+                request_serializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.ExportQuarterReportsRequest.SerializeToString,
+                response_deserializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.ExportQuarterReportsResponse.FromString,
+                _registered_method=True)
+        self.ReportRegistryIndicators = channel.unary_unary(
+                '/kamqor.registry.v1.RegistryService/ReportRegistryIndicators',
+                request_serializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.ReportRegistryIndicatorsRequest.SerializeToString,
+                response_deserializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.ReportRegistryIndicatorsResponse.FromString,
+                _registered_method=True)
 
 
 class RegistryServiceServicer:
@@ -221,6 +271,84 @@ class RegistryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateInquiry(self, request, context):
+        """CreateInquiry records a prevention body's request for information about a
+        person on record, with a lawful purpose from the list its body type has
+        (REG-8); the registry office answers within 10 working days of receipt.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListInquiriesToAnswer(self, request, context):
+        """ListInquiriesToAnswer lists the open inquiries of the caller's territory for
+        its registry office, with their clocks; no personal data.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AnswerInquiry(self, request, context):
+        """AnswerInquiry composes the answer from the bank, only the fields the
+        inquiry's purpose allows, for the requester alone; the REG-8 term is met.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListOwnInquiries(self, request, context):
+        """ListOwnInquiries lists the inquiries of the caller's agency; no personal data.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetInquiry(self, request, context):
+        """GetInquiry returns one inquiry of the caller's agency with its answer;
+        audited (REG-9).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SubmitOfficeReport(self, request, context):
+        """SubmitOfficeReport records the registry office's quarterly report: families
+        and minors on record at the quarter's end (REG-7/office, MON-5).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SubmitMinistrySummary(self, request, context):
+        """SubmitMinistrySummary records the ministry's summary of the offices' reports
+        of a quarter (REG-7/ministry).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListQuarterReports(self, request, context):
+        """ListQuarterReports lists the reports of the caller's territory for a quarter.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExportQuarterReports(self, request, context):
+        """ExportQuarterReports renders the reports of a quarter as CSV or PDF.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReportRegistryIndicators(self, request, context):
+        """ReportRegistryIndicators counts the families and minors on record at a
+        quarter's end (MON-5), from the bank as it stood then.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RegistryServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -293,6 +421,56 @@ def add_RegistryServiceServicer_to_server(servicer, server):
                     servicer.EnterChange,
                     request_deserializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.EnterChangeRequest.FromString,
                     response_serializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.EnterChangeResponse.SerializeToString,
+            ),
+            'CreateInquiry': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateInquiry,
+                    request_deserializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.CreateInquiryRequest.FromString,
+                    response_serializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.CreateInquiryResponse.SerializeToString,
+            ),
+            'ListInquiriesToAnswer': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListInquiriesToAnswer,
+                    request_deserializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.ListInquiriesToAnswerRequest.FromString,
+                    response_serializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.ListInquiriesToAnswerResponse.SerializeToString,
+            ),
+            'AnswerInquiry': grpc.unary_unary_rpc_method_handler(
+                    servicer.AnswerInquiry,
+                    request_deserializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.AnswerInquiryRequest.FromString,
+                    response_serializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.AnswerInquiryResponse.SerializeToString,
+            ),
+            'ListOwnInquiries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListOwnInquiries,
+                    request_deserializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.ListOwnInquiriesRequest.FromString,
+                    response_serializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.ListOwnInquiriesResponse.SerializeToString,
+            ),
+            'GetInquiry': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetInquiry,
+                    request_deserializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.GetInquiryRequest.FromString,
+                    response_serializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.GetInquiryResponse.SerializeToString,
+            ),
+            'SubmitOfficeReport': grpc.unary_unary_rpc_method_handler(
+                    servicer.SubmitOfficeReport,
+                    request_deserializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.SubmitOfficeReportRequest.FromString,
+                    response_serializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.SubmitOfficeReportResponse.SerializeToString,
+            ),
+            'SubmitMinistrySummary': grpc.unary_unary_rpc_method_handler(
+                    servicer.SubmitMinistrySummary,
+                    request_deserializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.SubmitMinistrySummaryRequest.FromString,
+                    response_serializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.SubmitMinistrySummaryResponse.SerializeToString,
+            ),
+            'ListQuarterReports': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListQuarterReports,
+                    request_deserializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.ListQuarterReportsRequest.FromString,
+                    response_serializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.ListQuarterReportsResponse.SerializeToString,
+            ),
+            'ExportQuarterReports': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExportQuarterReports,
+                    request_deserializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.ExportQuarterReportsRequest.FromString,
+                    response_serializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.ExportQuarterReportsResponse.SerializeToString,
+            ),
+            'ReportRegistryIndicators': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReportRegistryIndicators,
+                    request_deserializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.ReportRegistryIndicatorsRequest.FromString,
+                    response_serializer=kamqor_dot_registry_dot_v1_dot_registry__pb2.ReportRegistryIndicatorsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -675,6 +853,276 @@ class RegistryService:
             '/kamqor.registry.v1.RegistryService/EnterChange',
             kamqor_dot_registry_dot_v1_dot_registry__pb2.EnterChangeRequest.SerializeToString,
             kamqor_dot_registry_dot_v1_dot_registry__pb2.EnterChangeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateInquiry(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.registry.v1.RegistryService/CreateInquiry',
+            kamqor_dot_registry_dot_v1_dot_registry__pb2.CreateInquiryRequest.SerializeToString,
+            kamqor_dot_registry_dot_v1_dot_registry__pb2.CreateInquiryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListInquiriesToAnswer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.registry.v1.RegistryService/ListInquiriesToAnswer',
+            kamqor_dot_registry_dot_v1_dot_registry__pb2.ListInquiriesToAnswerRequest.SerializeToString,
+            kamqor_dot_registry_dot_v1_dot_registry__pb2.ListInquiriesToAnswerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AnswerInquiry(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.registry.v1.RegistryService/AnswerInquiry',
+            kamqor_dot_registry_dot_v1_dot_registry__pb2.AnswerInquiryRequest.SerializeToString,
+            kamqor_dot_registry_dot_v1_dot_registry__pb2.AnswerInquiryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListOwnInquiries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.registry.v1.RegistryService/ListOwnInquiries',
+            kamqor_dot_registry_dot_v1_dot_registry__pb2.ListOwnInquiriesRequest.SerializeToString,
+            kamqor_dot_registry_dot_v1_dot_registry__pb2.ListOwnInquiriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetInquiry(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.registry.v1.RegistryService/GetInquiry',
+            kamqor_dot_registry_dot_v1_dot_registry__pb2.GetInquiryRequest.SerializeToString,
+            kamqor_dot_registry_dot_v1_dot_registry__pb2.GetInquiryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SubmitOfficeReport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.registry.v1.RegistryService/SubmitOfficeReport',
+            kamqor_dot_registry_dot_v1_dot_registry__pb2.SubmitOfficeReportRequest.SerializeToString,
+            kamqor_dot_registry_dot_v1_dot_registry__pb2.SubmitOfficeReportResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SubmitMinistrySummary(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.registry.v1.RegistryService/SubmitMinistrySummary',
+            kamqor_dot_registry_dot_v1_dot_registry__pb2.SubmitMinistrySummaryRequest.SerializeToString,
+            kamqor_dot_registry_dot_v1_dot_registry__pb2.SubmitMinistrySummaryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListQuarterReports(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.registry.v1.RegistryService/ListQuarterReports',
+            kamqor_dot_registry_dot_v1_dot_registry__pb2.ListQuarterReportsRequest.SerializeToString,
+            kamqor_dot_registry_dot_v1_dot_registry__pb2.ListQuarterReportsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportQuarterReports(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.registry.v1.RegistryService/ExportQuarterReports',
+            kamqor_dot_registry_dot_v1_dot_registry__pb2.ExportQuarterReportsRequest.SerializeToString,
+            kamqor_dot_registry_dot_v1_dot_registry__pb2.ExportQuarterReportsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReportRegistryIndicators(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kamqor.registry.v1.RegistryService/ReportRegistryIndicators',
+            kamqor_dot_registry_dot_v1_dot_registry__pb2.ReportRegistryIndicatorsRequest.SerializeToString,
+            kamqor_dot_registry_dot_v1_dot_registry__pb2.ReportRegistryIndicatorsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -80,6 +80,41 @@ class RegistryServiceStub:
     """EnterChange applies a reported change to the bank, keeping each field's
     history (REG-5).
     """
+    CreateInquiry: _grpc.UnaryUnaryMultiCallable[_registry_pb2.CreateInquiryRequest, _registry_pb2.CreateInquiryResponse]
+    """CreateInquiry records a prevention body's request for information about a
+    person on record, with a lawful purpose from the list its body type has
+    (REG-8); the registry office answers within 10 working days of receipt.
+    """
+    ListInquiriesToAnswer: _grpc.UnaryUnaryMultiCallable[_registry_pb2.ListInquiriesToAnswerRequest, _registry_pb2.ListInquiriesToAnswerResponse]
+    """ListInquiriesToAnswer lists the open inquiries of the caller's territory for
+    its registry office, with their clocks; no personal data.
+    """
+    AnswerInquiry: _grpc.UnaryUnaryMultiCallable[_registry_pb2.AnswerInquiryRequest, _registry_pb2.AnswerInquiryResponse]
+    """AnswerInquiry composes the answer from the bank, only the fields the
+    inquiry's purpose allows, for the requester alone; the REG-8 term is met.
+    """
+    ListOwnInquiries: _grpc.UnaryUnaryMultiCallable[_registry_pb2.ListOwnInquiriesRequest, _registry_pb2.ListOwnInquiriesResponse]
+    """ListOwnInquiries lists the inquiries of the caller's agency; no personal data."""
+    GetInquiry: _grpc.UnaryUnaryMultiCallable[_registry_pb2.GetInquiryRequest, _registry_pb2.GetInquiryResponse]
+    """GetInquiry returns one inquiry of the caller's agency with its answer;
+    audited (REG-9).
+    """
+    SubmitOfficeReport: _grpc.UnaryUnaryMultiCallable[_registry_pb2.SubmitOfficeReportRequest, _registry_pb2.SubmitOfficeReportResponse]
+    """SubmitOfficeReport records the registry office's quarterly report: families
+    and minors on record at the quarter's end (REG-7/office, MON-5).
+    """
+    SubmitMinistrySummary: _grpc.UnaryUnaryMultiCallable[_registry_pb2.SubmitMinistrySummaryRequest, _registry_pb2.SubmitMinistrySummaryResponse]
+    """SubmitMinistrySummary records the ministry's summary of the offices' reports
+    of a quarter (REG-7/ministry).
+    """
+    ListQuarterReports: _grpc.UnaryUnaryMultiCallable[_registry_pb2.ListQuarterReportsRequest, _registry_pb2.ListQuarterReportsResponse]
+    """ListQuarterReports lists the reports of the caller's territory for a quarter."""
+    ExportQuarterReports: _grpc.UnaryUnaryMultiCallable[_registry_pb2.ExportQuarterReportsRequest, _registry_pb2.ExportQuarterReportsResponse]
+    """ExportQuarterReports renders the reports of a quarter as CSV or PDF."""
+    ReportRegistryIndicators: _grpc.UnaryUnaryMultiCallable[_registry_pb2.ReportRegistryIndicatorsRequest, _registry_pb2.ReportRegistryIndicatorsResponse]
+    """ReportRegistryIndicators counts the families and minors on record at a
+    quarter's end (MON-5), from the bank as it stood then.
+    """
 
 @_typing.type_check_only
 class RegistryServiceAsyncStub(RegistryServiceStub):
@@ -132,6 +167,41 @@ class RegistryServiceAsyncStub(RegistryServiceStub):
     EnterChange: _aio.UnaryUnaryMultiCallable[_registry_pb2.EnterChangeRequest, _registry_pb2.EnterChangeResponse]  # type: ignore[assignment]
     """EnterChange applies a reported change to the bank, keeping each field's
     history (REG-5).
+    """
+    CreateInquiry: _aio.UnaryUnaryMultiCallable[_registry_pb2.CreateInquiryRequest, _registry_pb2.CreateInquiryResponse]  # type: ignore[assignment]
+    """CreateInquiry records a prevention body's request for information about a
+    person on record, with a lawful purpose from the list its body type has
+    (REG-8); the registry office answers within 10 working days of receipt.
+    """
+    ListInquiriesToAnswer: _aio.UnaryUnaryMultiCallable[_registry_pb2.ListInquiriesToAnswerRequest, _registry_pb2.ListInquiriesToAnswerResponse]  # type: ignore[assignment]
+    """ListInquiriesToAnswer lists the open inquiries of the caller's territory for
+    its registry office, with their clocks; no personal data.
+    """
+    AnswerInquiry: _aio.UnaryUnaryMultiCallable[_registry_pb2.AnswerInquiryRequest, _registry_pb2.AnswerInquiryResponse]  # type: ignore[assignment]
+    """AnswerInquiry composes the answer from the bank, only the fields the
+    inquiry's purpose allows, for the requester alone; the REG-8 term is met.
+    """
+    ListOwnInquiries: _aio.UnaryUnaryMultiCallable[_registry_pb2.ListOwnInquiriesRequest, _registry_pb2.ListOwnInquiriesResponse]  # type: ignore[assignment]
+    """ListOwnInquiries lists the inquiries of the caller's agency; no personal data."""
+    GetInquiry: _aio.UnaryUnaryMultiCallable[_registry_pb2.GetInquiryRequest, _registry_pb2.GetInquiryResponse]  # type: ignore[assignment]
+    """GetInquiry returns one inquiry of the caller's agency with its answer;
+    audited (REG-9).
+    """
+    SubmitOfficeReport: _aio.UnaryUnaryMultiCallable[_registry_pb2.SubmitOfficeReportRequest, _registry_pb2.SubmitOfficeReportResponse]  # type: ignore[assignment]
+    """SubmitOfficeReport records the registry office's quarterly report: families
+    and minors on record at the quarter's end (REG-7/office, MON-5).
+    """
+    SubmitMinistrySummary: _aio.UnaryUnaryMultiCallable[_registry_pb2.SubmitMinistrySummaryRequest, _registry_pb2.SubmitMinistrySummaryResponse]  # type: ignore[assignment]
+    """SubmitMinistrySummary records the ministry's summary of the offices' reports
+    of a quarter (REG-7/ministry).
+    """
+    ListQuarterReports: _aio.UnaryUnaryMultiCallable[_registry_pb2.ListQuarterReportsRequest, _registry_pb2.ListQuarterReportsResponse]  # type: ignore[assignment]
+    """ListQuarterReports lists the reports of the caller's territory for a quarter."""
+    ExportQuarterReports: _aio.UnaryUnaryMultiCallable[_registry_pb2.ExportQuarterReportsRequest, _registry_pb2.ExportQuarterReportsResponse]  # type: ignore[assignment]
+    """ExportQuarterReports renders the reports of a quarter as CSV or PDF."""
+    ReportRegistryIndicators: _aio.UnaryUnaryMultiCallable[_registry_pb2.ReportRegistryIndicatorsRequest, _registry_pb2.ReportRegistryIndicatorsResponse]  # type: ignore[assignment]
+    """ReportRegistryIndicators counts the families and minors on record at a
+    quarter's end (MON-5), from the bank as it stood then.
     """
 
 class RegistryServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -266,6 +336,101 @@ class RegistryServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_registry_pb2.EnterChangeResponse, _abc.Awaitable[_registry_pb2.EnterChangeResponse]]:
         """EnterChange applies a reported change to the bank, keeping each field's
         history (REG-5).
+        """
+
+    @_abc_1.abstractmethod
+    def CreateInquiry(
+        self,
+        request: _registry_pb2.CreateInquiryRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.CreateInquiryResponse, _abc.Awaitable[_registry_pb2.CreateInquiryResponse]]:
+        """CreateInquiry records a prevention body's request for information about a
+        person on record, with a lawful purpose from the list its body type has
+        (REG-8); the registry office answers within 10 working days of receipt.
+        """
+
+    @_abc_1.abstractmethod
+    def ListInquiriesToAnswer(
+        self,
+        request: _registry_pb2.ListInquiriesToAnswerRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.ListInquiriesToAnswerResponse, _abc.Awaitable[_registry_pb2.ListInquiriesToAnswerResponse]]:
+        """ListInquiriesToAnswer lists the open inquiries of the caller's territory for
+        its registry office, with their clocks; no personal data.
+        """
+
+    @_abc_1.abstractmethod
+    def AnswerInquiry(
+        self,
+        request: _registry_pb2.AnswerInquiryRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.AnswerInquiryResponse, _abc.Awaitable[_registry_pb2.AnswerInquiryResponse]]:
+        """AnswerInquiry composes the answer from the bank, only the fields the
+        inquiry's purpose allows, for the requester alone; the REG-8 term is met.
+        """
+
+    @_abc_1.abstractmethod
+    def ListOwnInquiries(
+        self,
+        request: _registry_pb2.ListOwnInquiriesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.ListOwnInquiriesResponse, _abc.Awaitable[_registry_pb2.ListOwnInquiriesResponse]]:
+        """ListOwnInquiries lists the inquiries of the caller's agency; no personal data."""
+
+    @_abc_1.abstractmethod
+    def GetInquiry(
+        self,
+        request: _registry_pb2.GetInquiryRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.GetInquiryResponse, _abc.Awaitable[_registry_pb2.GetInquiryResponse]]:
+        """GetInquiry returns one inquiry of the caller's agency with its answer;
+        audited (REG-9).
+        """
+
+    @_abc_1.abstractmethod
+    def SubmitOfficeReport(
+        self,
+        request: _registry_pb2.SubmitOfficeReportRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.SubmitOfficeReportResponse, _abc.Awaitable[_registry_pb2.SubmitOfficeReportResponse]]:
+        """SubmitOfficeReport records the registry office's quarterly report: families
+        and minors on record at the quarter's end (REG-7/office, MON-5).
+        """
+
+    @_abc_1.abstractmethod
+    def SubmitMinistrySummary(
+        self,
+        request: _registry_pb2.SubmitMinistrySummaryRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.SubmitMinistrySummaryResponse, _abc.Awaitable[_registry_pb2.SubmitMinistrySummaryResponse]]:
+        """SubmitMinistrySummary records the ministry's summary of the offices' reports
+        of a quarter (REG-7/ministry).
+        """
+
+    @_abc_1.abstractmethod
+    def ListQuarterReports(
+        self,
+        request: _registry_pb2.ListQuarterReportsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.ListQuarterReportsResponse, _abc.Awaitable[_registry_pb2.ListQuarterReportsResponse]]:
+        """ListQuarterReports lists the reports of the caller's territory for a quarter."""
+
+    @_abc_1.abstractmethod
+    def ExportQuarterReports(
+        self,
+        request: _registry_pb2.ExportQuarterReportsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.ExportQuarterReportsResponse, _abc.Awaitable[_registry_pb2.ExportQuarterReportsResponse]]:
+        """ExportQuarterReports renders the reports of a quarter as CSV or PDF."""
+
+    @_abc_1.abstractmethod
+    def ReportRegistryIndicators(
+        self,
+        request: _registry_pb2.ReportRegistryIndicatorsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.ReportRegistryIndicatorsResponse, _abc.Awaitable[_registry_pb2.ReportRegistryIndicatorsResponse]]:
+        """ReportRegistryIndicators counts the families and minors on record at a
+        quarter's end (MON-5), from the bank as it stood then.
         """
 
 def add_RegistryServiceServicer_to_server(servicer: RegistryServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

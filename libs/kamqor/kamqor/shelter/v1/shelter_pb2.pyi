@@ -252,6 +252,9 @@ class Shelter(_message.Message):
     OCCUPIED_FIELD_NUMBER: _builtins.int
     ADDRESS_FIELD_NUMBER: _builtins.int
     CONTACT_FIELD_NUMBER: _builtins.int
+    FREE_FIELD_NUMBER: _builtins.int
+    HELD_FIELD_NUMBER: _builtins.int
+    OUT_OF_SERVICE_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     center_id: _builtins.str
     territory: _builtins.str
@@ -262,6 +265,12 @@ class Shelter(_message.Message):
     """Where it is: police and guardianship are told (SHL-3)."""
     contact: _builtins.str
     """How to reach the shelter's duty specialist."""
+    free: _builtins.int
+    """Beds an admission can take now: capacity less the occupied, the held (for
+    an expected arrival) and those out of service (SHL-6).
+    """
+    held: _builtins.int
+    out_of_service: _builtins.int
     def __init__(
         self,
         *,
@@ -273,10 +282,13 @@ class Shelter(_message.Message):
         occupied: _builtins.int = ...,
         address: _builtins.str = ...,
         contact: _builtins.str = ...,
+        free: _builtins.int = ...,
+        held: _builtins.int = ...,
+        out_of_service: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "capacity", b"capacity", "center_id", b"center_id", "contact", b"contact", "id", b"id", "name", b"name", "occupied", b"occupied", "territory", b"territory"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "capacity", b"capacity", "center_id", b"center_id", "contact", b"contact", "free", b"free", "held", b"held", "id", b"id", "name", b"name", "occupied", b"occupied", "out_of_service", b"out_of_service", "territory", b"territory"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -44,8 +44,18 @@ class SupportLevel(StrEnum):
 
 
 class PlanState(StrEnum):
+    """Where a plan is in its life; the transitions are in `plans.rules.lifecycle`."""
+
     DRAFT = "draft"
+    SUBMITTED = "submitted"
+    # Approved and in force ("active") until closed.
     APPROVED = "approved"
+    UNDER_REVIEW = "under_review"
+    # Closed; the family's situation is monitored (PLN-12).
+    MONITORING = "monitoring"
+    CLOSED = "closed"
+    # Monitoring found the situation worse: a revised plan took over (PLN-12).
+    REOPENED = "reopened"
 
 
 class MeasureKind(StrEnum):
@@ -68,6 +78,14 @@ class MeasureState(StrEnum):
     REPORTED = "reported"
     RETURNED = "returned"
     COMPLETED = "completed"
+    # Declined by its agency; the center re-routes it (closed-loop referral, `rules.routing`).
+    DECLINED = "declined"
+    # Cancelled at a review (PLN-13).
+    CANCELLED = "cancelled"
+
+
+# Measures owed nothing more: done, or cancelled at a review (PLN-9, PLN-13).
+FINISHED_MEASURE_STATES = frozenset({"completed", "cancelled"})
 
 
 class ReturnMode(StrEnum):
@@ -87,6 +105,10 @@ APPROVER_ROLES: Mapping[str, tuple[str, ...]] = {
     "commission": ("commission-member",),
 }
 ANY_APPROVER_ROLE = tuple(sorted({r for roles in APPROVER_ROLES.values() for r in roles}))
+# The bodies that extend a plan's term (PLN-1: Yugra's working group) act through these roles.
+EXTENDER_ROLES = tuple(
+    sorted({r for body in ("working_group", "center", "center_head") for r in APPROVER_ROLES[body]})
+)
 # Bodies of the plan's own center: their approver must belong to that center.
 CENTER_APPROVERS = frozenset({"center", "center_head", "working_group"})
 CENTER_ROLES = ("case-worker",)
@@ -134,6 +156,25 @@ def plan_term(profile: Profile, *, at: datetime, support_level: SupportLevel | N
     return profile.plan_end(at, level)
 
 
+def approved_term(
+    profile: Profile, *, at: datetime, support_level: SupportLevel | None, term_months: int
+) -> Deadline:
+    """The term from approval (PLN-1): set by the approving body where the profile says so
+    (Bashkortostan: the commission, seed 004), within the profile's ceiling; fixed elsewhere."""
+    ceiling = profile.plan_term.max_months
+    if profile.plan_term.set_by is None:
+        if term_months:
+            raise Invalid("term_months", "the profile fixes the plan term: leave it out (PLN-1)")
+        return plan_term(profile, at=at, support_level=support_level)
+    if term_months <= 0:
+        raise Invalid(
+            "term_months", f"is required: the {profile.plan_term.set_by} sets the term (PLN-1)"
+        )
+    if ceiling is not None and term_months > ceiling:
+        raise Invalid("term_months", f"at most {ceiling} months (PLN-1)")
+    return profile.at(at).deadline(TERM_RULE, "months", term_months, at)
+
+
 def plan_term_end(
     profile: Profile, *, at: datetime, support_level: SupportLevel | None
 ) -> datetime:
@@ -175,7 +216,9 @@ def check_measures(
             agency_id, agency_type = center_id, CENTER_AGENCY_TYPE
         else:
             agency_id = check_text(agency_id, field=f"{field}.agency_id", limit=MAX_AGENCY)
-            if agency_type not in AGENCY_TYPES:
+            # The directory knows the agency's type (`plans.service.agencies`); a given one
+            # must at least be a type.
+            if agency_type and agency_type not in AGENCY_TYPES:
                 raise Invalid(f"{field}.agency_type", f"must be one of {sorted(AGENCY_TYPES)}")
         if m.deadline < today:
             raise Invalid(f"{field}.deadline", "is in the past")
@@ -200,7 +243,9 @@ def check_measures(
 
 
 def check_approvable(state: str, measures: int) -> None:
-    if state != PlanState.DRAFT:
+    if state != PlanState.SUBMITTED:
+        if state == PlanState.DRAFT:
+            raise Conflict("the plan is not submitted for approval yet (PLN-4)", code="plan-state")
         raise Conflict("the plan is already approved", code="plan-approved")
     if measures == 0:
         raise Conflict("a plan without measures cannot be approved (PLN-2)", code="no-measures")

@@ -17,6 +17,7 @@ from kamqor.registry.v1 import registry_pb2_grpc
 from kamqor.runtime import Wiring
 from registry import rules, service
 from registry.models import Decision, FamilyMember
+from registry.servicer.reporting import ReportingServicer
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
 
@@ -25,6 +26,7 @@ FREE_TEXT = (
     pb.RecordRegistrationDecisionRequest.DESCRIPTOR.fields_by_name["grounds"],
     pb.RecordDeregistrationRequest.DESCRIPTOR.fields_by_name["grounds"],
     pb.RecordReviewRequest.DESCRIPTOR.fields_by_name["grounds"],
+    pb.CreateInquiryRequest.DESCRIPTOR.fields_by_name["reason"],
 )
 
 _DOCUMENTS = {
@@ -279,7 +281,7 @@ def _summary_pb(hit: service.FamilySummary) -> pb.FamilySummary:
     )
 
 
-class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
+class RegistryServicer(ReportingServicer, registry_pb2_grpc.RegistryServiceServicer):
     def __init__(self, wiring: Wiring) -> None:
         self._w = wiring
 

@@ -15,6 +15,7 @@ from plans.rules import MeasureState, PlanState
 
 class Plan(SQLModel, table=True):
     __tablename__ = "plans"
+    __table_args__ = (Index("ix_plans_center_state", "center_id", "state", "id"),)
 
     id: str = Field(primary_key=True)
     center_id: str = Field(max_length=100, index=True)
@@ -29,6 +30,22 @@ class Plan(SQLModel, table=True):
     approved_by: str = Field(default="", max_length=100)
     approved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     approval_decision: str = Field(default="", max_length=200)
+    # The lifecycle (plans.rules.lifecycle; migration 0007).
+    family_id: str = Field(default="", max_length=64)
+    applied_on: date | None = None
+    submitted_by: str = Field(default="", max_length=100)
+    submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_by: str = Field(default="", max_length=100)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closure_ground: str = Field(default="", max_length=40)
+    closure_explanation: str = Field(default="", max_length=4000)
+    closure_decision: str = Field(default="", max_length=200)
+    monitoring_from: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    monitoring_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    monitoring_ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    monitoring_outcome: str = Field(default="", max_length=4000)
+    revises_plan_id: str = Field(default="", max_length=64)
+    revised_by_plan_id: str = Field(default="", max_length=64)
 
 
 class Measure(SQLModel, table=True):
@@ -126,4 +143,6 @@ async def case_ids(session: AsyncSession, plan_ids: list[str]) -> dict[str, str]
 
 async def open_measures(session: AsyncSession, plan_id: str) -> int:
     rows = await measures_of(session, plan_id)
-    return sum(1 for m in rows if m.state != MeasureState.COMPLETED)
+    # A measure cancelled at a review (PLN-13) is no longer owed.
+    done = (MeasureState.COMPLETED, MeasureState.CANCELLED)
+    return sum(1 for m in rows if m.state not in done)
